@@ -1,0 +1,3 @@
+from dltool.cli import main
+
+main()

@@ -1,0 +1,125 @@
+"""The dltool command line: parse, build the config, call one library function, print the outcome.
+
+torch is imported only inside the commands that need it, so `dltool --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from dltool.errors import DltoolError
+
+app = typer.Typer(
+    help="Run, compare and browse the classic Dive into Deep Learning experiments.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+RunsDir = Annotated[
+    Optional[Path],
+    typer.Option("--runs-dir", help="Folder of runs (default: $DLTOOL_RUNS_DIR or ./runs).", show_default=False),
+]
+
+
+def fail(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def user_errors(command):
+    """Turn a DltoolError into its message and exit code: users never see a traceback for bad input."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DltoolError as exc:
+            fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+@app.command()
+@user_errors
+def train(
+    config: Annotated[Optional[Path], typer.Argument(help="YAML config (see configs/).", show_default=False)] = None,
+    set_: Annotated[
+        Optional[list[str]],
+        typer.Option("--set", help="Override a config key: --set optimizer.lr=0.01 (repeatable).", show_default=False),
+    ] = None,
+    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False)] = None,
+    resume: Annotated[
+        Optional[str], typer.Option(help="Continue an interrupted or crashed run from its checkpoint.", show_default=False)
+    ] = None,
+    runs_dir: RunsDir = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Train one model from a config; the run is stored in runs/<run-id>/."""
+    from dltool import training
+    from dltool.config import load_config
+
+    if resume is not None:
+        if config is not None or set_:
+            fail("--resume continues a run with its saved config; give no CONFIG or --set with it", 2)
+        outcome = training.resume(resume, runs_dir, quiet=quiet)
+    else:
+        if config is None:
+            fail("give a CONFIG file (e.g. configs/mlp_torch.yaml) or --resume RUN_ID", 2)
+        overrides = list(set_ or []) + ([f"device={device}"] if device else [])
+        outcome = training.train(load_config(config, overrides), runs_dir, quiet=quiet)
+    report_outcome(outcome)
+
+
+def report_outcome(outcome) -> None:
+    from dltool.report import outcome_lines
+
+    for line in outcome_lines(outcome.run, outcome.summary):
+        typer.echo(line, err=outcome.exit_code != 0)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+@app.command()
+@user_errors
+def runs(
+    status: Annotated[
+        Optional[str],
+        typer.Option(help="Only runs with this status (running, completed, failed, diverged, interrupted, crashed)."),
+    ] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Table of runs, newest first."""
+    from dltool.report import print_runs_table
+    from dltool.runs import RunStore
+
+    print_runs_table(RunStore(runs_dir), status)
+
+
+@app.command()
+@user_errors
+def show(
+    run_id: Annotated[str, typer.Argument(help="Run id, a unique prefix of one, or 'latest'.")],
+    runs_dir: RunsDir = None,
+) -> None:
+    """Config, status, final metrics and timings of one run."""
+    from dltool.report import print_run
+    from dltool.runs import RunStore
+
+    print_run(RunStore(runs_dir).resolve(run_id))
+
+
+def main() -> None:
+    app(prog_name="dltool")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

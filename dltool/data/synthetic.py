@@ -1,0 +1,24 @@
+"""The notes' synthetic linear-regression data: y = Xw + b + N(0, 0.01^2)."""
+
+import torch
+
+from dltool.data.dataset import Dataset
+from dltool.registry import DATASETS, Options
+
+TRUE_W = (2.0, -3.4)
+TRUE_B = 4.2
+
+
+class SyntheticOptions(Options):
+    num_examples: int = 1000
+    noise_std: float = 0.01
+
+
+@DATASETS.register("synthetic_linreg", options=SyntheticOptions, task="regression")
+def synthetic_linreg(root=None, seed: int = 0, num_examples: int = 1000, noise_std: float = 0.01) -> Dataset:
+    generator = torch.Generator().manual_seed(seed)
+    w = torch.tensor(TRUE_W)
+    x = torch.normal(0.0, 1.0, (num_examples, len(TRUE_W)), generator=generator)
+    y = x @ w + TRUE_B
+    y += torch.normal(0.0, noise_std, y.shape, generator=generator)
+    return Dataset("synthetic_linreg", "regression", x, y, x, y, eval_split="full", num_outputs=1)

@@ -1,0 +1,232 @@
+"""The training loop: train_one_epoch / evaluate / fit, with divergence, signals and checkpoints.
+
+fit() reports through three callbacks (record a metric, save a checkpoint, show progress) and
+never touches files itself. All randomness is in the data-order generator and torch's RNG, both
+saved in checkpoints, so a resumed run continues exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+from torch import nn
+
+from dltool.data.batches import EpochBatches
+from dltool.data.dataset import Dataset
+from dltool.device import autocast
+
+EVAL_BATCH = 8192
+
+
+class Diverged(Exception):
+    def __init__(self, step: int, loss: float) -> None:
+        super().__init__(f"loss became {loss} at step {step}")
+        self.step = step
+
+
+class Interrupted(Exception):
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum = signum
+
+
+@dataclass
+class Setup:
+    """Everything one training run works on."""
+
+    model: nn.Module
+    loss_fn: Callable
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    data: Dataset
+    batches: EpochBatches
+    device: torch.device
+    precision: str = "fp32"
+
+
+@dataclass
+class Position:
+    """Where training is; saved in checkpoints with the partial sums of the current epoch."""
+
+    step: int = 0
+    epoch: int = 0  # completed epochs
+    batch_in_epoch: int = 0
+    examples: int = 0
+    elapsed: float = 0.0  # training seconds before this process (resume)
+    epoch_sums: dict = field(default_factory=lambda: {"loss": 0.0, "correct": 0.0, "count": 0})
+
+
+@dataclass
+class Hooks:
+    record: Callable[[dict], None]
+    checkpoint: Callable[[dict], None]
+    progress: Callable[..., None]
+
+
+class StopFlag:
+    """SIGINT/SIGTERM ask fit() to stop after the current step; a second SIGINT stops at once."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def _handle(self, signum, frame) -> None:
+        if self.signum is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.signum = signum
+
+    def __enter__(self) -> "StopFlag":
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            try:
+                self._previous[signum] = signal.signal(signum, self._handle)
+            except ValueError:  # not the main thread: leave signals alone
+                pass
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+
+def count_correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    return (logits.argmax(dim=1) == y).sum()
+
+
+@torch.inference_mode()
+def evaluate(setup: Setup, x: torch.Tensor, y: torch.Tensor, classify: bool) -> dict:
+    """Mean loss (and accuracy) over a whole split: sums over large batches, then divides."""
+    model = setup.model
+    was_training = model.training
+    model.eval()
+    loss_sum, correct = 0.0, 0.0
+    for start in range(0, len(y), EVAL_BATCH):
+        xb, yb = setup.data.prepare(x[start : start + EVAL_BATCH]), y[start : start + EVAL_BATCH]
+        with autocast(setup.device, setup.precision):
+            out = model(xb)
+        loss_sum += float(setup.loss_fn(out.float(), yb)) * len(yb)
+        if classify:
+            correct += float(count_correct(out, yb))
+    model.train(was_training)
+    result = {"loss": loss_sum / len(y)}
+    if classify:
+        result["acc"] = correct / len(y)
+    return result
+
+
+class Trainer:
+    """Runs epochs over a Setup from a Position, reporting through Hooks."""
+
+    def __init__(self, setup: Setup, position: Position, hooks: Hooks, eval_every: int | None) -> None:
+        self.setup = setup
+        self.pos = position
+        self.hooks = hooks
+        self.eval_every = eval_every
+        self.classify = setup.data.task == "classification"
+        self.started = time.perf_counter()
+        self.last_lr: float | None = None
+
+    @property
+    def now(self) -> float:
+        return self.pos.elapsed + time.perf_counter() - self.started
+
+    def lr(self) -> float:
+        """The lr the last step used (the scheduler has already moved on to the next one)."""
+        return self.last_lr if self.last_lr is not None else self.setup.optimizer.param_groups[0]["lr"]
+
+    def record(self, split: str, metrics: dict) -> None:
+        n = len(self.setup.data.train_y)
+        self.hooks.record(
+            {
+                "step": self.pos.step,
+                "epoch": self.pos.examples / n,
+                "examples": self.pos.examples,
+                "time": round(self.now, 6),
+                "split": split,
+                "loss": metrics["loss"],
+                "acc": metrics.get("acc"),
+                "lr": self.lr(),
+            }
+        )
+
+    def record_eval(self) -> dict:
+        data = self.setup.data
+        metrics = evaluate(self.setup, data.eval_x, data.eval_y, self.classify)
+        self.record(data.eval_split, metrics)
+        return metrics
+
+    def train_step(self, index: torch.Tensor) -> float:
+        setup = self.setup
+        x = setup.data.prepare(setup.data.train_x[index])
+        y = setup.data.train_y[index]
+        with autocast(setup.device, setup.precision):
+            out = setup.model(x)
+        loss = setup.loss_fn(out.float(), y)
+        setup.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        setup.optimizer.step()
+        self.last_lr = setup.optimizer.param_groups[0]["lr"]
+        setup.scheduler.step()
+        value = float(loss.detach())
+        sums = self.pos.epoch_sums
+        sums["loss"] += value * len(y)
+        sums["count"] += len(y)
+        if self.classify:
+            sums["correct"] += float(count_correct(out.detach(), y))
+        return value
+
+    def checkpoint_state(self, mid_epoch: bool) -> dict:
+        setup = self.setup
+        return {
+            "model": setup.model.state_dict(),
+            "optimizer": setup.optimizer.state_dict(),
+            "scheduler": setup.scheduler.state_dict(),
+            "batches": setup.batches.state_dict(mid_epoch=mid_epoch),
+            "torch_rng": torch.get_rng_state(),
+            "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "position": {**vars(self.pos), "elapsed": self.now},
+        }
+
+    def end_epoch(self) -> None:
+        sums = self.pos.epoch_sums
+        train = {"loss": sums["loss"] / max(sums["count"], 1)}
+        if self.classify:
+            train["acc"] = sums["correct"] / max(sums["count"], 1)
+        self.pos.epoch += 1
+        self.pos.batch_in_epoch = 0
+        self.pos.epoch_sums = {"loss": 0.0, "correct": 0.0, "count": 0}
+        self.record("train", train)
+        if not (self.eval_every and self.pos.examples % self.eval_every == 0):
+            self.record_eval()  # an every-N-examples evaluation already covered this point
+        self.hooks.checkpoint(self.checkpoint_state(mid_epoch=False))
+
+    def run_epoch(self, stop: StopFlag) -> None:
+        setup = self.setup
+        setup.model.train()
+        skip = self.pos.batch_in_epoch
+        for index in setup.batches.epoch(setup.device, skip=skip):
+            loss = self.train_step(index)
+            before = self.pos.examples
+            self.pos.step += 1
+            self.pos.batch_in_epoch += 1
+            self.pos.examples += len(index)
+            if not math.isfinite(loss):
+                raise Diverged(self.pos.step, loss)
+            if self.eval_every and self.pos.examples // self.eval_every > before // self.eval_every:
+                self.record_eval()
+            self.hooks.progress(step=self.pos.step, epoch=self.pos.epoch, loss=loss, examples=self.pos.examples, now=self.now)
+            if stop.signum is not None:
+                self.hooks.checkpoint(self.checkpoint_state(mid_epoch=True))
+                raise Interrupted(stop.signum)
+        self.end_epoch()
+
+    def fit(self, epochs: int) -> None:
+        with StopFlag() as stop:
+            if self.pos.step == 0 and self.eval_every:
+                self.record_eval()  # the notes' curves start at the initial loss
+            while self.pos.epoch < epochs:
+                self.run_epoch(stop)

@@ -1,0 +1,91 @@
+"""Learning-rate schedules as a factor on the base lr: the notes' three, plus constant and cosine.
+
+`t` counts epochs (unit: epoch, the default) or optimizer steps (unit: step). The schedule is a
+torch LambdaLR stepped after every optimizer step, so it saves and restores with the run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Callable, Literal
+
+import torch
+from pydantic import Field
+
+from dltool.registry import SCHEDULES, Options
+
+Unit = Literal["epoch", "step"]
+
+
+class ConstantOptions(Options):
+    pass
+
+
+class PiecewiseOptions(Options):
+    """lr = base * factor^k after the k-th milestone (the notes' eta_i for t_i <= t < t_i+1)."""
+
+    milestones: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [5])
+    factor: Annotated[float, Field(gt=0)] = 0.1
+    unit: Unit = "epoch"
+
+
+class ExponentialOptions(Options):
+    """lr = base * exp(-lam * t)"""
+
+    lam: Annotated[float, Field(ge=0)] = 0.1
+    unit: Unit = "epoch"
+
+
+class PolynomialOptions(Options):
+    """lr = base * (beta * t + 1)^(-alpha)"""
+
+    alpha: Annotated[float, Field(ge=0)] = 0.5
+    beta: Annotated[float, Field(ge=0)] = 0.1
+    unit: Unit = "epoch"
+
+
+class CosineOptions(Options):
+    """lr = final + (base - final) * (1 + cos(pi * t / T)) / 2 over the run's T epochs or steps."""
+
+    final_factor: Annotated[float, Field(ge=0, le=1)] = 0.0
+    unit: Unit = "epoch"
+
+
+@SCHEDULES.register("constant", options=ConstantOptions)
+def constant(total: int) -> Callable[[float], float]:
+    return lambda t: 1.0
+
+
+@SCHEDULES.register("piecewise", options=PiecewiseOptions)
+def piecewise(total: int, milestones: list[int], factor: float) -> Callable[[float], float]:
+    return lambda t: factor ** sum(t >= m for m in milestones)
+
+
+@SCHEDULES.register("exponential", options=ExponentialOptions)
+def exponential(total: int, lam: float) -> Callable[[float], float]:
+    return lambda t: math.exp(-lam * t)
+
+
+@SCHEDULES.register("polynomial", options=PolynomialOptions)
+def polynomial(total: int, alpha: float, beta: float) -> Callable[[float], float]:
+    return lambda t: (beta * t + 1) ** (-alpha)
+
+
+@SCHEDULES.register("cosine", options=CosineOptions)
+def cosine(total: int, final_factor: float) -> Callable[[float], float]:
+    return lambda t: final_factor + (1 - final_factor) * (1 + math.cos(math.pi * min(t, total) / total)) / 2
+
+
+def schedule_factor(section, steps_per_epoch: int, epochs: int) -> Callable[[int], float]:
+    """The factor as a function of the optimizer step count."""
+    options = dict(section.options)
+    unit = options.pop("unit", "epoch")
+    total = epochs if unit == "epoch" else epochs * steps_per_epoch
+    factor = SCHEDULES.get(section.name).builder(total, **options)
+    if unit == "step":
+        return factor
+    return lambda step: factor(step // steps_per_epoch)
+
+
+def build_schedule(section, optimizer: torch.optim.Optimizer, steps_per_epoch: int, epochs: int):
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, schedule_factor(section, steps_per_epoch, epochs))

@@ -1,0 +1,188 @@
+"""The notes' six optimizers (seed 004), written by hand as torch.optim.Optimizer subclasses.
+
+Each follows torch/optim's layout: argument checks in __init__, state created lazily under named
+keys, the update in a pure function over lists of tensors using torch._foreach_* (one kernel per
+operation for all parameters, not one Python loop iteration per tensor). Because they are real
+Optimizers, state_dict, param_groups and LR schedulers work as with torch.optim.
+
+Weight decay, where set, is L2 added to the gradient (g <- g + wd * x), as torch.optim does.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+
+def _check(name: str, value: float, low: float, high: float = float("inf"), low_open: bool = False) -> None:
+    ok = (value > low if low_open else value >= low) and value < high
+    if not ok:
+        raise ValueError(f"invalid {name}: {value}")
+
+
+class ScratchOptimizer(torch.optim.Optimizer):
+    """Shared plumbing: gather the params with gradients and their state, call `_update`."""
+
+    state_keys: tuple[str, ...] = ()
+
+    def __init__(self, params, defaults: dict) -> None:
+        _check("learning rate", defaults["lr"], 0.0, low_open=True)
+        _check("weight_decay", defaults.get("weight_decay", 0.0), 0.0)
+        super().__init__(params, defaults)
+
+    def _gather(self, group: dict) -> tuple[list[Tensor], list[Tensor], dict[str, list[Tensor]]]:
+        params, grads = [], []
+        states: dict[str, list[Tensor]] = {key: [] for key in self.state_keys}
+        for p in group["params"]:
+            if p.grad is None:
+                continue
+            state = self.state[p]
+            if not state:  # lazily, on the first step
+                state["step"] = torch.tensor(0.0)
+                for key in self.state_keys:
+                    state[key] = torch.zeros_like(p, memory_format=torch.preserve_format)
+            state["step"] += 1
+            params.append(p)
+            grads.append(p.grad)
+            for key in self.state_keys:
+                states[key].append(state[key])
+        return params, grads, states
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            params, grads, states = self._gather(group)
+            if not params:
+                continue
+            if group["weight_decay"]:
+                grads = torch._foreach_add(grads, params, alpha=group["weight_decay"])
+            # Parameters that got their first gradient late have their own (smaller) step count;
+            # update each count's parameters together so Adam's bias correction uses the right t.
+            by_step: dict[float, list[int]] = {}
+            for i, p in enumerate(params):
+                by_step.setdefault(self.state[p]["step"].item(), []).append(i)
+            for step, idx in by_step.items():
+                pick = (lambda xs: xs) if len(idx) == len(params) else (lambda xs: [xs[i] for i in idx])
+                self._update(group, pick(params), pick(grads), {k: pick(v) for k, v in states.items()}, step)
+        return loss
+
+    def _update(self, group, params, grads, states, step) -> None:  # pragma: no cover - abstract
+        raise TypeError(f"{type(self).__name__} must define _update")
+
+
+class SGD(ScratchOptimizer):
+    """x <- x - lr * g"""
+
+    def __init__(self, params, lr: float, weight_decay: float = 0.0) -> None:
+        super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
+
+    def _update(self, group, params, grads, states, step) -> None:
+        torch._foreach_add_(params, grads, alpha=-group["lr"])
+
+
+class Momentum(ScratchOptimizer):
+    """v <- momentum * v + lr * g;  x <- x - v"""
+
+    state_keys = ("velocity",)
+
+    def __init__(self, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0) -> None:
+        _check("momentum", momentum, 0.0, 1.0)
+        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
+
+    def _update(self, group, params, grads, states, step) -> None:
+        velocity = states["velocity"]
+        torch._foreach_mul_(velocity, group["momentum"])
+        torch._foreach_add_(velocity, grads, alpha=group["lr"])
+        torch._foreach_sub_(params, velocity)
+
+
+class AdaGrad(ScratchOptimizer):
+    """s <- s + g^2;  x <- x - lr * g / sqrt(s + eps)   (eps inside the root, as in the notes)"""
+
+    state_keys = ("sum_sq",)
+
+    def __init__(self, params, lr: float, eps: float = 1e-6, weight_decay: float = 0.0) -> None:
+        _check("eps", eps, 0.0)
+        super().__init__(params, dict(lr=lr, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, group, params, grads, states, step) -> None:
+        sum_sq = states["sum_sq"]
+        torch._foreach_addcmul_(sum_sq, grads, grads)
+        denom = torch._foreach_add(sum_sq, group["eps"])
+        torch._foreach_sqrt_(denom)
+        torch._foreach_addcdiv_(params, grads, denom, value=-group["lr"])
+
+
+class RMSprop(ScratchOptimizer):
+    """s <- gamma * s + (1 - gamma) * g^2;  x <- x - lr * g / sqrt(s + eps)   (eps inside the root)"""
+
+    state_keys = ("mean_sq",)
+
+    def __init__(self, params, lr: float, gamma: float = 0.9, eps: float = 1e-6, weight_decay: float = 0.0) -> None:
+        _check("gamma", gamma, 0.0, 1.0)
+        _check("eps", eps, 0.0)
+        super().__init__(params, dict(lr=lr, gamma=gamma, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, group, params, grads, states, step) -> None:
+        mean_sq, gamma = states["mean_sq"], group["gamma"]
+        torch._foreach_mul_(mean_sq, gamma)
+        torch._foreach_addcmul_(mean_sq, grads, grads, value=1 - gamma)
+        denom = torch._foreach_add(mean_sq, group["eps"])
+        torch._foreach_sqrt_(denom)
+        torch._foreach_addcdiv_(params, grads, denom, value=-group["lr"])
+
+
+class AdaDelta(ScratchOptimizer):
+    """s <- rho * s + (1 - rho) * g^2;  g' <- sqrt((dx + eps) / (s + eps)) * g;
+    x <- x - lr * g';  dx <- rho * dx + (1 - rho) * g'^2.   The notes have no lr (lr = 1)."""
+
+    state_keys = ("mean_sq", "mean_dx_sq")
+
+    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-5, weight_decay: float = 0.0) -> None:
+        _check("rho", rho, 0.0, 1.0)
+        _check("eps", eps, 0.0)
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+
+    def _update(self, group, params, grads, states, step) -> None:
+        mean_sq, mean_dx_sq = states["mean_sq"], states["mean_dx_sq"]
+        rho, eps = group["rho"], group["eps"]
+        torch._foreach_mul_(mean_sq, rho)
+        torch._foreach_addcmul_(mean_sq, grads, grads, value=1 - rho)
+        ratio = torch._foreach_add(mean_dx_sq, eps)
+        torch._foreach_div_(ratio, torch._foreach_add(mean_sq, eps))
+        torch._foreach_sqrt_(ratio)
+        delta = torch._foreach_mul(ratio, grads)
+        torch._foreach_add_(params, delta, alpha=-group["lr"])
+        torch._foreach_mul_(mean_dx_sq, rho)
+        torch._foreach_addcmul_(mean_dx_sq, delta, delta, value=1 - rho)
+
+
+class Adam(ScratchOptimizer):
+    """v <- b1 * v + (1 - b1) * g;  s <- b2 * s + (1 - b2) * g^2;  v^ = v / (1 - b1^t), s^ = s / (1 - b2^t);
+    x <- x - lr * v^ / (sqrt(s^) + eps).   t counts steps (the notes' listing bumps it per tensor)."""
+
+    state_keys = ("exp_avg", "exp_avg_sq")
+
+    def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-6, weight_decay: float = 0.0) -> None:
+        beta1, beta2 = betas
+        _check("beta1", beta1, 0.0, 1.0)
+        _check("beta2", beta2, 0.0, 1.0)
+        _check("eps", eps, 0.0)
+        super().__init__(params, dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay))
+
+    def _update(self, group, params, grads, states, step) -> None:
+        exp_avg, exp_avg_sq = states["exp_avg"], states["exp_avg_sq"]
+        beta1, beta2 = group["betas"]
+        torch._foreach_lerp_(exp_avg, grads, 1 - beta1)
+        torch._foreach_mul_(exp_avg_sq, beta2)
+        torch._foreach_addcmul_(exp_avg_sq, grads, grads, value=1 - beta2)
+        correction1 = 1 - beta1**step
+        correction2 = 1 - beta2**step
+        denom = torch._foreach_sqrt(exp_avg_sq)
+        torch._foreach_div_(denom, correction2**0.5)
+        torch._foreach_add_(denom, group["eps"])
+        torch._foreach_addcdiv_(params, exp_avg, denom, value=-group["lr"] / correction1)

@@ -1,0 +1,214 @@
+"""RunStore: run ids and folders, status, metrics writers, atomic writes, listing.
+
+Everything a run shows later is read back from these files, so they are written to survive a
+crash: small files are replaced atomically, metrics are appended and flushed line by line.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dltool.errors import UsageError
+from dltool.registry import did_you_mean
+
+METRIC_FIELDS = ("step", "epoch", "examples", "time", "split", "loss", "acc", "lr")
+RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def default_runs_dir() -> Path:
+    return Path(os.environ.get("DLTOOL_RUNS_DIR", "runs"))
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    """Write to a temporary file, fsync, rename: readers see the old file or the new one, never half."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_json(path: Path, data: Any) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """Every complete record of a metrics.jsonl; a partial last line (a killed run) is skipped."""
+    records = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return records
+    for line in lines:
+        try:
+            records.append(json.loads(line))
+        except ValueError:
+            continue
+    return records
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class MetricsWriter:
+    """metrics.jsonl and metrics.csv, appended and flushed record by record."""
+
+    def __init__(self, folder: Path) -> None:
+        csv_path = folder / "metrics.csv"
+        new_csv = not csv_path.exists()
+        self._jsonl = open(folder / "metrics.jsonl", "a", encoding="utf-8")
+        self._csv_file = open(csv_path, "a", encoding="utf-8", newline="")
+        self._csv = csv.DictWriter(self._csv_file, fieldnames=METRIC_FIELDS, extrasaction="ignore")
+        if new_csv:
+            self._csv.writeheader()
+
+    def write(self, record: dict) -> None:
+        self._jsonl.write(json.dumps(record) + "\n")
+        self._jsonl.flush()
+        self.write_csv(record)
+
+    def write_csv(self, record: dict) -> None:
+        self._csv.writerow({key: ("" if record.get(key) is None else record[key]) for key in METRIC_FIELDS})
+        self._csv_file.flush()
+
+    def close(self) -> None:
+        self._jsonl.close()
+        self._csv_file.close()
+
+
+@dataclass
+class Run:
+    """One run folder and the files in it."""
+
+    folder: Path
+
+    @property
+    def id(self) -> str:
+        return self.folder.name
+
+    def path(self, name: str) -> Path:
+        return self.folder / name
+
+    def status(self) -> dict:
+        return read_json(self.path("status.json")) or {"status": "unknown"}
+
+    def shown_status(self) -> str:
+        """The status a user should see: a 'running' run whose process is gone has crashed."""
+        status = self.status()
+        if status.get("status") == "running" and not pid_alive(status.get("pid")):
+            return "crashed"
+        return status.get("status", "unknown")
+
+    def set_status(self, status: str, **fields: Any) -> None:
+        data = {**self.status(), "status": status, **fields}
+        atomic_write_json(self.path("status.json"), data)
+
+    def summary(self) -> dict:
+        return read_json(self.path("summary.json")) or {}
+
+    def config(self) -> dict:
+        import yaml
+
+        try:
+            return yaml.safe_load(self.path("config.yaml").read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            return {}
+
+    def metrics(self) -> list[dict]:
+        return read_metrics(self.path("metrics.jsonl"))
+
+    def truncate_metrics(self, step: int) -> None:
+        """Keep only the records up to `step` (the checkpoint a resumed run continues from)."""
+        kept = [record for record in self.metrics() if record["step"] <= step]
+        atomic_write_text(self.path("metrics.jsonl"), "".join(json.dumps(r) + "\n" for r in kept))
+        self.path("metrics.csv").unlink(missing_ok=True)
+        writer = MetricsWriter(self.folder)
+        for record in kept:
+            writer.write_csv(record)
+        writer.close()
+
+
+class RunStore:
+    """The runs folder: creates run folders with unique ids and finds them again."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = Path(root) if root is not None else default_runs_dir()
+
+    def check_writable(self) -> None:
+        """Fail before training if runs cannot be stored, with a message that says where."""
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise UsageError(f"runs folder '{self.root}' cannot be created ({exc.strerror}); use --runs-dir") from None
+        if not os.access(self.root, os.W_OK | os.X_OK):
+            raise UsageError(f"runs folder '{self.root}' is not writable; use --runs-dir or DLTOOL_RUNS_DIR")
+
+    def create(self, label: str, optimizer: str) -> Run:
+        """A new run folder, made with mkdir so two processes can never get the same one."""
+        self.check_writable()
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        for _ in range(100):
+            folder = self.root / f"{stamp}-{label}-{optimizer}-{secrets.token_hex(2)}"
+            try:
+                folder.mkdir()
+            except FileExistsError:
+                continue
+            return Run(folder)
+        raise UsageError(f"could not make a unique run folder in '{self.root}'")
+
+    def list(self) -> list[Run]:
+        """All runs, newest first."""
+        if not self.root.is_dir():
+            return []
+        runs = [Run(p) for p in self.root.iterdir() if p.is_dir() and (p / "status.json").exists()]
+        return sorted(runs, key=lambda run: run.id, reverse=True)
+
+    def resolve(self, run_id: str) -> Run:
+        """A run by id, unique prefix or 'latest'; unknown and ambiguous ids get a helpful error."""
+        if not RUN_ID_PATTERN.match(run_id) or ".." in run_id:
+            raise UsageError(f"'{run_id}' is not a run id (ids have no path separators or '..'); see 'dltool runs'")
+        runs = self.list()
+        if run_id == "latest":
+            if not runs:
+                raise UsageError(f"no runs in '{self.root}' yet; start one with 'dltool train CONFIG'")
+            return runs[0]
+        exact = [run for run in runs if run.id == run_id]
+        if exact:
+            return exact[0]
+        matches = [run for run in runs if run.id.startswith(run_id)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            listed = ", ".join(run.id for run in matches[:10])
+            raise UsageError(f"run id prefix '{run_id}' is ambiguous: it matches {listed}; give more characters")
+        hint = did_you_mean(run_id, [run.id for run in runs])
+        raise UsageError(f"no run '{run_id}' in '{self.root}'{hint}; 'dltool runs' lists them")
+
+
+def now_iso() -> str:
+    return datetime.now().astimezone().isoformat(timespec="seconds")

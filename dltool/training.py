@@ -1,0 +1,197 @@
+"""One training run from a config: build everything, make the run folder, fit, record the outcome.
+
+Everything that can be wrong with the input (config, device, data) is found before the run folder
+is made, so bad input leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from dltool import __version__
+from dltool.config import Config, dump_config, load_config
+from dltool.data import build_dataset
+from dltool.data.batches import EpochBatches
+from dltool.device import resolve_device, resolve_precision
+from dltool.engine import Diverged, Hooks, Interrupted, Position, Setup, Trainer
+from dltool.errors import UsageError
+from dltool.models import build_loss, build_model
+from dltool.optim import build_optimizer, build_schedule
+from dltool.progress import make_progress
+from dltool.runs import MetricsWriter, Run, RunStore, atomic_write_json, atomic_write_text, now_iso
+
+# Separate seeded streams for the data, the initial parameters and the data order.
+SEED_STREAMS = {"data": 0, "init": 1_000_003, "order": 2_000_003}
+
+
+def stream_seed(seed: int, stream: str) -> int:
+    return seed + SEED_STREAMS[stream]
+
+
+@dataclass
+class Outcome:
+    run: Run
+    status: str
+    exit_code: int
+    summary: dict
+
+
+def build_setup(config: Config) -> Setup:
+    device = resolve_device(config.device)
+    precision = resolve_precision(config.precision, device)
+    torch.manual_seed(config.seed)
+    data = build_dataset(config.data, stream_seed(config.seed, "data")).to(device)
+    model = build_model(config.model, data.input_shape, data.num_outputs, stream_seed(config.seed, "init")).to(device)
+    optimizer = build_optimizer(config.optimizer, model.parameters())
+    batches = EpochBatches(len(data.train_y), config.data.batch_size, stream_seed(config.seed, "order"))
+    scheduler = build_schedule(config.schedule, optimizer, len(batches), config.train.epochs)
+    loss_fn = build_loss(data.task, config.model.impl)
+    return Setup(model, loss_fn, optimizer, scheduler, data, batches, device, precision)
+
+
+def environment(setup: Setup, config: Config) -> dict:
+    import numpy
+    import torchvision
+
+    device = setup.device
+    return {
+        "dltool": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchvision": torchvision.__version__,
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.machine(),
+        "precision": setup.precision,
+        "seed": config.seed,
+        "command": sys.argv,
+    }
+
+
+def save_checkpoint(run: Run, state: dict) -> None:
+    """checkpoints/last.pt via a temporary file, fsync and rename: a crash never leaves half a file."""
+    folder = run.path("checkpoints")
+    folder.mkdir(exist_ok=True)
+    tmp = folder / f".last.pt.{os.getpid()}.tmp"
+    with open(tmp, "wb") as handle:
+        torch.save(state, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, folder / "last.pt")
+
+
+def load_checkpoint(run: Run, setup: Setup) -> Position:
+    path = run.path("checkpoints/last.pt")
+    try:
+        state = torch.load(path, map_location=setup.device, weights_only=True)
+        setup.model.load_state_dict(state["model"])
+        setup.optimizer.load_state_dict(state["optimizer"])
+        setup.scheduler.load_state_dict(state["scheduler"])
+        setup.batches.load_state_dict(state["batches"])
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if state["cuda_rng"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
+        return Position(**state["position"])
+    except FileNotFoundError:
+        raise UsageError(f"run '{run.id}' has no checkpoint yet (checkpoints/last.pt); start it again instead") from None
+    except Exception as exc:  # torch raises many kinds for a truncated or foreign file
+        raise UsageError(f"{path}: not a readable dltool checkpoint ({type(exc).__name__}: {exc})") from None
+
+
+def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position) -> dict:
+    records = run.metrics()
+    final: dict = {}
+    for record in records:  # the last record of each split wins
+        for key in ("loss", "acc"):
+            if record.get(key) is not None:
+                final[f"{record['split']}_{key}"] = record[key]
+    evals = [r for r in records if r["split"] == setup.data.eval_split]
+    best = {}
+    if evals:
+        best[f"{setup.data.eval_split}_loss"] = min(r["loss"] for r in evals)
+        accs = [r["acc"] for r in evals if r.get("acc") is not None]
+        if accs:
+            best[f"{setup.data.eval_split}_acc"] = max(accs)
+    return {
+        "status": status,
+        "final": final,
+        "best": best,
+        "steps": position.step,
+        "epochs": position.examples / len(setup.data.train_y),
+        "examples": position.examples,
+        "train_time_s": round(train_s, 3),
+        "wall_time_s": round(wall_s, 3),
+        "examples_per_s": round(position.examples / train_s, 1) if train_s > 0 else None,
+        "eval_split": setup.data.eval_split,
+    }
+
+
+def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: bool) -> Outcome:
+    """Fit and record how it ended: completed, diverged, interrupted or failed."""
+    wall_start = time.perf_counter()
+    resumed_at = position.elapsed
+    writer = MetricsWriter(run.folder)
+    steps_per_epoch = len(setup.batches)
+    total_steps = steps_per_epoch * config.train.epochs
+    progress = make_progress(total_steps, steps_per_epoch, run.id, quiet=quiet)
+    trainer = Trainer(setup, position, Hooks(writer.write, lambda s: save_checkpoint(run, s), progress.update), config.train.eval_every_examples)
+    run.set_status("running", pid=os.getpid(), started=run.status().get("started") or now_iso(), step=position.step)
+    extra: dict = {}
+    try:
+        with progress:
+            trainer.fit(config.train.epochs)
+        status, exit_code = "completed", 0
+    except Diverged as exc:
+        status, exit_code, extra = "diverged", 1, {"error": str(exc), "diverged_at_step": exc.step}
+    except Interrupted as exc:
+        status, exit_code, extra = "interrupted", 128 + exc.signum, {"error": str(exc)}
+    except KeyboardInterrupt:
+        status, exit_code, extra = "interrupted", 130, {"error": "stopped at once by a second SIGINT"}
+    except Exception as exc:
+        atomic_write_text(run.path("error.log"), traceback.format_exc())
+        status, exit_code = "failed", 1
+        extra = {"error": f"{type(exc).__name__}: {exc} (traceback in {run.path('error.log')})"}
+    finally:
+        writer.close()
+    position = trainer.pos
+    summary = summarize(run, setup, status, time.perf_counter() - wall_start, trainer.now - resumed_at, position)
+    summary.update(extra)
+    atomic_write_json(run.path("summary.json"), summary)
+    run.set_status(status, ended=now_iso(), step=position.step, **extra)
+    return Outcome(run, status, exit_code, summary)
+
+
+def train(config: Config, runs_dir: Path | None = None, quiet: bool = False) -> Outcome:
+    """A new run of `config` in a new folder under runs_dir."""
+    setup = build_setup(config)
+    store = RunStore(runs_dir)
+    run = store.create(config.label, config.optimizer.name)
+    atomic_write_text(run.path("config.yaml"), dump_config(config))
+    atomic_write_json(run.path("env.json"), environment(setup, config))
+    run.set_status("running", pid=os.getpid(), started=now_iso(), step=0)
+    return execute(run, setup, config, Position(), quiet)
+
+
+def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False) -> Outcome:
+    """Continue an interrupted, failed or crashed run from its last checkpoint, in its own folder."""
+    run = RunStore(runs_dir).resolve(run_id)
+    shown = run.shown_status()
+    if shown not in ("interrupted", "failed", "crashed"):
+        raise UsageError(f"run '{run.id}' is {shown}; only interrupted, failed or crashed runs can be resumed")
+    config = load_config(run.path("config.yaml"))
+    setup = build_setup(config)
+    position = load_checkpoint(run, setup)
+    run.truncate_metrics(position.step)  # records written after the checkpoint will be written again
+    return execute(run, setup, config, position, quiet)

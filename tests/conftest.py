@@ -1,0 +1,51 @@
+"""Shared fixtures: an isolated runs folder and an in-process `dltool` runner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dltool.cli import app
+
+REPO = Path(__file__).resolve().parents[1]
+CONFIGS = REPO / "configs"
+
+
+@pytest.fixture
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    folder = tmp_path / "runs"
+    monkeypatch.setenv("DLTOOL_RUNS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def dltool(runs_dir):
+    """Run `dltool ARGS...` in-process; returns the click Result (exit_code, stdout, stderr)."""
+    runner = CliRunner()
+
+    def invoke(*args: str):
+        return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    return invoke
+
+
+def run_folders(runs_dir: Path) -> list[Path]:
+    return sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.exists() else []
+
+
+def only_run(runs_dir: Path) -> Path:
+    folders = run_folders(runs_dir)
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def read_records(folder: Path) -> list[dict]:
+    return [json.loads(line) for line in (folder / "metrics.jsonl").read_text().splitlines()]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -117,6 +117,24 @@ def show(
     print_run(RunStore(runs_dir).resolve(run_id))
 
 
+@app.command()
+@user_errors
+def model(
+    config: Annotated[Path, typer.Argument(help="YAML config whose model and data define the table.")],
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", help="Override a config key (repeatable).", show_default=False)
+    ] = None,
+    depth: Annotated[int, typer.Option(min=1, help="How deep to list nested layers.")] = 2,
+) -> None:
+    """Layer table of the configured model for its input size: output shapes, parameter counts, totals."""
+    from dltool.config import load_config
+    from dltool.models.layers import describe_model
+    from dltool.report import print_layer_table
+
+    title, rows = describe_model(load_config(config, list(set_ or [])), depth)
+    print_layer_table(title, rows)
+
+
 def main() -> None:
     app(prog_name="dltool")
 

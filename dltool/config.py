@@ -46,6 +46,7 @@ class DataSection(NamedSection):
     batch_size: int = Field(256, gt=0)
     resize: int | None = Field(None, gt=0)
     train_size: int | None = Field(None, gt=0)
+    test_size: int | None = Field(None, gt=0)
     root: str | None = None
 
 
@@ -61,6 +62,7 @@ class ScheduleSection(NamedSection):
 class TrainSection(Section):
     epochs: int = Field(10, gt=0)
     eval_every_examples: int | None = Field(None, gt=0)
+    checkpoint_every_steps: int | None = Field(None, gt=0)
 
 
 class Config(Section):

@@ -31,13 +31,30 @@ def resolve_device(spec: str) -> torch.device:
     return device
 
 
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """auto -> fp32 (the models so far are too small to gain from lower precision); fp16 needs CUDA."""
+def cpu_has_bf16() -> bool:
+    """AVX512-BF16 or AMX: the CPU multiplies bf16 natively (elsewhere bf16 autocast is slower)."""
+    try:
+        flags = open("/proc/cpuinfo", encoding="ascii", errors="ignore").read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_precision(precision: str, device: torch.device, prefers_bf16: bool = False) -> str:
+    """auto -> bf16 for the conv-heavy models (ResNet, DenseNet) where the hardware runs it natively,
+    fp32 elsewhere (measured: ResNet/DenseNet ~1.3-3x faster in bf16 on an AVX512-BF16 CPU; LeNet and
+    the small models gain little); fp16 needs CUDA."""
     if precision == "fp16" and device.type != "cuda":
         raise UsageError(f"precision: fp16 needs a CUDA device (this run is on {device.type}); use bf16 or fp32")
     if precision == "bf16" and device.type == "cuda" and not torch.cuda.is_bf16_supported():
         raise UsageError("precision: bf16 is not supported by this GPU; use fp16 or fp32")
-    return "fp32" if precision == "auto" else precision
+    if precision != "auto":
+        return precision
+    if not prefers_bf16:
+        return "fp32"
+    if device.type == "cuda":
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
+    return "bf16" if device.type == "cpu" and cpu_has_bf16() else "fp32"
 
 
 def autocast(device: torch.device, precision: str):

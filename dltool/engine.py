@@ -47,6 +47,8 @@ class Setup:
     batches: EpochBatches
     device: torch.device
     precision: str = "fp32"
+    # fp16 needs its loss scaled so small gradients don't flush to zero; disabled it is a no-op.
+    scaler: torch.amp.GradScaler = field(default_factory=lambda: torch.amp.GradScaler("cuda", enabled=False))
 
 
 @dataclass
@@ -121,11 +123,14 @@ def evaluate(setup: Setup, x: torch.Tensor, y: torch.Tensor, classify: bool) -> 
 class Trainer:
     """Runs epochs over a Setup from a Position, reporting through Hooks."""
 
-    def __init__(self, setup: Setup, position: Position, hooks: Hooks, eval_every: int | None) -> None:
+    def __init__(
+        self, setup: Setup, position: Position, hooks: Hooks, eval_every: int | None, checkpoint_every: int | None = None
+    ) -> None:
         self.setup = setup
         self.pos = position
         self.hooks = hooks
         self.eval_every = eval_every
+        self.checkpoint_every = checkpoint_every
         self.classify = setup.data.task == "classification"
         self.started = time.perf_counter()
         self.last_lr: float | None = None
@@ -167,8 +172,9 @@ class Trainer:
             out = setup.model(x)
         loss = setup.loss_fn(out.float(), y)
         setup.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        setup.optimizer.step()
+        setup.scaler.scale(loss).backward()
+        setup.scaler.step(setup.optimizer)
+        setup.scaler.update()
         self.last_lr = setup.optimizer.param_groups[0]["lr"]
         setup.scheduler.step()
         value = float(loss.detach())
@@ -185,6 +191,7 @@ class Trainer:
             "model": setup.model.state_dict(),
             "optimizer": setup.optimizer.state_dict(),
             "scheduler": setup.scheduler.state_dict(),
+            "scaler": setup.scaler.state_dict(),
             "batches": setup.batches.state_dict(mid_epoch=mid_epoch),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
@@ -222,6 +229,8 @@ class Trainer:
             if stop.signum is not None:
                 self.hooks.checkpoint(self.checkpoint_state(mid_epoch=True))
                 raise Interrupted(stop.signum)
+            if self.checkpoint_every and self.pos.step % self.checkpoint_every == 0 and self.pos.batch_in_epoch < len(setup.batches):
+                self.hooks.checkpoint(self.checkpoint_state(mid_epoch=True))  # long epochs: don't lose them
         self.end_epoch()
 
     def fit(self, epochs: int) -> None:

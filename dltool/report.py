@@ -103,3 +103,18 @@ def print_run(run: Run) -> None:
     if config_path.exists():
         console.print("config:")
         console.print(config_path.read_text(encoding="utf-8").rstrip(), markup=False, highlight=False)
+
+
+def print_layer_table(title: str, rows) -> None:
+    """The rows of dltool.models.layers.layer_table as a table."""
+    console = make_console()
+    console.print(title)
+    table = Table()
+    for column, justify in (("layer", "left"), ("type", "left"), ("output shape", "left"), ("parameters", "right")):
+        table.add_column(column, justify=justify)
+    for row in rows:
+        shape = "×".join(str(n) for n in row.output_shape) if row.output_shape else "-"
+        name = ("  " * max(row.depth - 1, 0)) + row.name
+        style = "bold" if row.name == "total" else None
+        table.add_row(name, row.kind, shape, f"{row.params:,}", style=style)
+    console.print(table)

@@ -124,8 +124,9 @@ class Run:
             return "crashed"
         return status.get("status", "unknown")
 
-    def set_status(self, status: str, **fields: Any) -> None:
-        data = {**self.status(), "status": status, **fields}
+    def set_status(self, status: str, replace: bool = False, **fields: Any) -> None:
+        """Update status.json (atomically); `replace` drops what an earlier attempt recorded (resume)."""
+        data = {**({} if replace else self.status()), "status": status, **fields}
         atomic_write_json(self.path("status.json"), data)
 
     def summary(self) -> dict:

@@ -11,7 +11,7 @@ import platform
 import sys
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -26,6 +26,7 @@ from dltool.errors import UsageError
 from dltool.models import build_loss, build_model
 from dltool.optim import build_optimizer, build_schedule
 from dltool.progress import make_progress
+from dltool.registry import MODELS
 from dltool.runs import MetricsWriter, Run, RunStore, atomic_write_json, atomic_write_text, now_iso
 
 # Separate seeded streams for the data, the initial parameters and the data order.
@@ -46,15 +47,21 @@ class Outcome:
 
 def build_setup(config: Config) -> Setup:
     device = resolve_device(config.device)
-    precision = resolve_precision(config.precision, device)
+    traits = MODELS.get(config.model.name).meta
+    precision = resolve_precision(config.precision, device, traits.get("prefers_bf16", False))
     torch.manual_seed(config.seed)
-    data = build_dataset(config.data, stream_seed(config.seed, "data")).to(device)
-    model = build_model(config.model, data.input_shape, data.num_outputs, stream_seed(config.seed, "init")).to(device)
+    data = build_dataset(config.data, stream_seed(config.seed, "data"))
+    # channels_last lets oneDNN/cuDNN pick their fast conv kernels (DenseNet at 96: 1.3x in bf16 here).
+    memory_format = torch.channels_last if traits.get("conv") else torch.contiguous_format
+    data = replace(data, memory_format=memory_format).to(device)
+    model = build_model(config.model, data.input_shape, data.num_outputs, stream_seed(config.seed, "init"))
+    model = model.to(device=device, memory_format=memory_format)
     optimizer = build_optimizer(config.optimizer, model.parameters())
     batches = EpochBatches(len(data.train_y), config.data.batch_size, stream_seed(config.seed, "order"))
     scheduler = build_schedule(config.schedule, optimizer, len(batches), config.train.epochs)
     loss_fn = build_loss(data.task, config.model.impl)
-    return Setup(model, loss_fn, optimizer, scheduler, data, batches, device, precision)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
+    return Setup(model, loss_fn, optimizer, scheduler, data, batches, device, precision, scaler)
 
 
 def environment(setup: Setup, config: Config) -> dict:
@@ -99,6 +106,7 @@ def load_checkpoint(run: Run, setup: Setup) -> Position:
         setup.model.load_state_dict(state["model"])
         setup.optimizer.load_state_dict(state["optimizer"])
         setup.scheduler.load_state_dict(state["scheduler"])
+        setup.scaler.load_state_dict(state["scaler"])
         setup.batches.load_state_dict(state["batches"])
         torch.set_rng_state(state["torch_rng"].cpu())
         if state["cuda_rng"] and torch.cuda.is_available():
@@ -110,7 +118,8 @@ def load_checkpoint(run: Run, setup: Setup) -> Position:
         raise UsageError(f"{path}: not a readable dltool checkpoint ({type(exc).__name__}: {exc})") from None
 
 
-def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position) -> dict:
+def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position, new_examples: int) -> dict:
+    """Final and best metrics from the stored records; timings of this process (a resume counts its own)."""
     records = run.metrics()
     final: dict = {}
     for record in records:  # the last record of each split wins
@@ -133,7 +142,7 @@ def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float
         "examples": position.examples,
         "train_time_s": round(train_s, 3),
         "wall_time_s": round(wall_s, 3),
-        "examples_per_s": round(position.examples / train_s, 1) if train_s > 0 else None,
+        "examples_per_s": round(new_examples / train_s, 1) if train_s > 0 else None,
         "eval_split": setup.data.eval_split,
     }
 
@@ -141,13 +150,15 @@ def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float
 def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: bool) -> Outcome:
     """Fit and record how it ended: completed, diverged, interrupted or failed."""
     wall_start = time.perf_counter()
-    resumed_at = position.elapsed
+    resumed_at, resumed_examples = position.elapsed, position.examples
     writer = MetricsWriter(run.folder)
     steps_per_epoch = len(setup.batches)
     total_steps = steps_per_epoch * config.train.epochs
     progress = make_progress(total_steps, steps_per_epoch, run.id, quiet=quiet)
-    trainer = Trainer(setup, position, Hooks(writer.write, lambda s: save_checkpoint(run, s), progress.update), config.train.eval_every_examples)
-    run.set_status("running", pid=os.getpid(), started=run.status().get("started") or now_iso(), step=position.step)
+    hooks = Hooks(writer.write, lambda state: save_checkpoint(run, state), progress.update)
+    trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
+    started = run.status().get("started") or now_iso()
+    run.set_status("running", replace=True, pid=os.getpid(), started=started, step=position.step)
     extra: dict = {}
     try:
         with progress:
@@ -166,7 +177,8 @@ def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: b
     finally:
         writer.close()
     position = trainer.pos
-    summary = summarize(run, setup, status, time.perf_counter() - wall_start, trainer.now - resumed_at, position)
+    train_s = trainer.now - resumed_at
+    summary = summarize(run, setup, status, time.perf_counter() - wall_start, train_s, position, position.examples - resumed_examples)
     summary.update(extra)
     atomic_write_json(run.path("summary.json"), summary)
     run.set_status(status, ended=now_iso(), step=position.step, **extra)

@@ -41,6 +41,7 @@ CASES = {
     "cuda without gpu": ([], [MLP, "--device", "cuda"], ["no CUDA GPU"]),
     "fp16 on cpu": ([], [MLP, "--set", "precision=fp16", "--device", "cpu"], ["fp16 needs a CUDA device"]),
     "train_size too big": ([], [AIRFOIL, "--set", "data.train_size=5000"], ["data.train_size=5000", "1500"]),
+    "test_size on airfoil": ([], [AIRFOIL, "--set", "data.test_size=10"], ["data.test_size", "whole set"]),
     "resize on tabular data": ([], [AIRFOIL, "--set", "data.resize=8"], ["data.resize applies to images"]),
     "bad run name": ([], [MLP, "--set", "name=a/b"], ["name", "letters, digits"]),
     "no config": ([], [], ["give a CONFIG file"]),

@@ -43,8 +43,9 @@ def test_scratch_batchnorm_matches_torch(shape):
     ref = (nn.BatchNorm1d if len(shape) == 2 else nn.BatchNorm2d)(C).double()
     with torch.no_grad():  # non-trivial gamma and beta, so their gradients and effect are tested too
         gamma, beta = torch.rand(C, generator=gen, dtype=torch.float64) + 0.5, torch.randn(C, generator=gen)
-        ours.gamma.copy_(gamma), ref.weight.copy_(gamma)
-        ours.beta.copy_(beta), ref.bias.copy_(beta)
+        for g, b in ((ours.gamma, ours.beta), (ref.weight, ref.bias)):
+            g.copy_(gamma)
+            b.copy_(beta)
     # eval first (untrained statistics), then several training batches, then eval on the moving averages
     for step, training in enumerate([False, True, True, True, False, False]):
         X = torch.randn(shape, generator=gen, dtype=torch.float64) * (step + 1) + step

@@ -20,7 +20,7 @@ def load_airfoil_array() -> np.ndarray:
     return (data - data.mean(axis=0)) / data.std(axis=0)
 
 
-@DATASETS.register("airfoil", options=Options, task="regression")
+@DATASETS.register("airfoil", options=Options, task="regression", input_shape=(5,), num_outputs=1)
 def airfoil(root=None, seed: int = 0) -> Dataset:
     data = load_airfoil_array()
     x = torch.tensor(data[:ROWS, :-1], dtype=torch.float32)

@@ -24,6 +24,7 @@ class Dataset:
     num_outputs: int
     class_names: tuple[str, ...] = ()
     resize: int | None = None
+    memory_format: torch.memory_format = torch.contiguous_format
 
     @property
     def input_shape(self) -> tuple[int, ...]:
@@ -48,21 +49,29 @@ class Dataset:
             x = x.float().div_(255)
         if self.resize and x.dim() == 4 and x.shape[-1] != self.resize:
             x = torch.nn.functional.interpolate(x, size=(self.resize, self.resize), mode="bilinear", antialias=False)
+        if x.dim() == 4:
+            x = x.contiguous(memory_format=self.memory_format)
         return x
 
 
+def _checked_size(size: int, available: int, key: str, name: str) -> int:
+    if size > available:
+        raise UsageError(f"data.{key}={size} but '{name}' has {available} such examples; use at most {available}, or null for all")
+    return size
+
+
 def build_dataset(section, seed: int) -> Dataset:
-    """The dataset a config's data section names, with `train_size` and `resize` applied."""
+    """The dataset a config's data section names, with `train_size`, `test_size` (first N) and `resize` applied."""
     entry = DATASETS.get(section.name)
     dataset = entry.builder(root=section.root, seed=seed, **section.options)
     if section.train_size is not None:
-        available = len(dataset.train_y)
-        if section.train_size > available:
-            raise UsageError(
-                f"data.train_size={section.train_size} but '{section.name}' has {available} training examples; "
-                f"use a value up to {available}, or null for all"
-            )
-        dataset = replace(dataset, train_x=dataset.train_x[: section.train_size], train_y=dataset.train_y[: section.train_size])
+        n = _checked_size(section.train_size, len(dataset.train_y), "train_size", section.name)
+        dataset = replace(dataset, train_x=dataset.train_x[:n], train_y=dataset.train_y[:n])
+    if section.test_size is not None:
+        if dataset.eval_split != "test":
+            raise UsageError(f"data.test_size: '{section.name}' is evaluated on its whole set; remove data.test_size")
+        n = _checked_size(section.test_size, len(dataset.eval_y), "test_size", section.name)
+        dataset = replace(dataset, eval_x=dataset.eval_x[:n], eval_y=dataset.eval_y[:n])
     if section.resize is not None:
         if dataset.train_x.dim() != 4:
             raise UsageError(f"data.resize applies to images; '{section.name}' has none: remove data.resize")

@@ -96,7 +96,7 @@ def locate(root: Path, allow_download: bool) -> dict[str, Path]:
     return files
 
 
-@DATASETS.register("fashion_mnist", options=FashionMnistOptions, task="classification")
+@DATASETS.register("fashion_mnist", options=FashionMnistOptions, task="classification", input_shape=(1, 28, 28), num_outputs=10)
 def fashion_mnist(root: str | None = None, seed: int = 0, download: bool = False) -> Dataset:
     folder = Path(root).expanduser() if root else default_root()
     files = locate(folder, download)

@@ -14,7 +14,7 @@ class SyntheticOptions(Options):
     noise_std: float = 0.01
 
 
-@DATASETS.register("synthetic_linreg", options=SyntheticOptions, task="regression")
+@DATASETS.register("synthetic_linreg", options=SyntheticOptions, task="regression", input_shape=(2,), num_outputs=1)
 def synthetic_linreg(root=None, seed: int = 0, num_examples: int = 1000, noise_std: float = 0.01) -> Dataset:
     generator = torch.Generator().manual_seed(seed)
     w = torch.tensor(TRUE_W)

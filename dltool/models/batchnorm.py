@@ -48,8 +48,9 @@ def batch_norm(
         # Same refusal as torch: one value per channel has no variance to normalize by.
         raise ValueError(f"BatchNorm in training needs more than 1 value per channel, got input {tuple(X.shape)}")
     mean = X.mean(dim=dims, keepdim=True)
-    var = ((X - mean) ** 2).mean(dim=dims, keepdim=True)
-    X_hat = (X - mean) / torch.sqrt(var + eps)
+    centered = X - mean
+    var = (centered**2).mean(dim=dims, keepdim=True)
+    X_hat = centered / torch.sqrt(var + eps)
     with torch.no_grad():
         unbiased = var.flatten() * (m / (m - 1))
         moving_mean = momentum * moving_mean + (1.0 - momentum) * mean.flatten()

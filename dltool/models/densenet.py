@@ -91,7 +91,7 @@ def final_side(side: int, num_transitions: int) -> int:
     return side >> num_transitions
 
 
-@MODELS.register("densenet", options=DenseNetOptions, task="classification")
+@MODELS.register("densenet", options=DenseNetOptions, task="classification", conv=True, prefers_bf16=True)
 def densenet(
     impl: str,
     input_shape,

@@ -20,7 +20,7 @@ class LeNetOptions(Options):
     hidden: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [120, 84])
 
 
-@MODELS.register("lenet_bn", options=LeNetOptions, task="classification")
+@MODELS.register("lenet_bn", options=LeNetOptions, task="classification", conv=True)
 def lenet_bn(
     impl: str, input_shape, num_outputs: int, generator: torch.Generator, channels: list[int], hidden: list[int]
 ) -> nn.Module:

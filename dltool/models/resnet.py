@@ -89,7 +89,7 @@ class ResNet(nn.Module):
         return self.head(self.stages(self.stem(X)))
 
 
-@MODELS.register("resnet18", options=ResNetOptions, task="classification")
+@MODELS.register("resnet18", options=ResNetOptions, task="classification", conv=True, prefers_bf16=True)
 def resnet18(
     impl: str,
     input_shape,

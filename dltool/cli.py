@@ -68,8 +68,8 @@ def train(
     from dltool.config import load_config
 
     if resume is not None:
-        if config is not None or set_:
-            fail("--resume continues a run with its saved config; give no CONFIG or --set with it", 2)
+        if config is not None or set_ or device:
+            fail("--resume continues a run with its saved config; give no CONFIG, --set or --device with it", 2)
         outcome = training.resume(resume, runs_dir, quiet=quiet)
     else:
         if config is None:
@@ -95,13 +95,54 @@ def runs(
         Optional[str],
         typer.Option(help="Only runs with this status (running, completed, failed, diverged, interrupted, crashed)."),
     ] = None,
+    model: Annotated[Optional[str], typer.Option(help="Only runs of this model (e.g. mlp).")] = None,
+    optimizer: Annotated[Optional[str], typer.Option(help="Only runs with this optimizer (e.g. adam).")] = None,
+    format: Annotated[str, typer.Option("--format", help="table, csv or json (for scripts).")] = "table",
     runs_dir: RunsDir = None,
 ) -> None:
-    """Table of runs, newest first."""
-    from dltool.report import print_runs_table
+    """Runs, newest first, as a table (or csv / json)."""
+    from dltool.report import print_runs
     from dltool.runs import RunStore
 
-    print_runs_table(RunStore(runs_dir), status)
+    print_runs(RunStore(runs_dir), status=status, model=model, optimizer=optimizer, fmt=format)
+
+
+@app.command()
+@user_errors
+def plot(
+    run_ids: Annotated[list[str], typer.Argument(help="Run ids (unique prefixes and 'latest' work).", show_default=False)],
+    metric: Annotated[Optional[str], typer.Option(help="loss, acc or lr.", show_default=False)] = None,
+    x: Annotated[str, typer.Option("--x", help="epoch, step, examples or time.")] = "epoch",
+    logy: Annotated[bool, typer.Option("--logy", help="Logarithmic y axis.")] = False,
+    out: Annotated[
+        Optional[Path], typer.Option(help="Output file; .png, .svg or .pdf by extension.", show_default=False)
+    ] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Plot runs from their stored metrics: one run -> its curves in its plots/; several -> an overlay."""
+    from dltool.report import plot_command
+    from dltool.runs import RunStore
+
+    for path in plot_command(RunStore(runs_dir), run_ids, metric=metric, x=x, logy=logy, out=out):
+        typer.echo(str(path))
+
+
+@app.command()
+@user_errors
+def export(
+    run_id: Annotated[str, typer.Argument(help="Run id, a unique prefix of one, or 'latest'.")],
+    format: Annotated[str, typer.Option("--format", help="Export format: tensorboard.")] = "tensorboard",
+    runs_dir: RunsDir = None,
+) -> None:
+    """Write a stored run's metrics in another tool's format (TensorBoard event files)."""
+    from dltool.runs import RunStore
+
+    if format != "tensorboard":
+        fail(f"--format '{format}': the export format is 'tensorboard'", 2)
+    from dltool.tensorboard import export_run
+
+    folder = export_run(RunStore(runs_dir).resolve(run_id))
+    typer.echo(f"wrote TensorBoard events to {folder} (view with: tensorboard --logdir {folder})")
 
 
 @app.command()

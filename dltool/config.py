@@ -63,6 +63,7 @@ class TrainSection(Section):
     epochs: int = Field(10, gt=0)
     eval_every_examples: int | None = Field(None, gt=0)
     checkpoint_every_steps: int | None = Field(None, gt=0)
+    tensorboard: bool = False
 
 
 class Config(Section):
@@ -99,7 +100,19 @@ class Config(Section):
 
 
 class YamlLoader(yaml.SafeLoader):
-    """yaml.safe_load's loader, but '1e-3' is a float (YAML 1.1 wants '1.0e-3', which nobody writes)."""
+    """yaml.safe_load's loader, but '1e-3' is a float (YAML 1.1 wants '1.0e-3', which nobody writes)
+    and a key written twice in one mapping is an error (PyYAML would silently keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"duplicate key '{key}' (it appears twice in one mapping)", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 YamlLoader.add_implicit_resolver(
@@ -147,6 +160,8 @@ def read_yaml(path: Path) -> dict[str, Any]:
         raw = safe_load(text)
     except yaml.constructor.ConstructorError as exc:
         line = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
+        if "duplicate key" in (exc.problem or ""):
+            raise UsageError(f"{path}{line}: {exc.problem}; keep one") from None
         raise UsageError(
             f"{path}{line}: YAML tag not allowed ({exc.problem}); configs hold plain values only"
         ) from None
@@ -174,6 +189,8 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise UsageError(f"--set '{text}': '{key}' is not a dotted key such as optimizer.lr")
     try:
         parsed = safe_load(value) if value.strip() else None
+    except yaml.constructor.ConstructorError as exc:
+        raise UsageError(f"--set '{text}': {exc.problem}; values are plain YAML (no tags)") from None
     except yaml.YAMLError:
         parsed = value  # not YAML: take it as a string and let the schema judge it
     return path, parsed

@@ -75,9 +75,12 @@ class StopFlag:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.finishing = False
         self._previous: dict[int, object] = {}
 
     def _handle(self, signum, frame) -> None:
+        if self.finishing:  # the outcome is being written: let it finish, it takes a moment
+            return
         if self.signum is not None and signum == signal.SIGINT:
             raise KeyboardInterrupt
         self.signum = signum
@@ -118,6 +121,20 @@ def evaluate(setup: Setup, x: torch.Tensor, y: torch.Tensor, classify: bool) -> 
     if classify:
         result["acc"] = correct / len(y)
     return result
+
+
+@torch.inference_mode()
+def predict_labels(setup: Setup, x: torch.Tensor) -> torch.Tensor:
+    """The predicted class of every example of a split (for the confusion matrix and prediction grid)."""
+    model = setup.model
+    was_training = model.training
+    model.eval()
+    predicted = []
+    for start in range(0, len(x), EVAL_BATCH):
+        with autocast(setup.device, setup.precision):
+            predicted.append(model(setup.data.prepare(x[start : start + EVAL_BATCH])).argmax(dim=1))
+    model.train(was_training)
+    return torch.cat(predicted)
 
 
 class Trainer:
@@ -162,6 +179,8 @@ class Trainer:
         data = self.setup.data
         metrics = evaluate(self.setup, data.eval_x, data.eval_y, self.classify)
         self.record(data.eval_split, metrics)
+        if not math.isfinite(metrics["loss"]):
+            raise Diverged(self.pos.step, metrics["loss"])
         return metrics
 
     def train_step(self, index: torch.Tensor) -> float:
@@ -233,9 +252,8 @@ class Trainer:
                 self.hooks.checkpoint(self.checkpoint_state(mid_epoch=True))  # long epochs: don't lose them
         self.end_epoch()
 
-    def fit(self, epochs: int) -> None:
-        with StopFlag() as stop:
-            if self.pos.step == 0 and self.eval_every:
-                self.record_eval()  # the notes' curves start at the initial loss
-            while self.pos.epoch < epochs:
-                self.run_epoch(stop)
+    def fit(self, epochs: int, stop: StopFlag) -> None:
+        if self.pos.step == 0 and self.eval_every:
+            self.record_eval()  # the notes' curves start at the initial loss
+        while self.pos.epoch < epochs:
+            self.run_epoch(stop)

@@ -64,23 +64,80 @@ def run_row(run: Run) -> list[str]:
     ]
 
 
-def print_runs_table(store: RunStore, status: str | None) -> None:
+COLUMNS = ("id", "status", "model", "optimizer", "epochs", "eval loss", "eval acc", "wall s")
+FORMATS = ("table", "csv", "json")
+PLOT_METRICS = ("loss", "acc", "lr")
+PLOT_X = ("epoch", "step", "examples", "time")
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+
+
+def filtered_runs(store: RunStore, status: str | None, model: str | None, optimizer: str | None) -> list[Run]:
     if status is not None and status not in STATUSES:
         raise UsageError(f"--status '{status}': expected one of {', '.join(STATUSES)}")
     runs = store.list()
     if status is not None:
         runs = [run for run in runs if run.shown_status() == status]
+    if model is not None:
+        runs = [run for run in runs if run.config().get("model", {}).get("name") == model]
+    if optimizer is not None:
+        runs = [run for run in runs if run.config().get("optimizer", {}).get("name") == optimizer]
+    return runs
+
+
+def print_runs(store: RunStore, status=None, model=None, optimizer=None, fmt: str = "table") -> None:
+    """The runs table, newest first; csv and json carry the same columns for scripts."""
+    if fmt not in FORMATS:
+        raise UsageError(f"--format '{fmt}': expected one of {', '.join(FORMATS)}")
+    rows = [run_row(run) for run in filtered_runs(store, status, model, optimizer)]
+    if fmt == "csv":
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(COLUMNS)
+        writer.writerows(rows)
+        return
+    if fmt == "json":
+        import json
+
+        print(json.dumps([dict(zip(COLUMNS, row)) for row in rows], indent=2))
+        return
     console = make_console()
-    if not runs:
-        where = f" with status '{status}'" if status else ""
-        console.print(f"no runs{where} in {store.root}")
+    if not rows:
+        filters = ", ".join(f"{k} '{v}'" for k, v in (("status", status), ("model", model), ("optimizer", optimizer)) if v)
+        console.print(f"no runs{' with ' + filters if filters else ''} in {store.root}")
         return
     table = Table(title=f"runs in {store.root}")
-    for column in ("id", "status", "model", "optimizer", "epochs", "eval loss", "eval acc", "wall s"):
+    for column in COLUMNS:
         table.add_column(column, no_wrap=column == "id")
-    for run in runs:
-        table.add_row(*run_row(run))
+    for row in rows:
+        table.add_row(*row)
     console.print(table)
+
+
+def plot_command(store: RunStore, run_ids: list[str], metric: str | None, x: str, logy: bool, out) -> list:
+    """One run and no options: its standard pictures. Otherwise one overlay figure."""
+    from pathlib import Path
+
+    from dltool import plots
+
+    runs = [store.resolve(run_id) for run_id in run_ids]
+    if metric is not None and metric not in PLOT_METRICS:
+        raise UsageError(f"--metric '{metric}': expected one of {', '.join(PLOT_METRICS)}")
+    if x not in PLOT_X:
+        raise UsageError(f"--x '{x}': expected one of {', '.join(PLOT_X)}")
+    if out is not None and Path(out).suffix.lower() not in PLOT_SUFFIXES:
+        raise UsageError(f"--out '{out}': the file name must end in {', '.join(PLOT_SUFFIXES)}")
+    for run in runs:
+        if not run.metrics():
+            raise UsageError(f"run '{run.id}' has no metrics yet; nothing to plot")
+    if len(runs) == 1 and metric is None and x == "epoch" and not logy and out is None:
+        return plots.write_run_plots(runs[0])
+    metric = metric or "loss"
+    if out is None:
+        out = (runs[0].path("plots") if len(runs) == 1 else store.root / "plots") / f"{metric}-vs-{x}.png"
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    return [plots.plot_overlay(runs, metric=metric, x=x, logy=logy, out=Path(out))]
 
 
 def print_run(run: Run) -> None:
@@ -99,6 +156,11 @@ def print_run(run: Run) -> None:
             f"timings: train {summary.get('train_time_s')} s, wall {summary.get('wall_time_s')} s, "
             f"{summary.get('examples_per_s')} examples/s, {summary.get('steps')} steps"
         )
+    plots = sorted(run.path("plots").glob("*")) if run.path("plots").is_dir() else []
+    if plots:
+        console.print("plots:")
+        for path in plots:
+            console.print(f"  {path}", markup=False, highlight=False)
     config_path = run.path("config.yaml")
     if config_path.exists():
         console.print("config:")

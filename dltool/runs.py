@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 import re
 import secrets
@@ -88,6 +89,8 @@ class MetricsWriter:
             self._csv.writeheader()
 
     def write(self, record: dict) -> None:
+        # Non-finite numbers (a diverging run) become null: NaN/Infinity are not JSON.
+        record = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
         self._jsonl.write(json.dumps(record) + "\n")
         self._jsonl.flush()
         self.write_csv(record)

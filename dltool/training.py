@@ -21,7 +21,7 @@ from dltool.config import Config, dump_config, load_config
 from dltool.data import build_dataset
 from dltool.data.batches import EpochBatches
 from dltool.device import resolve_device, resolve_precision
-from dltool.engine import Diverged, Hooks, Interrupted, Position, Setup, Trainer
+from dltool.engine import Diverged, Hooks, Interrupted, Position, Setup, StopFlag, Trainer, predict_labels
 from dltool.errors import UsageError
 from dltool.models import build_loss, build_model
 from dltool.optim import build_optimizer, build_schedule
@@ -91,6 +91,8 @@ def save_checkpoint(run: Run, state: dict) -> None:
     """checkpoints/last.pt via a temporary file, fsync and rename: a crash never leaves half a file."""
     folder = run.path("checkpoints")
     folder.mkdir(exist_ok=True)
+    for stale in folder.glob(".last.pt.*.tmp"):  # left by a process killed while saving
+        stale.unlink(missing_ok=True)
     tmp = folder / f".last.pt.{os.getpid()}.tmp"
     with open(tmp, "wb") as handle:
         torch.save(state, handle)
@@ -151,42 +153,90 @@ def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: b
     """Fit and record how it ended: completed, diverged, interrupted or failed."""
     wall_start = time.perf_counter()
     resumed_at, resumed_examples = position.elapsed, position.examples
-    writer = MetricsWriter(run.folder)
+    writers = open_writers(run, config)
     steps_per_epoch = len(setup.batches)
     total_steps = steps_per_epoch * config.train.epochs
     progress = make_progress(total_steps, steps_per_epoch, run.id, quiet=quiet)
-    hooks = Hooks(writer.write, lambda state: save_checkpoint(run, state), progress.update)
+
+    def record(metrics: dict) -> None:
+        for writer in writers:
+            writer.write(metrics)
+
+    hooks = Hooks(record, lambda state: save_checkpoint(run, state), progress.update)
     trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
     started = run.status().get("started") or now_iso()
     run.set_status("running", replace=True, pid=os.getpid(), started=started, step=position.step)
-    extra: dict = {}
+    with StopFlag() as stop:
+        status, exit_code, extra = fit_and_classify(trainer, progress, config.train.epochs, stop, run)
+        stop.finishing = True  # from here a Ctrl-C must not leave the run half-recorded
+        for writer in writers:
+            writer.close()
+        if status == "completed" and setup.data.task == "classification":
+            best_effort(run, "test predictions", lambda: save_test_predictions(run, setup))
+        position = trainer.pos
+        train_s = trainer.now - resumed_at
+        new_examples = position.examples - resumed_examples
+        summary = summarize(run, setup, status, time.perf_counter() - wall_start, train_s, position, new_examples)
+        summary.update(extra)
+        atomic_write_json(run.path("summary.json"), summary)
+        run.set_status(status, ended=now_iso(), step=position.step, **extra)
+        if run.metrics():  # a run stopped before its first record has nothing to draw
+            from dltool.plots import write_run_plots
+
+            best_effort(run, "plots", lambda: write_run_plots(run))
+    return Outcome(run, status, exit_code, summary)
+
+
+def open_writers(run: Run, config: Config) -> list:
+    writers = [MetricsWriter(run.folder)]
+    if config.train.tensorboard:
+        from dltool.tensorboard import TensorBoardWriter
+
+        writers.append(TensorBoardWriter(run.path("tensorboard")))
+    return writers
+
+
+def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, run: Run) -> tuple[str, int, dict]:
+    """Fit, and name how it ended: (status, exit code, fields for status.json)."""
     try:
         with progress:
-            trainer.fit(config.train.epochs)
-        status, exit_code = "completed", 0
+            trainer.fit(epochs, stop)
+        return "completed", 0, {}
     except Diverged as exc:
-        status, exit_code, extra = "diverged", 1, {"error": str(exc), "diverged_at_step": exc.step}
+        return "diverged", 1, {"error": str(exc), "diverged_at_step": exc.step}
     except Interrupted as exc:
-        status, exit_code, extra = "interrupted", 128 + exc.signum, {"error": str(exc)}
+        return "interrupted", 128 + exc.signum, {"error": str(exc)}
     except KeyboardInterrupt:
-        status, exit_code, extra = "interrupted", 130, {"error": "stopped at once by a second SIGINT"}
+        return "interrupted", 130, {"error": "stopped at once by a second SIGINT"}
     except Exception as exc:
         atomic_write_text(run.path("error.log"), traceback.format_exc())
-        status, exit_code = "failed", 1
-        extra = {"error": f"{type(exc).__name__}: {exc} (traceback in {run.path('error.log')})"}
-    finally:
-        writer.close()
-    position = trainer.pos
-    train_s = trainer.now - resumed_at
-    summary = summarize(run, setup, status, time.perf_counter() - wall_start, train_s, position, position.examples - resumed_examples)
-    summary.update(extra)
-    atomic_write_json(run.path("summary.json"), summary)
-    run.set_status(status, ended=now_iso(), step=position.step, **extra)
-    return Outcome(run, status, exit_code, summary)
+        return "failed", 1, {"error": f"{type(exc).__name__}: {exc} (traceback in {run.path('error.log')})"}
+
+
+def save_test_predictions(run: Run, setup: Setup, grid_images: int = 36) -> None:
+    """Test labels, predictions and the first images, so plots can be redrawn without torch."""
+    from dltool.plots import save_predictions
+
+    data = setup.data
+    predicted = predict_labels(setup, data.eval_x).cpu().numpy()
+    images = data.eval_x[:grid_images].cpu().numpy()
+    save_predictions(run.path("predictions.npz"), data.eval_y.cpu().numpy(), predicted, images[:, 0], data.class_names)
+
+
+def best_effort(run: Run, what: str, write) -> None:
+    """Extras written after training: a problem is reported, never turned into a failed run."""
+    try:
+        write()
+    except Exception as exc:  # the run's metrics are intact; `dltool plot` can redraw
+        print(f"warning: {what} for {run.id} not written ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
 def train(config: Config, runs_dir: Path | None = None, quiet: bool = False) -> Outcome:
     """A new run of `config` in a new folder under runs_dir."""
+    if config.train.tensorboard:
+        from dltool.tensorboard import require_tensorboard
+
+        require_tensorboard()
     setup = build_setup(config)
     store = RunStore(runs_dir)
     run = store.create(config.label, config.optimizer.name)

@@ -99,6 +99,8 @@ def locate(root: Path, allow_download: bool) -> dict[str, Path]:
 @DATASETS.register("fashion_mnist", options=FashionMnistOptions, task="classification", input_shape=(1, 28, 28), num_outputs=10)
 def fashion_mnist(root: str | None = None, seed: int = 0, download: bool = False) -> Dataset:
     folder = Path(root).expanduser() if root else default_root()
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"data.root '{folder}' is a file; give the folder that holds the Fashion-MNIST IDX files")
     files = locate(folder, download)
     arrays = {key: torch.from_numpy(read_idx(path).copy()) for key, path in files.items()}
     return Dataset(

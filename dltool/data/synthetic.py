@@ -1,6 +1,7 @@
 """The notes' synthetic linear-regression data: y = Xw + b + N(0, 0.01^2)."""
 
 import torch
+from pydantic import Field
 
 from dltool.data.dataset import Dataset
 from dltool.registry import DATASETS, Options
@@ -10,8 +11,8 @@ TRUE_B = 4.2
 
 
 class SyntheticOptions(Options):
-    num_examples: int = 1000
-    noise_std: float = 0.01
+    num_examples: int = Field(1000, gt=0)
+    noise_std: float = Field(0.01, ge=0)
 
 
 @DATASETS.register("synthetic_linreg", options=SyntheticOptions, task="regression", input_shape=(2,), num_outputs=1)

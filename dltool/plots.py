@@ -1,0 +1,644 @@
+"""Pictures of runs, drawn from their stored files only (metrics.jsonl, config.yaml, status.json,
+predictions.npz); torch is never imported, so plotting works and starts fast without it.
+
+Figures are `matplotlib.figure.Figure` objects on an Agg canvas, never pyplot ones: there is no
+display backend to pick, no global figure list that leaks memory over a sweep, and the backend of a
+user's own session (a notebook importing this module) is left alone. matplotlib itself is imported
+lazily, on the first picture, so `dltool --help` and `dltool runs` don't pay for it.
+
+Each picture has a `build_*` function that returns the Figure (tests inspect its axes) and a
+`plot_*` function that saves it; the format follows the file extension (.png, .svg or .pdf).
+Axis limits are never set by hand over the data (the notes' fixed ylim clipped curves).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from dltool.errors import UsageError
+from dltool.runs import Run
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+METRICS = {"loss": "loss", "acc": "accuracy", "lr": "learning rate"}
+X_AXES = {
+    "epoch": "epoch",
+    "step": "step (parameter updates)",
+    "examples": "examples seen",
+    "time": "training time (s)",
+}
+SPLITS = ("train", "test", "full")
+SPLIT_LABELS = {"train": "train (epoch mean)", "test": "test", "full": "whole data set"}
+# (linestyle, marker) per split in one run's pictures; per run in overlays, where torch.optim runs
+# are dashed so they stay visible on top of the scratch runs they usually coincide with.
+STYLES = {"train": ("-", "o"), "test": ("--", "s"), "full": ("-", "D"), "run": ("-", "o"), "torch": ("--", "s")}
+FORMATS = (".png", ".svg", ".pdf")
+RUN_FORMATS = (".png", ".svg")  # what a run's plots/ folder gets of every picture
+PREDICTIONS = "predictions.npz"
+MAX_MARKERS = 25  # curves with more points (every-N-examples evaluations, long runs) are drawn as lines
+AUTO_LOG_SPAN = 1e3  # a loss spanning more than this factor (a diverging run) gets a log axis
+DPI = 150
+_FIELDS = ("step", "epoch", "examples", "time", "loss", "acc", "lr")
+
+# Config keys that never explain a difference between runs (where data lives, bookkeeping).
+IGNORED_KEYS = frozenset({"data.root", "data.download", "train.tensorboard", "train.checkpoint_every_steps"})
+# Shown only when nothing else differs: every run has its own name, and seeds are what repeats vary.
+MINOR_KEYS = ("name", "seed")
+# Shown as bare values ("adam · scratch"), in this order, before the key=value parts.
+BARE_KEYS = ("model.name", "data.name", "optimizer.name", "model.impl", "optimizer.impl", "schedule.name")
+
+Columns = dict[str, np.ndarray]  # field -> float array (NaN where a record has null), one per split
+
+
+# ---------------------------------------------------------------- reading the stored files
+
+
+def load_columns(run: Run) -> dict[str, Columns]:
+    """The run's records as arrays per split, in recorded order; a UsageError if there are none yet."""
+    records = run.metrics()
+    if not records:
+        raise UsageError(
+            f"run {run.id} has no metrics yet (status: {run.shown_status()}); "
+            "its plots can be drawn once metrics.jsonl has records"
+        )
+    by_split: dict[str, list[dict]] = {}
+    for record in records:
+        by_split.setdefault(str(record.get("split")), []).append(record)
+    return {split: {field: _column(rows, field) for field in _FIELDS} for split, rows in by_split.items()}
+
+
+def _column(rows: list[dict], field: str) -> np.ndarray:
+    values = [row.get(field) for row in rows]
+    try:
+        return np.array(values, dtype=float)  # None -> NaN
+    except (TypeError, ValueError):  # a hand-edited record with a string in it: that value only is lost
+        return np.array([_as_float(value) for value in values], dtype=float)
+
+
+def _as_float(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def series(columns: Columns, x: str, metric: str, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """x and metric values of one split, dropping records where either is missing or non-finite."""
+    xs, ys = columns[x], columns[metric]
+    keep = np.isfinite(xs) & np.isfinite(ys)
+    if positive:
+        keep &= ys > 0
+    return xs[keep], ys[keep]
+
+
+def lr_series(splits: dict[str, Columns], x: str, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """The learning rate against x from every record, one point per step (splits repeat steps)."""
+    steps = np.concatenate([columns["step"] for columns in splits.values()])
+    xs = np.concatenate([columns[x] for columns in splits.values()])
+    lrs = np.concatenate([columns["lr"] for columns in splits.values()])
+    keep = np.isfinite(steps) & np.isfinite(xs) & np.isfinite(lrs)
+    if positive:
+        keep &= lrs > 0
+    steps, xs, lrs = steps[keep], xs[keep], lrs[keep]
+    _, first = np.unique(steps, return_index=True)  # sorted by step
+    return xs[first], lrs[first]
+
+
+def eval_split(run: Run, splits: dict[str, Columns]) -> str:
+    """The split a run is judged on: the summary's, else test or full, whichever it has."""
+    named = run.summary().get("eval_split")
+    if named in splits:
+        return named
+    return next((split for split in ("test", "full", "train") if split in splits), next(iter(splits)))
+
+
+def save_predictions(path: Path, labels, predicted, images, class_names: Sequence[str]) -> Path:
+    """Write predictions.npz: every test label and prediction, the first test images, class names.
+
+    labels, predicted: integer arrays of equal length (all test examples); images: the first k test
+    images as (k, H, W) or (k, 1, H, W), uint8 or floats in [0, 1] (stored as uint8); class_names:
+    one string per class. Written atomically; numpy only, so the training code needs no plotting.
+    """
+    labels, predicted = np.asarray(labels).astype(np.int32), np.asarray(predicted).astype(np.int32)
+    images = np.asarray(images)
+    if images.ndim == 4 and images.shape[1] == 1:
+        images = images[:, 0]
+    if labels.ndim != 1 or labels.shape != predicted.shape:
+        raise ValueError(f"labels {labels.shape} and predicted {predicted.shape} must be 1-d and of equal length")
+    if images.ndim != 3:
+        raise ValueError(f"images must be (k, H, W) or (k, 1, H, W), got shape {images.shape}")
+    if images.dtype != np.uint8:
+        images = np.clip(np.rint(images.astype(np.float64) * 255), 0, 255).astype(np.uint8)
+    names = np.array([str(name) for name in class_names], dtype=str)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "wb") as handle:  # a file object: numpy would append .npz to a bare name
+        np.savez_compressed(handle, labels=labels, predicted=predicted, images=images, class_names=names)
+    os.replace(tmp, path)
+    return path
+
+
+def load_predictions(run: Run) -> dict[str, np.ndarray]:
+    """predictions.npz of a run, checked; a UsageError that names the file if it is missing or malformed."""
+    path = run.path(PREDICTIONS)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in ("labels", "predicted", "images", "class_names")}
+    except FileNotFoundError:
+        raise UsageError(f"run {run.id} has no {PREDICTIONS} (finished classification runs write one)") from None
+    except (OSError, ValueError, KeyError) as exc:
+        raise UsageError(f"{path} is unreadable ({exc})") from None
+    labels, predicted, images = arrays["labels"], arrays["predicted"], arrays["images"]
+    if labels.ndim != 1 or labels.shape != predicted.shape or len(labels) == 0 or images.ndim != 3:
+        raise UsageError(
+            f"{path}: expected 1-d labels and predicted of equal length and (k, H, W) images, got "
+            f"{labels.shape}, {predicted.shape}, {images.shape}"
+        )
+    if min(labels.min(), predicted.min()) < 0:
+        raise UsageError(f"{path}: class indices must be >= 0")
+    return arrays
+
+
+# ---------------------------------------------------------------- labels and titles
+
+
+def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
+    """{'optimizer': {'lr': 0.1}} -> {'optimizer.lr': 0.1}; lists stay values."""
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
+
+
+def format_value(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(format_value(item) for item in value) + "]"
+    return str(value)
+
+
+def differing_keys(flats: list[dict[str, Any]]) -> list[str]:
+    """Dotted keys whose values differ between the runs, in label order.
+
+    A key only some runs have (optimizer.momentum) belongs to a named section; it counts when runs
+    with the same section name disagree on it (two momentum runs), not merely because an sgd run
+    lacks it: the optimizer's name already says that.
+    """
+    keys = list(dict.fromkeys(key for flat in flats for key in flat))
+    found = []
+    for key in keys:
+        if key in IGNORED_KEYS or len({repr(flat.get(key, ...)) for flat in flats}) == 1:
+            continue
+        if all(key in flat for flat in flats):
+            found.append(key)
+            continue
+        section_name = key.rsplit(".", 1)[0] + ".name" if "." in key else None
+        groups: dict[str, set[str]] = {}
+        for flat in flats:
+            if key in flat:
+                groups.setdefault(repr(flat.get(section_name)), set()).add(repr(flat[key]))
+        if any(len(values) > 1 for values in groups.values()):
+            found.append(key)
+    major = [key for key in found if key not in MINOR_KEYS]
+    keys = major or found
+    bare = [key for key in BARE_KEYS if key in keys]
+    return bare + [key for key in keys if key not in bare]
+
+
+def short_names(keys: list[str]) -> dict[str, str]:
+    """The shortest dotted suffix that tells each key apart: optimizer.lr -> lr, but model.impl stays."""
+    names = {}
+    for key in keys:
+        parts = key.split(".")
+        for n in range(1, len(parts) + 1):
+            suffix = ".".join(parts[-n:])
+            if not any(other != key and (other == suffix or other.endswith("." + suffix)) for other in keys):
+                break
+        names[key] = suffix
+    return names
+
+
+def run_labels(runs: Sequence[Run], configs: list[dict] | None = None) -> list[str]:
+    """Legend labels naming what differs between the runs, e.g. 'adam · scratch · lr=0.01'.
+
+    Optimizer, model, data and schedule names and impls are bare values, everything else key=value;
+    with nothing different (or one run) the run ids are used, and labels that would collide get the
+    run id's last part appended.
+    """
+    configs = configs if configs is not None else [run.config() for run in runs]
+    flats = [flatten(config) for config in configs]
+    keys = differing_keys(flats) if len(runs) > 1 else []
+    names = short_names(keys)
+    # An impl is a bare value when it cannot be misread: the optimizer's alone, or both when every
+    # run uses one impl for model and optimizer (then shown once); else 'model.impl=torch'.
+    impls = [key for key in ("model.impl", "optimizer.impl") if key in keys]
+    together = len(impls) == 2 and all(flat.get(impls[0]) == flat.get(impls[1]) for flat in flats)
+    bare_keys = set(BARE_KEYS) - {"model.impl", "optimizer.impl"}
+    if together or impls == ["optimizer.impl"]:
+        bare_keys.add(impls[-1])
+    names.update({key: key for key in impls})
+    labels = []
+    for run, flat in zip(runs, flats):
+        parts = []
+        for key in keys:
+            if key not in flat or (together and key == "model.impl"):
+                continue
+            value = format_value(flat[key])
+            parts.append(value if key in bare_keys else f"{names[key]}={value}")
+        labels.append(" · ".join(parts) or run.id)
+    if len(set(labels)) < len(labels):  # the same config twice: tell them apart by the id's last part
+        tails = [run.id.rsplit("-", 1)[-1] for run in runs]
+        labels = [f"{label} #{tail}" if labels.count(label) > 1 else label for label, tail in zip(labels, tails)]
+    return labels
+
+
+def describe(config: dict) -> str:
+    """One line naming a run: model (impl) · optimizer (impl), lr · schedule · data."""
+    model, optimizer = config.get("model") or {}, config.get("optimizer") or {}
+    parts = []
+    if model:
+        parts.append(f"{model.get('name', '?')} ({model.get('impl', '?')})")
+    if optimizer:
+        lr = format_value(optimizer.get("lr"))
+        parts.append(f"{optimizer.get('name', '?')} ({optimizer.get('impl', '?')}), lr {lr}")
+    schedule = (config.get("schedule") or {}).get("name")
+    if schedule and schedule != "constant":
+        parts.append(f"{schedule} schedule")
+    data = (config.get("data") or {}).get("name")
+    if data:
+        parts.append(data)
+    return " · ".join(parts)
+
+
+def run_title(run: Run, what: str, config: dict | None = None) -> str:
+    config = config if config is not None else run.config()
+    status = run.shown_status()
+    line = f"{what}: {describe(config) or run.id}"
+    return f"{line}\n{run.id}" + ("" if status == "completed" else f" ({status})")
+
+
+def shared_context(configs: list[dict]) -> str:
+    """What all the runs have in common, for an overlay's title (model, data, optimizer, lr)."""
+    flats = [flatten(config) for config in configs]
+    parts = []
+    for key in ("model.name", "data.name", "optimizer.name", "optimizer.lr"):
+        values = {repr(flat.get(key)) for flat in flats}
+        if len(values) == 1 and flats[0].get(key) is not None:
+            value = format_value(flats[0][key])
+            parts.append(f"lr={value}" if key == "optimizer.lr" else value)
+    return " · ".join(parts)
+
+
+# ---------------------------------------------------------------- drawing
+
+
+def blank_figure(width: float, height: float) -> Figure:
+    """A Figure on an Agg canvas with constrained layout, so titles, labels and legends are never clipped."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def new_figure(width: float = 7.0, height: float = 4.5) -> tuple[Figure, Axes]:
+    fig = blank_figure(width, height)
+    return fig, fig.add_subplot()
+
+
+def save_figure(fig: Figure, path: Path) -> Path:
+    """Save by extension (.png, .svg, .pdf), atomically: a reader never sees half a picture."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"cannot write '{path}': the output format follows the extension, one of {', '.join(FORMATS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fig.savefig(tmp, format=suffix[1:], dpi=DPI)
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise UsageError(f"cannot write '{path}' ({exc.strerror or exc})") from None
+    return path
+
+
+def draw_curve(ax: Axes, xs: np.ndarray, ys: np.ndarray, style: str, label: str, color=None) -> None:
+    linestyle, marker = STYLES.get(style, STYLES["run"])
+    ax.plot(
+        xs, ys, linestyle=linestyle, marker=marker if len(xs) <= MAX_MARKERS else None,
+        markersize=4, linewidth=1.5, color=color, label=label,
+    )
+
+
+def finish_axes(ax: Axes, xlabel: str, ylabel: str, title: str, legend_outside: bool = False) -> None:
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=10)
+    ax.grid(True, alpha=0.3)
+    if not ax.lines:
+        ax.text(0.5, 0.5, "no finite values recorded", transform=ax.transAxes, ha="center", va="center")
+    elif legend_outside:  # a sweep, or long labels: beside the axes, not over the curves
+        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=8, frameon=False)
+    else:
+        ax.legend(loc="best", fontsize=9)
+
+
+def auto_log(ax: Axes, values: list[np.ndarray]) -> bool:
+    """Log scale for a loss spanning orders of magnitude (a diverging run), so nothing is squashed."""
+    finite = np.concatenate(values) if values else np.array([])
+    if len(finite) and finite.min() > 0 and finite.max() / finite.min() > AUTO_LOG_SPAN:
+        ax.set_yscale("log")
+        return True
+    return False
+
+
+def lr_limits(ax: Axes, values: np.ndarray) -> None:
+    """A learning rate axis from 0: a constant lr is a flat line, not noise magnified to fill the axes."""
+    if len(values) and values.max() > 0:
+        ax.set_ylim(0, values.max() * 1.1)
+
+
+def divergence_note(run: Run) -> str:
+    """'diverged at step N' for a diverged run, '' for any other."""
+    status = run.status()
+    if status.get("status") != "diverged":
+        return ""
+    step = status.get("diverged_at_step")
+    return f"diverged at step {step}" if step is not None else "diverged"
+
+
+def mark_divergence(ax: Axes, run: Run, xs: np.ndarray, ys: np.ndarray, color="tab:red", annotate: bool = True) -> None:
+    """Mark the last finite point of a diverged run, with the step its loss became non-finite."""
+    text = divergence_note(run)
+    if not text or not len(xs):
+        return
+    last = int(np.argmax(xs))
+    ax.plot([xs[last]], [ys[last]], marker="X", markersize=10, color=color, linestyle="none")
+    if annotate:
+        ax.annotate(
+            text, xy=(xs[last], ys[last]), xytext=(-8, -14), textcoords="offset points",
+            ha="right", va="top", color=color, fontsize=9,
+        )
+
+
+def build_run_figures(run: Run) -> dict[str, Figure]:
+    """The single-run pictures: 'loss' (all splits vs epoch), 'accuracy' (classification only), 'lr' (vs step)."""
+    splits = load_columns(run)
+    config = run.config()
+    figures = {"loss": build_loss(run, splits, config)}
+    if any(np.isfinite(columns["acc"]).any() for columns in splits.values()):
+        figures["accuracy"] = build_accuracy(run, splits, config)
+    figures["lr"] = build_lr(run, splits, config)
+    return figures
+
+
+def build_loss(run: Run, splits: dict[str, Columns], config: dict) -> Figure:
+    fig, ax = new_figure()
+    curves = []
+    for split in sorted(splits, key=lambda s: SPLITS.index(s) if s in SPLITS else len(SPLITS)):
+        xs, ys = series(splits[split], "epoch", "loss")
+        if len(xs):
+            curves.append((split, xs, ys))
+    for split, xs, ys in sorted(curves, key=lambda c: -len(c[1])):  # dense curves underneath the markers
+        draw_curve(ax, xs, ys, split, SPLIT_LABELS.get(split, split))
+    log = auto_log(ax, [ys for _, _, ys in curves])
+    if curves:
+        split, xs, ys = max(curves, key=lambda c: c[1].max())
+        mark_divergence(ax, run, xs, ys)
+    finish_axes(ax, "epoch", "loss (log scale)" if log else "loss", run_title(run, "loss", config))
+    return fig
+
+
+def build_accuracy(run: Run, splits: dict[str, Columns], config: dict) -> Figure:
+    fig, ax = new_figure()
+    for split in (s for s in ("train", "test") if s in splits):
+        xs, ys = series(splits[split], "epoch", "acc")
+        if len(xs):
+            draw_curve(ax, xs, ys, split, SPLIT_LABELS[split])
+    finish_axes(ax, "epoch", "accuracy (fraction correct)", run_title(run, "accuracy", config))
+    return fig
+
+
+def build_lr(run: Run, splits: dict[str, Columns], config: dict) -> Figure:
+    fig, ax = new_figure()
+    xs, lrs = lr_series(splits, "step")
+    if len(xs):
+        ax.plot(xs, lrs, marker="o" if len(xs) <= MAX_MARKERS else None, markersize=4, label="learning rate")
+    lr_limits(ax, lrs)
+    finish_axes(ax, X_AXES["step"], "learning rate", run_title(run, "learning rate", config))
+    return fig
+
+
+def plot_run(run: Run, out_dir: Path) -> list[Path]:
+    """loss, accuracy (classification runs) and lr pictures of one run, as PNG and SVG, into out_dir."""
+    paths = []
+    for name, fig in build_run_figures(run).items():
+        paths += [save_figure(fig, Path(out_dir) / f"{name}{suffix}") for suffix in RUN_FORMATS]
+    return paths
+
+
+def overlay_splits(run: Run, splits: dict[str, Columns], metric: str, split: str | None, single: bool) -> list[str]:
+    """Which of a run's splits an overlay draws: the one asked for; else, for one run every split
+    that has the metric, for several runs the evaluation split (test or full) they are compared on."""
+    if metric == "lr":
+        return ["lr"]
+    if split is not None:
+        return [split] if split in splits else []
+    if single:
+        return [s for s in SPLITS if s in splits and np.isfinite(splits[s][metric]).any()]
+    return [eval_split(run, splits)]
+
+
+def check_overlay_args(metric: str, x: str, split: str | None) -> None:
+    if metric not in METRICS:
+        raise UsageError(f"--metric '{metric}': choose one of {', '.join(METRICS)}")
+    if x not in X_AXES:
+        raise UsageError(f"--x '{x}': choose one of {', '.join(X_AXES)}")
+    if split is not None and split not in SPLITS:
+        raise UsageError(f"split '{split}': choose one of {', '.join(SPLITS)}")
+
+
+def build_overlay(
+    runs: Sequence[Run], metric: str = "loss", x: str = "epoch", split: str | None = None, logy: bool = False
+) -> Figure:
+    """One curve per run (and, for a single run, per split) of metric against x."""
+    check_overlay_args(metric, x, split)
+    runs = list(runs)
+    if not runs:
+        raise UsageError("no runs to plot")
+    configs = [run.config() for run in runs]
+    labels = run_labels(runs, configs)
+    loaded = [load_columns(run) for run in runs]
+    chosen = [overlay_splits(run, splits, metric, split, len(runs) == 1) for run, splits in zip(runs, loaded)]
+    mixed = len({s for names in chosen for s in names}) > 1
+    # legends of many runs or long labels go beside the axes, in a figure widened to hold them
+    longest = max(len(label) for label in labels) + (7 if mixed else 0) + (24 if any(map(divergence_note, runs)) else 0)
+    outside = len(runs) > 6 or longest > 32
+    fig, ax = new_figure(min(max(6.5 + 0.075 * longest, 9.5), 16.0) if outside else 7.0, 4.8)
+    colors = _colors(len(runs)) if len(runs) > 1 else [None]  # one run: the default cycle, per split
+    impls = [(config.get("optimizer") or {}).get("impl") for config in configs]
+    styles = [("torch" if impl == "torch" and len(set(impls)) > 1 else "run") for impl in impls]
+    drawn, missing, values = 0, [], []
+    for index, (run, label, splits, names) in enumerate(zip(runs, labels, loaded, chosen)):
+        color = colors[index]
+        curves = [(name, *(_overlay_series(splits, name, x, metric, logy))) for name in names]
+        curves = [curve for curve in curves if len(curve[1])]
+        if not curves:
+            missing.append(label)
+            continue
+        for name, xs, ys in curves:
+            text = SPLIT_LABELS.get(name, name) if len(runs) == 1 else (f"{label} · {name}" if mixed else label)
+            if len(runs) > 1 and divergence_note(run):
+                text += f" ({divergence_note(run)})"
+            draw_curve(ax, xs, ys, name if (mixed or len(runs) == 1) else styles[index], text, color)
+            values.append(ys)
+        drawn += len(curves)
+        name, xs, ys = max(curves, key=lambda c: c[1].max())
+        mark_divergence(ax, run, xs, ys, color=ax.lines[-1].get_color(), annotate=len(runs) == 1)
+    if not drawn:
+        wanted = f"{split} {metric}" if split else metric
+        raise UsageError(f"no {wanted} records to plot in {', '.join(run.id for run in runs)}")
+    for label in missing:  # say so in the legend rather than drop a run silently
+        ax.plot([], [], linestyle="none", label=f"{label} (no {metric} records)")
+    if logy:
+        ax.set_yscale("log")
+    elif metric == "lr":
+        lr_limits(ax, np.concatenate(values))
+    what = _overlay_quantity(metric, chosen)
+    if len(runs) == 1:
+        title = run_title(runs[0], f"{METRICS[metric]} vs {x}", configs[0])
+    else:
+        context = shared_context(configs)
+        title = f"{what} of {len(runs)} runs" + (f"\n{context}" if context else "")
+    ylabel = what + (" (log scale)" if logy else "")
+    finish_axes(ax, X_AXES[x], ylabel, title, legend_outside=outside)
+    return fig
+
+
+def _overlay_series(splits: dict[str, Columns], name: str, x: str, metric: str, logy: bool):
+    if metric == "lr":
+        return lr_series(splits, x, positive=logy)
+    return series(splits[name], x, metric, positive=logy)
+
+
+def _overlay_quantity(metric: str, chosen: list[list[str]]) -> str:
+    names = {s for names in chosen for s in names}
+    if metric == "lr" or len(names) != 1:
+        return METRICS[metric]
+    (name,) = names
+    return f"{'whole-set' if name == 'full' else name} {METRICS[metric]}"
+
+
+def _colors(n: int) -> list:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def plot_overlay(
+    runs: Sequence[Run], metric: str = "loss", x: str = "epoch", split: str | None = None, logy: bool = False,
+    *, out: Path,
+) -> Path:
+    """build_overlay saved to out (.png, .svg or .pdf by extension)."""
+    if Path(out).suffix.lower() not in FORMATS:  # before drawing anything
+        raise UsageError(f"--out '{out}': the output format follows the extension, one of {', '.join(FORMATS)}")
+    return save_figure(build_overlay(runs, metric=metric, x=x, split=split, logy=logy), Path(out))
+
+
+def class_names_of(predictions: dict[str, np.ndarray]) -> list[str]:
+    count = int(max(predictions["labels"].max(), predictions["predicted"].max())) + 1
+    names = [str(name) for name in predictions["class_names"]]
+    return names + [str(i) for i in range(len(names), count)]
+
+
+def build_confusion(run: Run, predictions: dict[str, np.ndarray] | None = None) -> Figure:
+    """Counts of (true, predicted) classes over the test set, with the overall accuracy in the title."""
+    predictions = predictions if predictions is not None else load_predictions(run)
+    labels, predicted = predictions["labels"].astype(np.int64), predictions["predicted"].astype(np.int64)
+    names = class_names_of(predictions)
+    k = len(names)
+    counts = np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)
+    size = max(6.0, 0.5 * k + 2.5)
+    fig, ax = new_figure(size + 1.0, size)
+    image = ax.imshow(counts, cmap="Blues")
+    fig.colorbar(image, ax=ax, shrink=0.8, label="test images")
+    ax.set_xticks(range(k), names, rotation=45, ha="right", rotation_mode="anchor")
+    ax.set_yticks(range(k), names)
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
+    if k <= 20:
+        dark = counts > counts.max() / 2
+        for (i, j), count in np.ndenumerate(counts):
+            color = "white" if dark[i, j] else "black"
+            ax.text(j, i, str(count), ha="center", va="center", fontsize=8 if k <= 10 else 6, color=color)
+    accuracy = float((labels == predicted).mean())
+    heading = f"confusion matrix · accuracy {accuracy:.4f} on {len(labels):,} test images"
+    ax.set_title(f"{heading}\n{describe(run.config()) or run.id}", fontsize=10)
+    return fig
+
+
+def build_prediction_grid(run: Run, predictions: dict[str, np.ndarray] | None = None, n: int = 18) -> Figure:
+    """The notes' predict_ch3: the first n test images titled 'true / predicted'; mistakes in red."""
+    predictions = predictions if predictions is not None else load_predictions(run)
+    images = predictions["images"]
+    n = max(1, min(n, len(images), len(predictions["labels"])))
+    names = class_names_of(predictions)
+    true, guess = predictions["labels"][:n], predictions["predicted"][:n]
+    ncols = min(n, 9)
+    nrows = -(-n // ncols)
+    fig = blank_figure(1.3 * ncols, 1.55 * nrows + 0.5)
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[n:]:
+        ax.set_axis_off()
+    for ax, image, t, p in zip(axes, images, true, guess):
+        wrong = t != p
+        ax.imshow(image, cmap="gray", vmin=0, vmax=255)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{names[t]}\n{names[p]}", fontsize=8, color="tab:red" if wrong else "black")
+        for spine in ax.spines.values():
+            spine.set_visible(bool(wrong))
+            spine.set_color("tab:red")
+            spine.set_linewidth(2)
+    mistakes = int((true != guess).sum())
+    heading = f"first {n} test images: true class / predicted class ({mistakes} wrong, in red)"
+    fig.suptitle(f"{heading}\n{describe(run.config()) or run.id}", fontsize=9)
+    return fig
+
+
+def plot_confusion(run: Run, out: Path) -> Path:
+    return save_figure(build_confusion(run), Path(out))
+
+
+def plot_prediction_grid(run: Run, out: Path, n: int = 18) -> Path:
+    return save_figure(build_prediction_grid(run, n=n), Path(out))
+
+
+def write_run_plots(run: Run) -> list[Path]:
+    """Every picture of one run into its plots/ folder (PNG and SVG); the paths written."""
+    out_dir = run.path("plots")
+    paths = plot_run(run, out_dir)
+    if run.path(PREDICTIONS).exists():
+        predictions = load_predictions(run)
+        for name, fig in (
+            ("confusion", build_confusion(run, predictions)),
+            ("predictions", build_prediction_grid(run, predictions)),
+        ):
+            paths += [save_figure(fig, out_dir / f"{name}{suffix}") for suffix in RUN_FORMATS]
+    return paths

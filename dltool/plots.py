@@ -353,7 +353,8 @@ def finish_axes(ax: Axes, xlabel: str, ylabel: str, title: str, legend_outside: 
     if not ax.lines:
         ax.text(0.5, 0.5, "no finite values recorded", transform=ax.transAxes, ha="center", va="center")
     elif legend_outside:  # a sweep, or long labels: beside the axes, not over the curves
-        ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0, fontsize=8, frameon=False)
+        # a figure legend placed "outside" is what constrained layout makes room for
+        ax.figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=8, frameon=False)
     else:
         ax.legend(loc="best", fontsize=9)
 
@@ -397,10 +398,13 @@ def mark_divergence(ax: Axes, run: Run, xs: np.ndarray, ys: np.ndarray, color="t
 
 
 def build_run_figures(run: Run) -> dict[str, Figure]:
-    """The single-run pictures: 'loss' (all splits vs epoch), 'accuracy' (classification only), 'lr' (vs step)."""
+    """The single-run pictures: 'loss' (all splits vs epoch), 'loss_examples' (the evaluation loss vs
+    examples, for runs that evaluate every N examples), 'accuracy' (classification only), 'lr' (vs step)."""
     splits = load_columns(run)
     config = run.config()
     figures = {"loss": build_loss(run, splits, config)}
+    if (config.get("train") or {}).get("eval_every_examples"):  # the notes' every-100-examples curve
+        figures["loss_examples"] = build_overlay([run], metric="loss", x="examples", split=eval_split(run, splits))
     if any(np.isfinite(columns["acc"]).any() for columns in splits.values()):
         figures["accuracy"] = build_accuracy(run, splits, config)
     figures["lr"] = build_lr(run, splits, config)

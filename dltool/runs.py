@@ -186,11 +186,11 @@ class RunStore:
         raise UsageError(f"could not make a unique run folder in '{self.root}'")
 
     def list(self) -> list[Run]:
-        """All runs, newest first."""
+        """All runs, newest first (ids share their second; the creation time in status.json breaks ties)."""
         if not self.root.is_dir():
             return []
         runs = [Run(p) for p in self.root.iterdir() if p.is_dir() and (p / "status.json").exists()]
-        return sorted(runs, key=lambda run: run.id, reverse=True)
+        return sorted(runs, key=lambda run: (run.id[:15], run.status().get("created", 0.0), run.id), reverse=True)
 
     def resolve(self, run_id: str) -> Run:
         """A run by id, unique prefix or 'latest'; unknown and ambiguous ids get a helpful error."""

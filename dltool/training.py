@@ -164,8 +164,9 @@ def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: b
 
     hooks = Hooks(record, lambda state: save_checkpoint(run, state), progress.update)
     trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
-    started = run.status().get("started") or now_iso()
-    run.set_status("running", replace=True, pid=os.getpid(), started=started, step=position.step)
+    previous = run.status()
+    started, created = previous.get("started") or now_iso(), previous.get("created", time.time())
+    run.set_status("running", replace=True, pid=os.getpid(), started=started, created=created, step=position.step)
     with StopFlag() as stop:
         status, exit_code, extra = fit_and_classify(trainer, progress, config.train.epochs, stop, run)
         stop.finishing = True  # from here a Ctrl-C must not leave the run half-recorded
@@ -242,7 +243,7 @@ def train(config: Config, runs_dir: Path | None = None, quiet: bool = False) -> 
     run = store.create(config.label, config.optimizer.name)
     atomic_write_text(run.path("config.yaml"), dump_config(config))
     atomic_write_json(run.path("env.json"), environment(setup, config))
-    run.set_status("running", pid=os.getpid(), started=now_iso(), step=0)
+    run.set_status("running", pid=os.getpid(), started=now_iso(), created=time.time(), step=0)
     return execute(run, setup, config, Position(), quiet)
 
 

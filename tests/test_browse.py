@@ -45,6 +45,7 @@ def test_plot_one_run_redraws_its_pictures(two_runs, dltool):
     result = dltool("plot", folder.name)
     assert result.exit_code == 0, result.output
     assert (folder / "plots" / "loss.png").stat().st_size > 5000
+    assert (folder / "plots" / "loss_examples.png").exists()  # every-100-examples curve
     assert str(folder / "plots" / "loss.png") in result.output
 
 

@@ -14,16 +14,18 @@ def summary_of(folder) -> dict:
     return json.loads((folder / "summary.json").read_text())
 
 
-def test_lenet_bn_reaches_087_in_both_impls(dltool, runs_dir):
-    """The shipped configs (Adam lr 0.001, 5 epochs); scratch BatchNorm within one point of nn.BatchNorm."""
-    accs = {}
+def test_lenet_bn_reaches_087_within_10_epochs_in_both_impls(dltool, runs_dir):
+    """The shipped configs (Adam lr 0.001, batch 256, 10 epochs): each impl reaches 0.87 test accuracy,
+    and the scratch BatchNorm ends within one point of nn.BatchNorm."""
+    best, final = {}, {}
     for impl in ("scratch", "torch"):
         result = dltool("train", CONFIGS / f"lenet_bn_{impl}.yaml", "-q")
         assert result.exit_code == 0, result.output
         folder = [f for f in run_folders(runs_dir) if impl in f.name][0]
-        accs[impl] = summary_of(folder)["final"]["test_acc"]
-    assert min(accs.values()) >= 0.87, accs
-    assert abs(accs["scratch"] - accs["torch"]) <= 0.01, accs
+        best[impl] = summary_of(folder)["best"]["test_acc"]
+        final[impl] = summary_of(folder)["final"]["test_acc"]
+    assert min(best.values()) >= 0.87, best
+    assert abs(final["scratch"] - final["torch"]) <= 0.01, final
 
 
 def test_lenet_bn_in_bf16_is_within_one_point_of_fp32(dltool, runs_dir):

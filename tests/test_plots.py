@@ -93,7 +93,9 @@ def add_predictions(run: Run, n_test: int = 1000, k: int = 36, wrong_every: int 
 
 
 def legend_texts(ax) -> list[str]:
-    return [text.get_text() for text in ax.get_legend().get_texts()]
+    """The legend of the axes, or the figure legend beside them (sweeps and long labels)."""
+    legend = ax.get_legend() or ax.figure.legends[0]
+    return [text.get_text() for text in legend.get_texts()]
 
 
 def assert_inside_limits(ax) -> None:

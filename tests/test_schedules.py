@@ -47,7 +47,8 @@ def test_step_unit_counts_optimizer_steps():
 def test_every_schedule_drives_an_optimizer(name):
     param = torch.nn.Parameter(torch.zeros(1))
     optimizer = torch.optim.SGD([param], lr=0.5)
-    scheduler = build_schedule(section(name), optimizer, steps_per_epoch=2, epochs=4)
+    options = {"milestones": "[2]"} if name == "piecewise" else {}  # the default milestone is epoch 5
+    scheduler = build_schedule(section(name, **options), optimizer, steps_per_epoch=2, epochs=4)
     lrs = []
     for _ in range(8):
         lrs.append(optimizer.param_groups[0]["lr"])

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dltool.errors import UsageError
+from dltool.plot_labels import run_labels, run_title, shared_context
 from dltool.runs import Run
 
 if TYPE_CHECKING:
@@ -47,12 +48,6 @@ AUTO_LOG_SPAN = 1e3  # a loss spanning more than this factor (a diverging run) g
 DPI = 150
 _FIELDS = ("step", "epoch", "examples", "time", "loss", "acc", "lr")
 
-# Config keys that never explain a difference between runs (where data lives, bookkeeping).
-IGNORED_KEYS = frozenset({"data.root", "data.download", "train.tensorboard", "train.checkpoint_every_steps"})
-# Shown only when nothing else differs: every run has its own name, and seeds are what repeats vary.
-MINOR_KEYS = ("name", "seed")
-# Shown as bare values ("adam · scratch"), in this order, before the key=value parts.
-BARE_KEYS = ("model.name", "data.name", "optimizer.name", "model.impl", "optimizer.impl", "schedule.name")
 
 Columns = dict[str, np.ndarray]  # field -> float array (NaN where a record has null), one per split
 
@@ -118,188 +113,6 @@ def eval_split(run: Run, splits: dict[str, Columns]) -> str:
         return named
     return next((split for split in ("test", "full", "train") if split in splits), next(iter(splits)))
 
-
-def save_predictions(path: Path, labels, predicted, images, class_names: Sequence[str]) -> Path:
-    """Write predictions.npz: every test label and prediction, the first test images, class names.
-
-    labels, predicted: integer arrays of equal length (all test examples); images: the first k test
-    images as (k, H, W) or (k, 1, H, W), uint8 or floats in [0, 1] (stored as uint8); class_names:
-    one string per class. Written atomically; numpy only, so the training code needs no plotting.
-    """
-    labels, predicted = np.asarray(labels).astype(np.int32), np.asarray(predicted).astype(np.int32)
-    images = np.asarray(images)
-    if images.ndim == 4 and images.shape[1] == 1:
-        images = images[:, 0]
-    if labels.ndim != 1 or labels.shape != predicted.shape:
-        raise ValueError(f"labels {labels.shape} and predicted {predicted.shape} must be 1-d and of equal length")
-    if images.ndim != 3:
-        raise ValueError(f"images must be (k, H, W) or (k, 1, H, W), got shape {images.shape}")
-    if images.dtype != np.uint8:
-        images = np.clip(np.rint(images.astype(np.float64) * 255), 0, 255).astype(np.uint8)
-    names = np.array([str(name) for name in class_names], dtype=str)
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:  # a file object: numpy would append .npz to a bare name
-        np.savez_compressed(handle, labels=labels, predicted=predicted, images=images, class_names=names)
-    os.replace(tmp, path)
-    return path
-
-
-def load_predictions(run: Run) -> dict[str, np.ndarray]:
-    """predictions.npz of a run, checked; a UsageError that names the file if it is missing or malformed."""
-    path = run.path(PREDICTIONS)
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            arrays = {key: data[key] for key in ("labels", "predicted", "images", "class_names")}
-    except FileNotFoundError:
-        raise UsageError(f"run {run.id} has no {PREDICTIONS} (finished classification runs write one)") from None
-    except (OSError, ValueError, KeyError) as exc:
-        raise UsageError(f"{path} is unreadable ({exc})") from None
-    labels, predicted, images = arrays["labels"], arrays["predicted"], arrays["images"]
-    if labels.ndim != 1 or labels.shape != predicted.shape or len(labels) == 0 or images.ndim != 3:
-        raise UsageError(
-            f"{path}: expected 1-d labels and predicted of equal length and (k, H, W) images, got "
-            f"{labels.shape}, {predicted.shape}, {images.shape}"
-        )
-    if min(labels.min(), predicted.min()) < 0:
-        raise UsageError(f"{path}: class indices must be >= 0")
-    return arrays
-
-
-# ---------------------------------------------------------------- labels and titles
-
-
-def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
-    """{'optimizer': {'lr': 0.1}} -> {'optimizer.lr': 0.1}; lists stay values."""
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
-def format_value(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(format_value(item) for item in value) + "]"
-    return str(value)
-
-
-def differing_keys(flats: list[dict[str, Any]]) -> list[str]:
-    """Dotted keys whose values differ between the runs, in label order.
-
-    A key only some runs have (optimizer.momentum) belongs to a named section; it counts when runs
-    with the same section name disagree on it (two momentum runs), not merely because an sgd run
-    lacks it: the optimizer's name already says that.
-    """
-    keys = list(dict.fromkeys(key for flat in flats for key in flat))
-    found = []
-    for key in keys:
-        if key in IGNORED_KEYS or len({repr(flat.get(key, ...)) for flat in flats}) == 1:
-            continue
-        if all(key in flat for flat in flats):
-            found.append(key)
-            continue
-        section_name = key.rsplit(".", 1)[0] + ".name" if "." in key else None
-        groups: dict[str, set[str]] = {}
-        for flat in flats:
-            if key in flat:
-                groups.setdefault(repr(flat.get(section_name)), set()).add(repr(flat[key]))
-        if any(len(values) > 1 for values in groups.values()):
-            found.append(key)
-    major = [key for key in found if key not in MINOR_KEYS]
-    keys = major or found
-    bare = [key for key in BARE_KEYS if key in keys]
-    return bare + [key for key in keys if key not in bare]
-
-
-def short_names(keys: list[str]) -> dict[str, str]:
-    """The shortest dotted suffix that tells each key apart: optimizer.lr -> lr, but model.impl stays."""
-    names = {}
-    for key in keys:
-        parts = key.split(".")
-        for n in range(1, len(parts) + 1):
-            suffix = ".".join(parts[-n:])
-            if not any(other != key and (other == suffix or other.endswith("." + suffix)) for other in keys):
-                break
-        names[key] = suffix
-    return names
-
-
-def run_labels(runs: Sequence[Run], configs: list[dict] | None = None) -> list[str]:
-    """Legend labels naming what differs between the runs, e.g. 'adam · scratch · lr=0.01'.
-
-    Optimizer, model, data and schedule names and impls are bare values, everything else key=value;
-    with nothing different (or one run) the run ids are used, and labels that would collide get the
-    run id's last part appended.
-    """
-    configs = configs if configs is not None else [run.config() for run in runs]
-    flats = [flatten(config) for config in configs]
-    keys = differing_keys(flats) if len(runs) > 1 else []
-    names = short_names(keys)
-    # An impl is a bare value when it cannot be misread: the optimizer's alone, or both when every
-    # run uses one impl for model and optimizer (then shown once); else 'model.impl=torch'.
-    impls = [key for key in ("model.impl", "optimizer.impl") if key in keys]
-    together = len(impls) == 2 and all(flat.get(impls[0]) == flat.get(impls[1]) for flat in flats)
-    bare_keys = set(BARE_KEYS) - {"model.impl", "optimizer.impl"}
-    if together or impls == ["optimizer.impl"]:
-        bare_keys.add(impls[-1])
-    names.update({key: key for key in impls})
-    labels = []
-    for run, flat in zip(runs, flats):
-        parts = []
-        for key in keys:
-            if key not in flat or (together and key == "model.impl"):
-                continue
-            value = format_value(flat[key])
-            parts.append(value if key in bare_keys else f"{names[key]}={value}")
-        labels.append(" · ".join(parts) or run.id)
-    if len(set(labels)) < len(labels):  # the same config twice: tell them apart by the id's last part
-        tails = [run.id.rsplit("-", 1)[-1] for run in runs]
-        labels = [f"{label} #{tail}" if labels.count(label) > 1 else label for label, tail in zip(labels, tails)]
-    return labels
-
-
-def describe(config: dict) -> str:
-    """One line naming a run: model (impl) · optimizer (impl), lr · schedule · data."""
-    model, optimizer = config.get("model") or {}, config.get("optimizer") or {}
-    parts = []
-    if model:
-        parts.append(f"{model.get('name', '?')} ({model.get('impl', '?')})")
-    if optimizer:
-        lr = format_value(optimizer.get("lr"))
-        parts.append(f"{optimizer.get('name', '?')} ({optimizer.get('impl', '?')}), lr {lr}")
-    schedule = (config.get("schedule") or {}).get("name")
-    if schedule and schedule != "constant":
-        parts.append(f"{schedule} schedule")
-    data = (config.get("data") or {}).get("name")
-    if data:
-        parts.append(data)
-    return " · ".join(parts)
-
-
-def run_title(run: Run, what: str, config: dict | None = None) -> str:
-    config = config if config is not None else run.config()
-    status = run.shown_status()
-    line = f"{what}: {describe(config) or run.id}"
-    return f"{line}\n{run.id}" + ("" if status == "completed" else f" ({status})")
-
-
-def shared_context(configs: list[dict]) -> str:
-    """What all the runs have in common, for an overlay's title (model, data, optimizer, lr)."""
-    flats = [flatten(config) for config in configs]
-    parts = []
-    for key in ("model.name", "data.name", "optimizer.name", "optimizer.lr"):
-        values = {repr(flat.get(key)) for flat in flats}
-        if len(values) == 1 and flats[0].get(key) is not None:
-            value = format_value(flats[0][key])
-            parts.append(f"lr={value}" if key == "optimizer.lr" else value)
-    return " · ".join(parts)
 
 
 # ---------------------------------------------------------------- drawing
@@ -565,80 +378,13 @@ def plot_overlay(
     return save_figure(build_overlay(runs, metric=metric, x=x, split=split, logy=logy), Path(out))
 
 
-def class_names_of(predictions: dict[str, np.ndarray]) -> list[str]:
-    count = int(max(predictions["labels"].max(), predictions["predicted"].max())) + 1
-    names = [str(name) for name in predictions["class_names"]]
-    return names + [str(i) for i in range(len(names), count)]
-
-
-def build_confusion(run: Run, predictions: dict[str, np.ndarray] | None = None) -> Figure:
-    """Counts of (true, predicted) classes over the test set, with the overall accuracy in the title."""
-    predictions = predictions if predictions is not None else load_predictions(run)
-    labels, predicted = predictions["labels"].astype(np.int64), predictions["predicted"].astype(np.int64)
-    names = class_names_of(predictions)
-    k = len(names)
-    counts = np.bincount(labels * k + predicted, minlength=k * k).reshape(k, k)
-    size = max(6.0, 0.5 * k + 2.5)
-    fig, ax = new_figure(size + 1.0, size)
-    image = ax.imshow(counts, cmap="Blues")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="test images")
-    ax.set_xticks(range(k), names, rotation=45, ha="right", rotation_mode="anchor")
-    ax.set_yticks(range(k), names)
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    if k <= 20:
-        dark = counts > counts.max() / 2
-        for (i, j), count in np.ndenumerate(counts):
-            color = "white" if dark[i, j] else "black"
-            ax.text(j, i, str(count), ha="center", va="center", fontsize=8 if k <= 10 else 6, color=color)
-    accuracy = float((labels == predicted).mean())
-    heading = f"confusion matrix · accuracy {accuracy:.4f} on {len(labels):,} test images"
-    ax.set_title(f"{heading}\n{describe(run.config()) or run.id}", fontsize=10)
-    return fig
-
-
-def build_prediction_grid(run: Run, predictions: dict[str, np.ndarray] | None = None, n: int = 18) -> Figure:
-    """The notes' predict_ch3: the first n test images titled 'true / predicted'; mistakes in red."""
-    predictions = predictions if predictions is not None else load_predictions(run)
-    images = predictions["images"]
-    n = max(1, min(n, len(images), len(predictions["labels"])))
-    names = class_names_of(predictions)
-    true, guess = predictions["labels"][:n], predictions["predicted"][:n]
-    ncols = min(n, 9)
-    nrows = -(-n // ncols)
-    fig = blank_figure(1.3 * ncols, 1.55 * nrows + 0.5)
-    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
-    for ax in axes[n:]:
-        ax.set_axis_off()
-    for ax, image, t, p in zip(axes, images, true, guess):
-        wrong = t != p
-        ax.imshow(image, cmap="gray", vmin=0, vmax=255)
-        ax.set_xticks([])
-        ax.set_yticks([])
-        ax.set_title(f"{names[t]}\n{names[p]}", fontsize=8, color="tab:red" if wrong else "black")
-        for spine in ax.spines.values():
-            spine.set_visible(bool(wrong))
-            spine.set_color("tab:red")
-            spine.set_linewidth(2)
-    mistakes = int((true != guess).sum())
-    heading = f"first {n} test images: true class / predicted class ({mistakes} wrong, in red)"
-    fig.suptitle(f"{heading}\n{describe(run.config()) or run.id}", fontsize=9)
-    return fig
-
-
-def plot_confusion(run: Run, out: Path) -> Path:
-    return save_figure(build_confusion(run), Path(out))
-
-
-def plot_prediction_grid(run: Run, out: Path, n: int = 18) -> Path:
-    return save_figure(build_prediction_grid(run, n=n), Path(out))
-
-
 def write_run_plots(run: Run) -> list[Path]:
     """Every picture of one run into its plots/ folder (PNG and SVG); the paths written."""
     out_dir = run.path("plots")
     paths = plot_run(run, out_dir)
     if run.path(PREDICTIONS).exists():
+        from dltool.plot_predictions import build_confusion, build_prediction_grid, load_predictions
+
         predictions = load_predictions(run)
         for name, fig in (
             ("confusion", build_confusion(run, predictions)),

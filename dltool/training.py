@@ -216,7 +216,7 @@ def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, ru
 
 def save_test_predictions(run: Run, setup: Setup, grid_images: int = 36) -> None:
     """Test labels, predictions and the first images, so plots can be redrawn without torch."""
-    from dltool.plots import save_predictions
+    from dltool.plot_predictions import save_predictions
 
     data = setup.data
     predicted = predict_labels(setup, data.eval_x).cpu().numpy()

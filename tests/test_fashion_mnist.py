@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dltool.data import fashion_mnist
-from tests.conftest import CONFIGS, only_run, run_folders
+from tests.conftest import CONFIGS, run_folders
 
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
-from dltool import plots
+from dltool import plot_labels, plot_predictions, plots
 from dltool.errors import UsageError
 from dltool.runs import Run
 
@@ -88,7 +88,7 @@ def add_predictions(run: Run, n_test: int = 1000, k: int = 36, wrong_every: int 
     predicted = labels.copy()
     predicted[::wrong_every] = (predicted[::wrong_every] + 1) % 10
     images = rng.integers(0, 256, (k, 28, 28), dtype=np.uint8)
-    plots.save_predictions(run.path("predictions.npz"), labels, predicted, images, CLASS_NAMES)
+    plot_predictions.save_predictions(run.path("predictions.npz"), labels, predicted, images, CLASS_NAMES)
     return {"labels": labels, "predicted": predicted, "images": images}
 
 
@@ -146,8 +146,12 @@ def test_write_run_plots_writes_every_picture(mlp_run):
 
 
 def test_regression_run_has_loss_and_lr_but_no_accuracy(airfoil_run):
+    """...and, as it evaluates every 100 examples, the notes' loss-against-examples curve."""
     paths = plots.write_run_plots(airfoil_run)
-    assert sorted(p.name for p in paths) == ["loss.png", "loss.svg", "lr.png", "lr.svg"]
+    assert sorted(p.name for p in paths) == ["loss.png", "loss.svg", "loss_examples.png", "loss_examples.svg",
+                                             "lr.png", "lr.svg"]
+    ax = plots.build_run_figures(airfoil_run)["loss_examples"].axes[0]
+    assert ax.get_xlabel() == "examples seen"
 
 
 def test_loss_figure_labels_title_and_legend(mlp_run):
@@ -221,10 +225,10 @@ def test_overlay_legend_names_what_differs(runs_root):
 
 def test_overlay_labels_fall_back_to_seed_then_run_ids(runs_root):
     seeds = [make_run(runs_root, f"20260101-00002{i}-mlp-sgd-000{i}", make_config({"seed": i})) for i in range(2)]
-    assert plots.run_labels(seeds) == ["seed=0", "seed=1"]
+    assert plot_labels.run_labels(seeds) == ["seed=0", "seed=1"]
     same = [make_run(runs_root, f"20260101-00003{i}-mlp-sgd-001{i}") for i in range(2)]
-    assert plots.run_labels(same) == [run.id for run in same]
-    assert plots.run_labels(same[:1]) == [same[0].id]
+    assert plot_labels.run_labels(same) == [run.id for run in same]
+    assert plot_labels.run_labels(same[:1]) == [same[0].id]
 
 
 def test_overlay_shows_hyperparameters_of_the_same_optimizer(runs_root):
@@ -232,16 +236,16 @@ def test_overlay_shows_hyperparameters_of_the_same_optimizer(runs_root):
     slow = make_config({"optimizer": {"name": "momentum", "impl": "scratch", "lr": 0.004, "momentum": 0.5}})
     plain = make_config({"optimizer": {"name": "sgd", "impl": "scratch", "lr": 0.004}})
     runs = [make_run(runs_root, f"20260101-00004{i}-m-x-002{i}", config) for i, config in enumerate((fast, slow, plain))]
-    assert plots.run_labels(runs) == ["momentum · momentum=0.9", "momentum · momentum=0.5", "sgd"]
+    assert plot_labels.run_labels(runs) == ["momentum · momentum=0.9", "momentum · momentum=0.5", "sgd"]
 
 
 def test_model_and_optimizer_impls_apart_are_named(runs_root):
     mixed = make_config({"model.impl": "torch"})  # torch model, scratch optimizer: a bare 'torch' would mislead
     runs = [make_run(runs_root, "20260101-000050-m-sgd-0030"), make_run(runs_root, "20260101-000051-m-sgd-0031", mixed)]
-    assert plots.run_labels(runs) == ["model.impl=scratch", "model.impl=torch"]
+    assert plot_labels.run_labels(runs) == ["model.impl=scratch", "model.impl=torch"]
     both = make_config({"optimizer.impl": "torch"})
     runs.append(make_run(runs_root, "20260101-000052-m-sgd-0032", both))
-    assert plots.run_labels(runs) == [
+    assert plot_labels.run_labels(runs) == [
         "model.impl=scratch · optimizer.impl=scratch",
         "model.impl=torch · optimizer.impl=scratch",
         "model.impl=scratch · optimizer.impl=torch",
@@ -367,7 +371,7 @@ def test_non_numeric_values_are_skipped(runs_root):
 
 def test_confusion_matrix(mlp_run):
     truth = add_predictions(mlp_run)
-    fig = plots.build_confusion(mlp_run)
+    fig = plot_predictions.build_confusion(mlp_run)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "predicted class" and ax.get_ylabel() == "true class"
     assert [t.get_text() for t in ax.get_xticklabels()] == list(CLASS_NAMES)
@@ -380,13 +384,13 @@ def test_confusion_matrix(mlp_run):
     cells = {(round(t.get_position()[1]), round(t.get_position()[0])): int(t.get_text()) for t in ax.texts}
     assert cells == {(i, j): counts[i, j] for i in range(10) for j in range(10)}
     assert len(fig.axes) == 2  # the colour bar
-    out = plots.plot_confusion(mlp_run, mlp_run.folder / "c.pdf")
+    out = plot_predictions.plot_confusion(mlp_run, mlp_run.folder / "c.pdf")
     assert out.read_bytes().startswith(b"%PDF")
 
 
 def test_prediction_grid_titles_and_mistakes(mlp_run, tmp_path):
     truth = add_predictions(mlp_run, wrong_every=7)
-    fig = plots.build_prediction_grid(mlp_run, n=18)
+    fig = plot_predictions.build_prediction_grid(mlp_run, n=18)
     shown = [ax for ax in fig.axes if ax.images]
     assert len(shown) == 18
     for i, ax in enumerate(shown):
@@ -395,14 +399,14 @@ def test_prediction_grid_titles_and_mistakes(mlp_run, tmp_path):
         wrong = i % 7 == 0
         assert (ax.title.get_color() == "tab:red") == wrong
     assert "3 wrong" in fig._suptitle.get_text()
-    out = plots.plot_prediction_grid(mlp_run, tmp_path / "grid.png", n=5)
+    out = plot_predictions.plot_prediction_grid(mlp_run, tmp_path / "grid.png", n=5)
     assert out.read_bytes().startswith(PNG_MAGIC) and out.stat().st_size > 5_000
-    assert len([ax for ax in plots.build_prediction_grid(mlp_run, n=100).axes if ax.images]) == 36  # all there are
+    assert len([ax for ax in plot_predictions.build_prediction_grid(mlp_run, n=100).axes if ax.images]) == 36  # all there are
 
 
 def test_save_predictions_format(tmp_path):
     images = np.linspace(0, 1, 2 * 28 * 28).reshape(2, 1, 28, 28)  # floats in [0, 1], a channel axis
-    path = plots.save_predictions(tmp_path / "predictions.npz", [1, 2, 3], np.array([1, 2, 4]), images, CLASS_NAMES)
+    path = plot_predictions.save_predictions(tmp_path / "predictions.npz", [1, 2, 3], np.array([1, 2, 4]), images, CLASS_NAMES)
     assert path == tmp_path / "predictions.npz" and not list(tmp_path.glob(".*tmp"))
     with np.load(path, allow_pickle=False) as data:
         assert sorted(data.files) == ["class_names", "images", "labels", "predicted"]
@@ -411,9 +415,9 @@ def test_save_predictions_format(tmp_path):
         assert data["labels"].tolist() == [1, 2, 3] and data["predicted"].tolist() == [1, 2, 4]
         assert data["class_names"].tolist() == list(CLASS_NAMES)
     with pytest.raises(ValueError):
-        plots.save_predictions(tmp_path / "bad.npz", [1, 2], [1], images, CLASS_NAMES)
+        plot_predictions.save_predictions(tmp_path / "bad.npz", [1, 2], [1], images, CLASS_NAMES)
     with pytest.raises(ValueError):
-        plots.save_predictions(tmp_path / "bad.npz", [1], [1], np.zeros((2, 3)), CLASS_NAMES)
+        plot_predictions.save_predictions(tmp_path / "bad.npz", [1], [1], np.zeros((2, 3)), CLASS_NAMES)
 
 
 def test_damaged_predictions_file_is_named_in_the_error(mlp_run):

@@ -8,11 +8,13 @@ saved in checkpoints, so a resumed run continues exactly.
 from __future__ import annotations
 
 import math
+import random
 import signal
 import time
 from dataclasses import dataclass, field
 from typing import Callable
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -96,6 +98,24 @@ class StopFlag:
     def __exit__(self, *exc) -> None:
         for signum, handler in self._previous.items():
             signal.signal(signum, handler)
+
+
+def host_rng_state() -> dict:
+    """Python's and numpy's global RNG states as tensors and plain numbers (weights_only-loadable)."""
+    version, words, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    return {
+        "python": {"version": version, "words": torch.tensor(words, dtype=torch.int64), "gauss": gauss},
+        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
+                  "has_gauss": has_gauss, "cached": cached},
+    }
+
+
+def set_host_rng_state(state: dict) -> None:
+    python, nump = state["python"], state["numpy"]
+    random.setstate((python["version"], tuple(python["words"].tolist()), python["gauss"]))
+    keys = nump["keys"].numpy().astype(np.uint32)
+    np.random.set_state((nump["kind"], keys, nump["pos"], nump["has_gauss"], nump["cached"]))
 
 
 def count_correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -214,6 +234,7 @@ class Trainer:
             "batches": setup.batches.state_dict(mid_epoch=mid_epoch),
             "torch_rng": torch.get_rng_state(),
             "cuda_rng": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+            "host_rng": host_rng_state(),
             "position": {**vars(self.pos), "elapsed": self.now},
         }
 

@@ -21,7 +21,17 @@ from dltool.config import Config, dump_config, load_config
 from dltool.data import build_dataset
 from dltool.data.batches import EpochBatches
 from dltool.device import resolve_device, resolve_precision
-from dltool.engine import Diverged, Hooks, Interrupted, Position, Setup, StopFlag, Trainer, predict_labels
+from dltool.engine import (
+    Diverged,
+    Hooks,
+    Interrupted,
+    Position,
+    Setup,
+    StopFlag,
+    Trainer,
+    predict_labels,
+    set_host_rng_state,
+)
 from dltool.errors import UsageError
 from dltool.models import build_loss, build_model
 from dltool.optim import build_optimizer, build_schedule
@@ -113,6 +123,7 @@ def load_checkpoint(run: Run, setup: Setup) -> Position:
         torch.set_rng_state(state["torch_rng"].cpu())
         if state["cuda_rng"] and torch.cuda.is_available():
             torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
+        set_host_rng_state(state["host_rng"])
         return Position(**state["position"])
     except FileNotFoundError:
         raise UsageError(f"run '{run.id}' has no checkpoint yet (checkpoints/last.pt); start it again instead") from None

@@ -67,3 +67,21 @@ def test_resume_of_a_completed_run_is_refused(dltool, runs_dir):
     assert dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml", "-q").exit_code == 0
     result = dltool("train", "--resume", "latest")
     assert result.exit_code == 2 and "is completed" in result.output
+
+
+def test_checkpoints_carry_python_and_numpy_random_states(tmp_path):
+    """Besides torch's RNG and the data order, the host RNGs survive a weights_only round trip."""
+    import random
+
+    import numpy as np
+
+    from dltool.engine import host_rng_state, set_host_rng_state
+
+    random.seed(3)
+    np.random.seed(5)
+    torch.save(host_rng_state(), tmp_path / "rng.pt")
+    expected = (random.random(), np.random.rand(3).tolist())
+    random.seed(99)
+    np.random.seed(99)
+    set_host_rng_state(torch.load(tmp_path / "rng.pt", weights_only=True))
+    assert (random.random(), np.random.rand(3).tolist()) == expected

@@ -15,8 +15,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dltool.errors import UsageError
-from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry, did_you_mean, load_all
+from dltool.errors import UsageError, did_you_mean
+from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry, load_all
 
 STRICT = dict(strict=True, allow_inf_nan=False)
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")

@@ -1,5 +1,7 @@
 """Errors a user can act on. The CLI prints their message and exits with their code: no traceback."""
 
+import difflib
+
 
 class DltoolError(Exception):
     """Base class: `message` is shown as is, `exit_code` is what the process returns."""
@@ -11,3 +13,9 @@ class UsageError(DltoolError):
     """Bad usage, config or data: nothing was trained and no run folder was made."""
 
     exit_code = 2
+
+
+def did_you_mean(name: str, choices: list[str]) -> str:
+    """' (did you mean 'x'?)' for the closest choice, or '' when none is close."""
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""

@@ -6,24 +6,18 @@ a config section is validated against the entry it names and defaults live in on
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from pydantic import BaseModel, ConfigDict
 
-from dltool.errors import UsageError
+from dltool.errors import UsageError, did_you_mean
 
 
 class Options(BaseModel):
     """Base of every entry's options: strict types, no unknown keys, no NaN or infinity."""
 
     model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False)
-
-
-def did_you_mean(name: str, choices: list[str]) -> str:
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
-    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 @dataclass(frozen=True)

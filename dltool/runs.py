@@ -17,8 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dltool.errors import UsageError
-from dltool.registry import did_you_mean
+from dltool.errors import UsageError, did_you_mean
 
 METRIC_FIELDS = ("step", "epoch", "examples", "time", "split", "loss", "acc", "lr")
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

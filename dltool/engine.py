@@ -12,7 +12,7 @@ import random
 import signal
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -122,21 +122,29 @@ def count_correct(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     return (logits.argmax(dim=1) == y).sum()
 
 
-@torch.inference_mode()
-def evaluate(setup: Setup, x: torch.Tensor, y: torch.Tensor, classify: bool) -> dict:
-    """Mean loss (and accuracy) over a whole split: sums over large batches, then divides."""
+def eval_outputs(setup: Setup, x: torch.Tensor) -> Iterator[tuple[slice, torch.Tensor]]:
+    """The model's outputs over a whole split in large batches, in eval mode (BatchNorm uses its
+    moving averages); the caller runs under inference_mode. Training mode is restored after."""
     model = setup.model
     was_training = model.training
     model.eval()
+    try:
+        for start in range(0, len(x), EVAL_BATCH):
+            rows = slice(start, start + EVAL_BATCH)
+            with autocast(setup.device, setup.precision):
+                yield rows, model(setup.data.prepare(x[rows]))
+    finally:
+        model.train(was_training)
+
+
+@torch.inference_mode()
+def evaluate(setup: Setup, x: torch.Tensor, y: torch.Tensor, classify: bool) -> dict:
+    """Mean loss (and accuracy) over a whole split: sums over large batches, then divides."""
     loss_sum, correct = 0.0, 0.0
-    for start in range(0, len(y), EVAL_BATCH):
-        xb, yb = setup.data.prepare(x[start : start + EVAL_BATCH]), y[start : start + EVAL_BATCH]
-        with autocast(setup.device, setup.precision):
-            out = model(xb)
-        loss_sum += float(setup.loss_fn(out.float(), yb)) * len(yb)
+    for rows, out in eval_outputs(setup, x):
+        loss_sum += float(setup.loss_fn(out.float(), y[rows])) * len(y[rows])
         if classify:
-            correct += float(count_correct(out, yb))
-    model.train(was_training)
+            correct += float(count_correct(out, y[rows]))
     result = {"loss": loss_sum / len(y)}
     if classify:
         result["acc"] = correct / len(y)
@@ -146,15 +154,7 @@ def evaluate(setup: Setup, x: torch.Tensor, y: torch.Tensor, classify: bool) -> 
 @torch.inference_mode()
 def predict_labels(setup: Setup, x: torch.Tensor) -> torch.Tensor:
     """The predicted class of every example of a split (for the confusion matrix and prediction grid)."""
-    model = setup.model
-    was_training = model.training
-    model.eval()
-    predicted = []
-    for start in range(0, len(x), EVAL_BATCH):
-        with autocast(setup.device, setup.precision):
-            predicted.append(model(setup.data.prepare(x[start : start + EVAL_BATCH])).argmax(dim=1))
-    model.train(was_training)
-    return torch.cat(predicted)
+    return torch.cat([out.argmax(dim=1) for _, out in eval_outputs(setup, x)])
 
 
 class Trainer:

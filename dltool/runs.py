@@ -15,7 +15,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Callable
 
 from dltool.errors import UsageError, did_you_mean
 
@@ -27,14 +27,21 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get("DLTOOL_RUNS_DIR", "runs"))
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write to a temporary file, fsync, rename: readers see the old file or the new one, never half."""
+def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
+    """`write` fills a temporary file, then fsync and rename: readers see the old file or the new one,
+    never half. Temporaries left by a process killed mid-write are removed first."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
+    with open(tmp, "wb") as handle:
+        write(handle)
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
 def atomic_write_json(path: Path, data: Any) -> None:

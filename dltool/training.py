@@ -37,7 +37,7 @@ from dltool.models import build_loss, build_model
 from dltool.optim import build_optimizer, build_schedule
 from dltool.progress import make_progress
 from dltool.registry import MODELS
-from dltool.runs import MetricsWriter, Run, RunStore, atomic_write_json, atomic_write_text, now_iso
+from dltool.runs import MetricsWriter, Run, RunStore, atomic_write, atomic_write_json, atomic_write_text, now_iso
 
 # Separate seeded streams for the data, the initial parameters and the data order.
 SEED_STREAMS = {"data": 0, "init": 1_000_003, "order": 2_000_003}
@@ -99,16 +99,8 @@ def environment(setup: Setup, config: Config) -> dict:
 
 def save_checkpoint(run: Run, state: dict) -> None:
     """checkpoints/last.pt via a temporary file, fsync and rename: a crash never leaves half a file."""
-    folder = run.path("checkpoints")
-    folder.mkdir(exist_ok=True)
-    for stale in folder.glob(".last.pt.*.tmp"):  # left by a process killed while saving
-        stale.unlink(missing_ok=True)
-    tmp = folder / f".last.pt.{os.getpid()}.tmp"
-    with open(tmp, "wb") as handle:
-        torch.save(state, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, folder / "last.pt")
+    run.path("checkpoints").mkdir(exist_ok=True)
+    atomic_write(run.path("checkpoints/last.pt"), lambda handle: torch.save(state, handle))
 
 
 def load_checkpoint(run: Run, setup: Setup) -> Position:

@@ -88,6 +88,77 @@ def report_outcome(outcome) -> None:
         raise typer.Exit(outcome.exit_code)
 
 
+def comma_list(option: str, text: str | None, kind: type, choices: tuple[str, ...] = ()) -> tuple:
+    """'0.3,1,3' -> (0.3, 1.0, 3.0) for a comma-separated option; a bad item is a usage error."""
+    if text is None:
+        return ()
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    try:
+        values = tuple(kind(item) for item in items)
+    except ValueError:
+        fail(f"{option} '{text}': expected comma-separated {'numbers' if kind is not str else 'names'}", 2)
+    if not values:
+        fail(f"{option} is empty; give comma-separated values, e.g. {option} {','.join(choices[:2]) or '1,2'}", 2)
+    if kind is not str and any(value <= 0 for value in values):
+        fail(f"{option} '{text}': every value must be positive", 2)
+    bad = [value for value in values if choices and value not in choices]
+    if bad:
+        fail(f"{option}: '{bad[0]}' is not one of {', '.join(choices)}", 2)
+    if len(set(values)) < len(values):
+        fail(f"{option} '{text}' repeats a value", 2)
+    return values
+
+
+@app.command("compare-optimizers")
+@user_errors
+def compare_optimizers(
+    config: Annotated[
+        Optional[Path], typer.Argument(help="A train config to compare optimizers on (default: --problem).", show_default=False)
+    ] = None,
+    problem: Annotated[
+        Optional[str],
+        typer.Option(help="airfoil (default), fashion-mnist, quadratic2d, bowl2d, square1d, xcos1d or cosh1d.",
+                     show_default=False),
+    ] = None,
+    optimizers: Annotated[
+        Optional[str], typer.Option(help="Comma-separated optimizers (default: the problem's).", show_default=False)
+    ] = None,
+    impl: Annotated[str, typer.Option("--impl", help="Comma-separated implementations.")] = "scratch,torch",
+    seeds: Annotated[int, typer.Option(min=1, help="Repeat every member with this many seeds (mean ± std).")] = 1,
+    jobs: Annotated[
+        Optional[int], typer.Option(min=1, help="Parallel member processes (default: one per CPU core).", show_default=False)
+    ] = None,
+    set_: Annotated[
+        Optional[list[str]],
+        typer.Option("--set", help="Override a config key for every member (repeatable).", show_default=False),
+    ] = None,
+    lr_scale: Annotated[
+        Optional[str], typer.Option(help="Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).", show_default=False)
+    ] = None,
+    batch_sizes: Annotated[
+        Optional[str], typer.Option(help="Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).",
+                                    show_default=False)
+    ] = None,
+    target_loss: Annotated[
+        Optional[float], typer.Option(help="Loss for 'time to target' (default: best final loss + 10%).", show_default=False)
+    ] = None,
+    runs_dir: RunsDir = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-member progress lines.")] = False,
+) -> None:
+    """Compare optimizers (scratch and torch.optim) on one problem; tables and plots in runs/<comparison-id>/."""
+    from dltool.compare import compare_optimizers as run
+    from dltool.compare_plan import IMPLS, PlanRequest
+
+    request = PlanRequest(
+        config_path=config, problem=problem, optimizers=comma_list("--optimizers", optimizers, str),
+        impls=comma_list("--impl", impl, str, IMPLS), seeds=seeds, lr_scales=comma_list("--lr-scale", lr_scale, float),
+        batch_sizes=comma_list("--batch-sizes", batch_sizes, int), overrides=tuple(set_ or []),
+    )
+    report = run(request, runs_dir, jobs=jobs, quiet=quiet, target=target_loss)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
 @app.command()
 @user_errors
 def runs(

@@ -92,3 +92,20 @@ class SilentProgress:
 
     def update(self, **kwargs) -> None:
         pass
+
+
+class MemberProgress:
+    """A comparison's progress: one line per finished member on stderr, '[3/12] adam lr=0.01 · torch: completed'."""
+
+    def __init__(self, total: int, quiet: bool = False, stream=None) -> None:
+        self.total, self.quiet, self.done = total, quiet, 0
+        self.stream = stream or sys.stderr
+
+    def member_started(self, member) -> None:
+        pass  # members are reported when they end; with --jobs several run at once
+
+    def member_done(self, member, run_id: str | None, status: str) -> None:
+        self.done += 1
+        if not self.quiet:
+            print(f"[{self.done}/{self.total}] {member.group} (seed {member.seed}): {status}  {run_id or ''}",
+                  file=self.stream, flush=True)

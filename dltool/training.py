@@ -75,15 +75,16 @@ def build_setup(config: Config) -> Setup:
 
 
 def environment(setup: Setup, config: Config) -> dict:
+    from importlib.metadata import version
+
     import numpy
-    import torchvision
 
     device = setup.device
     return {
         "dltool": __version__,
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "torchvision": torchvision.__version__,
+        "torchvision": version("torchvision"),  # not imported: that alone takes 0.4 s
         "numpy": numpy.__version__,
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
@@ -152,8 +153,9 @@ def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float
     }
 
 
-def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: bool) -> Outcome:
-    """Fit and record how it ended: completed, diverged, interrupted or failed."""
+def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: bool, plots: bool = True) -> Outcome:
+    """Fit and record how it ended: completed, diverged, interrupted or failed. plots=False leaves the
+    run's pictures to `dltool plot` (a comparison draws its own, for all members at once)."""
     wall_start = time.perf_counter()
     resumed_at, resumed_examples = position.elapsed, position.examples
     writers = open_writers(run, config)
@@ -184,7 +186,7 @@ def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: b
         summary.update(extra)
         atomic_write_json(run.path("summary.json"), summary)
         run.set_status(status, ended=now_iso(), step=position.step, **extra)
-        if run.metrics():  # a run stopped before its first record has nothing to draw
+        if plots and run.metrics():  # a run stopped before its first record has nothing to draw
             from dltool.plots import write_run_plots
 
             best_effort(run, "plots", lambda: write_run_plots(run))
@@ -235,7 +237,7 @@ def best_effort(run: Run, what: str, write) -> None:
         print(f"warning: {what} for {run.id} not written ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
-def train(config: Config, runs_dir: Path | None = None, quiet: bool = False) -> Outcome:
+def train(config: Config, runs_dir: Path | None = None, quiet: bool = False, plots: bool = True) -> Outcome:
     """A new run of `config` in a new folder under runs_dir."""
     if config.train.tensorboard:
         from dltool.tensorboard import require_tensorboard
@@ -247,7 +249,7 @@ def train(config: Config, runs_dir: Path | None = None, quiet: bool = False) -> 
     atomic_write_text(run.path("config.yaml"), dump_config(config))
     atomic_write_json(run.path("env.json"), environment(setup, config))
     run.set_status("running", pid=os.getpid(), started=now_iso(), created=time.time(), step=0)
-    return execute(run, setup, config, Position(), quiet)
+    return execute(run, setup, config, Position(), quiet, plots)
 
 
 def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False) -> Outcome:

@@ -15,7 +15,7 @@ class Dataset:
     """Whole splits as tensors. Images stay uint8 until a batch is prepared (4x less memory)."""
 
     name: str
-    task: str  # "regression" or "classification"
+    task: str  # "regression", "classification" or "objective" (a toy f(x): models/objectives.py)
     train_x: torch.Tensor
     train_y: torch.Tensor
     eval_x: torch.Tensor

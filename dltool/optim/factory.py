@@ -8,6 +8,7 @@ from typing import Annotated, Any, Callable
 import torch
 from pydantic import Field
 
+from dltool.errors import UsageError
 from dltool.optim import scratch
 from dltool.registry import OPTIMIZERS, Options
 
@@ -54,11 +55,19 @@ class AdamOptions(Options):
     weight_decay: NonNegative = 0.0
 
 
-def _spec(name: str, options: type[Options], scratch_cls: type, torch_fn: Callable[..., torch.optim.Optimizer]):
-    """Register `name`: the builder takes (impl, params, **hyperparameters)."""
+class NewtonOptions(Options):
+    lr: Positive = 1.0
+
+
+def _spec(name: str, options: type[Options], scratch_cls: type, torch_fn: Callable[..., torch.optim.Optimizer] | None):
+    """Register `name`: the builder takes (impl, params, **hyperparameters). torch_fn None: scratch only."""
 
     def build(impl: str, params, **hp: Any) -> torch.optim.Optimizer:
-        return scratch_cls(params, **hp) if impl == "scratch" else torch_fn(params, **hp)
+        if impl == "scratch":
+            return scratch_cls(params, **hp)
+        if torch_fn is None:
+            raise UsageError(f"optimizer '{name}' has no torch.optim counterpart; set optimizer.impl: scratch")
+        return torch_fn(params, **hp)
 
     OPTIMIZERS.register(name, options=options, scratch=scratch_cls, torch=torch_fn)(build)
 
@@ -97,6 +106,9 @@ _spec(
     scratch.Adam,
     lambda params, lr, betas, eps, weight_decay: torch.optim.Adam(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay),
 )
+
+# torch.optim has no Newton's method (LBFGS is quasi-Newton, a different algorithm): scratch only.
+_spec("newton", NewtonOptions, scratch.Newton, None)
 
 
 def build_optimizer(section, params) -> torch.optim.Optimizer:

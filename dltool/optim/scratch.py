@@ -1,4 +1,4 @@
-"""The notes' six optimizers (seed 004), written by hand as torch.optim.Optimizer subclasses.
+"""The notes' six optimizers (seed 004), and Newton's method for the toy objectives, written by hand as torch.optim.Optimizer subclasses.
 
 Each follows torch/optim's layout: argument checks in __init__, state created lazily under named
 keys, the update in a pure function over lists of tensors using torch._foreach_* (one kernel per
@@ -186,3 +186,31 @@ class Adam(ScratchOptimizer):
         torch._foreach_div_(denom, correction2**0.5)
         torch._foreach_add_(denom, group["eps"])
         torch._foreach_addcdiv_(params, exp_avg, denom, value=-group["lr"] / correction1)
+
+
+class Newton(ScratchOptimizer):
+    """x <- x - lr * H^-1 g, H the Hessian of the loss (the notes' Newton's method, seeds 000/001).
+
+    H comes from autograd, differentiating the gradient once more, so the engine runs
+    backward(create_graph=True) for optimizers with `second_order`. H is dense (n² entries per
+    tensor): this is for the toy objectives, not for networks.
+    """
+
+    second_order = True
+    max_numel = 64
+
+    def __init__(self, params, lr: float = 1.0) -> None:
+        super().__init__(params, dict(lr=lr, weight_decay=0.0))
+
+    def _update(self, group, params, grads, states, step) -> None:
+        for p, g in zip(params, grads):
+            if p.numel() > self.max_numel:
+                raise ValueError(f"newton builds the dense Hessian: {p.numel()} parameters in one tensor is too many "
+                                 f"(at most {self.max_numel}); it is meant for the toy objectives")
+            if g.grad_fn is None:
+                raise ValueError("newton needs the gradient's graph: call backward(create_graph=True)")
+            with torch.enable_grad():  # step() runs under no_grad; the Hessian rows need g's graph
+                flat = g.reshape(-1)
+                rows = [torch.autograd.grad(flat[i], p, retain_graph=True)[0].reshape(-1) for i in range(flat.numel())]
+            direction = torch.linalg.solve(torch.stack(rows), flat.detach())
+            p.sub_(direction.view_as(p), alpha=group["lr"])

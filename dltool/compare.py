@@ -1,0 +1,208 @@
+"""`dltool compare-optimizers`: plan the member runs, run them (in parallel processes with --jobs),
+then aggregate their stored results into tables and plots in runs/<comparison-id>/.
+
+Members are ordinary runs in the runs folder (`dltool show` works on each); the comparison folder
+holds comparison.json (written at the start and after every member, so a crash loses nothing),
+comparison.csv / .md and plots/. A diverged or failed member is a result, not the end of the
+comparison; Ctrl-C stops after the running members and still writes what was measured.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from dltool.compare_plan import Plan, PlanRequest
+from dltool.compare_plots import draw_figures, figure_names
+from dltool.compare_report import print_comparison, write_tables
+from dltool.compare_results import group_results, impl_gaps, load_results, read_comparison, target_loss
+from dltool.progress import MemberProgress
+from dltool.runs import RunStore, atomic_write_json, now_iso
+
+
+@dataclass
+class Comparison:
+    folder: Path
+    plan: Plan
+    run_ids: list[str | None]  # per member, None until it has started
+    statuses: list[str]
+
+    @property
+    def id(self) -> str:
+        return self.folder.name
+
+    def save(self, status: str, **extra) -> None:
+        members = [
+            {"group": m.group, "variant": m.variant, "optimizer": m.optimizer, "impl": m.impl, "seed": m.seed,
+             "hyper": m.hyper, "lr": m.lr, "batch_size": m.batch_size, "run_id": run_id, "status": member_status}
+            for m, run_id, member_status in zip(self.plan.members, self.run_ids, self.statuses)
+        ]
+        data = {"id": self.id, "status": status, "problem": self.plan.problem, "title": self.plan.title,
+                "source": self.plan.source, "objective": self.plan.objective, "members": members, **extra}
+        atomic_write_json(self.folder / "comparison.json", data)
+
+
+# Members compute with one intra-op thread whatever --jobs is: results that depend on the thread
+# count (summation order in large matmuls and convolutions) would otherwise differ between --jobs 1
+# and --jobs N; the cores are used by running members side by side instead.
+MEMBER_THREADS = 1
+
+
+def default_jobs(members: int) -> int:
+    return max(1, min(os.cpu_count() or 1, members))
+
+
+def run_member(raw_config: dict, runs_dir: str) -> tuple[str, str]:
+    """One member in this process: (run id, status). Top-level so worker processes can run it."""
+    import torch
+
+    from dltool.config import validate
+    from dltool.training import train
+
+    torch.set_num_threads(MEMBER_THREADS)
+    outcome = train(validate(raw_config, "comparison member"), Path(runs_dir), quiet=True, plots=False)
+    return outcome.run.id, outcome.status
+
+
+def new_comparison(plan: Plan, runs_dir: Path | None, jobs: int) -> Comparison:
+    folder = RunStore(runs_dir).create("compare", plan.problem).folder
+    comparison = Comparison(folder, plan, [None] * len(plan.members), ["pending"] * len(plan.members))
+    comparison.save("running", started=now_iso(), jobs=jobs, pid=os.getpid(), seeds=plan.seeds,
+                    lr_scan=plan.lr_scan, batch_scan=plan.batch_scan)
+    return comparison
+
+
+def _finish_member(comparison: Comparison, index: int, run_id: str | None, status: str, progress) -> None:
+    comparison.run_ids[index], comparison.statuses[index] = run_id, status
+    comparison.save("running")
+    progress.member_done(comparison.plan.members[index], run_id, status)
+
+
+def run_here(comparison: Comparison, progress) -> str:
+    """Members one after another in this process: 'completed', or 'interrupted' by Ctrl-C."""
+    import torch
+
+    threads = torch.get_num_threads()
+    runs_root = str(comparison.folder.parent)
+    try:
+        for index, member in enumerate(comparison.plan.members):
+            try:
+                run_id, status = run_member(member.config.to_dict(), runs_root)
+            except KeyboardInterrupt:  # between two members' signal handlers
+                return "interrupted"
+            _finish_member(comparison, index, run_id, status, progress)
+            if status == "interrupted":  # Ctrl-C reached the member: it saved itself, stop here
+                return "interrupted"
+    finally:
+        torch.set_num_threads(threads)
+    return "completed"
+
+
+def run_in_pool(comparison: Comparison, pool: ProcessPoolExecutor, progress) -> str:
+    """Members in the pool's processes; on SIGINT/SIGTERM the ones not started are dropped."""
+    from dltool.engine import StopFlag
+
+    members, runs_root = comparison.plan.members, str(comparison.folder.parent)
+    with StopFlag() as stop:
+        pending: dict[Future, int] = {
+            pool.submit(run_member, member.config.to_dict(), runs_root): index for index, member in enumerate(members)
+        }
+        import matplotlib.figure  # noqa: F401  (the plots come next: load them while the members train)
+
+        while pending:
+            done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                if future.cancelled():
+                    continue
+                try:
+                    run_id, status = future.result()
+                except Exception as exc:  # the worker died: the member is failed, the others go on
+                    run_id, status = None, "failed"
+                    print(f"warning: member {members[index].group} failed in its process: {exc}", file=sys.stderr)
+                _finish_member(comparison, index, run_id, status, progress)
+            if stop.signum is not None:
+                for future in pending:
+                    future.cancel()  # not started yet: never run; running ones finish (they got the signal too)
+                pending = {f: i for f, i in pending.items() if not f.cancelled()}
+    interrupted = stop.signum is not None or "interrupted" in comparison.statuses
+    return "interrupted" if interrupted else "completed"
+
+
+def worker_context():
+    """forkserver where there is one: workers fork from a server that imported torch once (start-up in
+    milliseconds, not seconds) and never from this process, whose thread pools a fork would copy."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        # torch._dynamo: torch.optim imports it on the first optimizer, 1.5 s that every worker would pay
+        context.set_forkserver_preload(["dltool.training", "dltool.compare", "torch._dynamo"])
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def start_workers_early() -> None:
+    """Start the forkserver now, so that its imports (torch: seconds) overlap this process's planning."""
+    if worker_context().get_start_method() == "forkserver":
+        from multiprocessing import forkserver
+
+        forkserver.ensure_running()
+
+
+@dataclass(frozen=True)
+class Report:
+    comparison: Comparison
+    status: str
+    exit_code: int
+
+
+def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | None = None, quiet: bool = False,
+                       target: float | None = None) -> Report:
+    """Plan (all input checked first), run, then write the tables and plots and print the verdict."""
+    from dltool.compare_plan import plan_comparison
+
+    if jobs is None or jobs > 1:
+        start_workers_early()
+    plan = plan_comparison(request)
+    jobs = jobs or default_jobs(len(plan.members))
+    RunStore(runs_dir).check_writable()
+    progress = MemberProgress(len(plan.members), quiet)
+    started = time.perf_counter()
+    comparison = new_comparison(plan, runs_dir, jobs)
+    if jobs == 1:
+        status = run_here(comparison, progress)
+    else:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context()) as pool:
+            status = run_in_pool(comparison, pool, progress)
+    header, groups, results = summarize_comparison(comparison.folder, status, target)
+    plots = draw_figures(comparison.folder, figure_names(header))
+    wall = round(time.perf_counter() - started, 3)
+    comparison.save(status, ended=now_iso(), wall_time_s=wall, **{k: header[k] for k in SUMMARY_KEYS})
+    write_tables(comparison.folder, read_comparison(comparison.folder), results, groups, plan.seeds, plan.objective is not None)
+    print_comparison(header, groups, plan.seeds, plan.objective is not None, comparison.folder, plots)
+    if status == "interrupted":
+        return Report(comparison, status, 130)
+    return Report(comparison, status, 1 if any(r.status == "failed" for r in results) else 0)
+
+
+SUMMARY_KEYS = ("target_loss", "target_text", "impl_gaps")
+
+
+def summarize_comparison(folder: Path, status: str, target: float | None):
+    """Header (what comparison.json says, plus the target and gaps), groups and member results, from files."""
+    results = load_results(folder)
+    goal = target_loss(results, target)
+    groups = group_results(results, goal)
+    if goal is None:
+        target_text = "no member completed, so no target loss"
+    else:
+        how = "given" if target is not None else "best final + 10%"
+        target_text = f"target loss {goal:.6g} ({how})"
+    header = {**read_comparison(folder), "status": status, "target_loss": goal, "target_text": target_text,
+              "impl_gaps": impl_gaps(results)}
+    atomic_write_json(folder / "comparison.json", header)  # the figures, drawn elsewhere, read the target from here
+    return header, groups, results

@@ -1,0 +1,223 @@
+"""A comparison's pictures, from its members' stored records (torch is never imported):
+
+- loss against epoch (the notes' figure; steps for the toy objectives), and against training time;
+- scratch vs torch, one panel per optimizer setting;
+- the toy objectives' trajectories: contours with every path in 2-D (the notes' show_trace_2d), the
+  curve with the iterates in 1-D (show_trace), each panel's window widened to hold its whole path;
+- learning-rate sensitivity (final loss against lr, log x) with --lr-scale;
+- loss against examples seen with --batch-sizes.
+
+Over seeds a curve is the mean with a ±1 std band. A diverged member ends in an X at its last
+finite point. No axis range is fixed by hand: the notes' fixed ylim clipped curves.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from dltool.compare_results import Group, MemberResult, group_results, impl_gaps, load_results, read_comparison
+from dltool.objectives import OBJECTIVES
+from dltool.plots import auto_log, blank_figure, finish_axes, new_figure, save_figure
+
+IMPL_STYLE = {"scratch": ("-", "o"), "torch": ("--", "s")}
+MAX_MARKERS = 25
+
+
+def _colors(n: int) -> list:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]
+
+
+def variant_colors(groups: list[Group]) -> dict[str, tuple]:
+    variants = list(dict.fromkeys(g.first.variant for g in groups))
+    return dict(zip(variants, _colors(len(variants))))
+
+
+def mean_curve(results: list[MemberResult], x_key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """x, mean loss and std over seeds, on the evaluations all seeds recorded (aligned by index)."""
+    n = min(len(r.records) for r in results)
+    xs = np.array([[r.records[i][x_key] for i in range(n)] for r in results], dtype=float).mean(axis=0)
+    ys = np.array([[_loss(r.records[i]) for i in range(n)] for r in results], dtype=float)
+    return xs, ys.mean(axis=0), ys.std(axis=0)
+
+
+def _loss(record: dict) -> float:
+    value = record.get("loss")
+    return float("nan") if value is None else float(value)
+
+
+def draw_group(ax, group: Group, x_key: str, color, label: str) -> list[np.ndarray]:
+    results = [r for r in group.results if r.records]
+    if not results:
+        return []
+    xs, mean, std = mean_curve(results, x_key)
+    linestyle, marker = IMPL_STYLE[group.first.impl]
+    ax.plot(xs, mean, linestyle=linestyle, marker=marker if len(xs) <= MAX_MARKERS else None, markersize=4,
+            linewidth=1.5, color=color, label=label)
+    if len(results) > 1:
+        ax.fill_between(xs, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
+    if any(r.status == "diverged" for r in group.results) and len(xs):
+        ax.plot([xs[-1]], [mean[-1]], marker="X", markersize=10, color=color, linestyle="none")
+        step = next(r.diverged_at for r in group.results if r.status == "diverged")
+        ax.annotate(f"diverged at step {step}", xy=(xs[-1], mean[-1]), xytext=(-6, 8), textcoords="offset points",
+                    ha="right", fontsize=8, color=color)
+    return [mean[np.isfinite(mean)]]
+
+
+def loss_figure(groups: list[Group], x_key: str, xlabel: str, ylabel: str, title: str, seeds: int):
+    fig, ax = new_figure(9.0, 5.0)
+    colors = variant_colors(groups)
+    values = []
+    for group in groups:
+        values += draw_group(ax, group, x_key, colors[group.first.variant], group.name)
+    auto_log(ax, values)
+    band = f" (mean of {seeds} seeds, band ±1 std)" if seeds > 1 else ""
+    finish_axes(ax, xlabel, ylabel + band, title, legend_outside=True)
+    return fig
+
+
+def impl_figure(groups: list[Group], gaps: dict[str, float], x_key: str, xlabel: str, ylabel: str, title: str):
+    """One panel per optimizer setting: scratch solid, torch dashed, and the largest gap between them."""
+    variants = list(dict.fromkeys(g.first.variant for g in groups))
+    cols = min(3, len(variants))
+    rows = math.ceil(len(variants) / cols)
+    fig = blank_figure(4.2 * cols, 3.2 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    colors = variant_colors(groups)
+    for ax, variant in zip(axes, variants):
+        values = []
+        for group in (g for g in groups if g.first.variant == variant):
+            values += draw_group(ax, group, x_key, colors[variant], group.first.impl)
+        auto_log(ax, values)
+        gap = f"\nlargest gap {gaps[variant]:.2%}" if variant in gaps else ""
+        finish_axes(ax, xlabel, ylabel, variant + gap)
+    for ax in axes[len(variants):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title}: scratch (solid) vs torch.optim (dashed)", fontsize=11)
+    return fig
+
+
+def trajectory_figure(groups: list[Group], objective_name: str, title: str):
+    objective = OBJECTIVES[objective_name]
+    variants = list(dict.fromkeys(g.first.variant for g in groups))
+    cols = min(3, len(variants))
+    rows = math.ceil(len(variants) / cols)
+    fig = blank_figure(4.4 * cols, 3.6 * rows)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
+    for ax, variant in zip(axes, variants):
+        paths = {g.first.impl: _path(g.results[0]) for g in groups if g.first.variant == variant and g.results[0].records}
+        draw = _trace_2d if objective.dims == 2 else _trace_1d
+        draw(ax, objective, paths)
+        final = next(iter(paths.values()))[-1] if paths else None
+        where = "(" + ", ".join(f"{v:.6f}" for v in final) + ")" if final is not None else "not run"
+        ax.set_title(f"{variant}\nend {where}", fontsize=9)
+        if len(paths) > 1:
+            ax.legend(fontsize=8, loc="best")
+    for ax in axes[len(variants):]:
+        ax.set_visible(False)
+    fig.suptitle(f"{title}: trajectories (scratch solid, torch.optim dashed)", fontsize=11)
+    return fig
+
+
+def _path(result: MemberResult) -> np.ndarray:
+    return np.array([r["x"] for r in result.records if r.get("x") is not None], dtype=float)
+
+
+def _window(objective, paths: dict[str, np.ndarray]) -> list[tuple[float, float]]:
+    """The notes' window, widened to hold every point of the paths (with a margin)."""
+    limits = []
+    for d, (low, high) in enumerate(objective.window):
+        values = np.concatenate([p[:, d] for p in paths.values()] + [np.array([low, high])])
+        values = values[np.isfinite(values)]
+        low, high = values.min(), values.max()
+        margin = 0.05 * (high - low or 1.0)
+        limits.append((low - margin, high + margin))
+    return limits
+
+
+def _trace_2d(ax, objective, paths: dict[str, np.ndarray]) -> None:
+    (x_low, x_high), (y_low, y_high) = _window(objective, paths)
+    grid = np.meshgrid(np.linspace(x_low, x_high, 200), np.linspace(y_low, y_high, 200))
+    ax.contour(grid[0], grid[1], objective.f(grid), levels=12, colors="#1f77b4", linewidths=0.7)
+    for impl, path in paths.items():
+        linestyle, marker = IMPL_STYLE[impl]
+        ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker, markersize=3,
+                color="#ff7f0e" if impl == "scratch" else "#2ca02c", label=impl)
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
+
+
+def _trace_1d(ax, objective, paths: dict[str, np.ndarray]) -> None:
+    ((low, high),) = _window(objective, paths)
+    line = np.linspace(low, high, 400)
+    ax.plot(line, objective.f([line]), color="#1f77b4", linewidth=1)
+    for impl, path in paths.items():
+        linestyle, marker = IMPL_STYLE[impl]
+        ax.plot(path[:, 0], objective.f([path[:, 0]]), linestyle=linestyle, marker=marker, markersize=4,
+                color="#ff7f0e" if impl == "scratch" else "#2ca02c", label=impl)
+    ax.set_xlabel("x")
+    ax.set_ylabel(f"f(x) = {objective.formula}")
+
+
+def sensitivity_figure(groups: list[Group], title: str):
+    """Final loss against lr per optimizer x impl; a diverged setting is an X on the top edge."""
+    fig, ax = new_figure(8.0, 5.0)
+    series: dict[tuple[str, str], list[Group]] = {}
+    for group in groups:
+        series.setdefault((group.first.optimizer, group.first.impl), []).append(group)
+    colors = dict(zip(dict.fromkeys(opt for opt, _ in series), _colors(len(series))))
+    finite = [g.stats["final_loss"][0] for g in groups if g.stats.get("final_loss")]
+    top = max(finite) * 1.5 if finite else 1.0
+    for (optimizer, impl), members in series.items():
+        members.sort(key=lambda g: g.first.lr)
+        lrs = [g.first.lr for g in members]
+        losses = [g.stats["final_loss"][0] if g.stats.get("final_loss") else np.nan for g in members]
+        linestyle, marker = IMPL_STYLE[impl]
+        ax.plot(lrs, losses, linestyle=linestyle, marker=marker, color=colors[optimizer], label=f"{optimizer} · {impl}")
+        lost = [lr for lr, loss in zip(lrs, losses) if not np.isfinite(loss)]
+        ax.plot(lost, [top] * len(lost), marker="X", markersize=10, linestyle="none", color=colors[optimizer])
+    ax.set_xscale("log")
+    auto_log(ax, [np.array(finite)])
+    if any(not g.stats.get("final_loss") for g in groups):
+        ax.annotate("X on top: diverged or failed", xy=(0.01, 0.99), xycoords="axes fraction", va="top", fontsize=8)
+    finish_axes(ax, "learning rate (log scale)", "final loss", f"{title}: learning-rate sensitivity", legend_outside=True)
+    return fig
+
+
+def figure_names(header: dict) -> list[str]:
+    """The pictures a comparison gets, from what comparison.json says about it."""
+    names = ["loss_epoch", "loss_time"]
+    if {member["impl"] for member in header["members"]} == {"scratch", "torch"}:
+        names.append("scratch_vs_torch")
+    if header.get("objective"):
+        names.append("trajectories")
+    if header.get("lr_scan"):
+        names.append("lr_sensitivity")
+    if header.get("batch_scan"):
+        names.append("loss_examples")
+    return names
+
+
+def draw_figures(folder: Path, names: list[str]) -> list[Path]:
+    """Draw the named pictures of the comparison in `folder` into its plots/, from its stored files."""
+    header = read_comparison(folder)
+    results = load_results(folder)
+    groups = group_results(results, header.get("target_loss"))
+    title, objective, seeds = header["title"], header.get("objective"), header.get("seeds", 1)
+    toy = objective is not None
+    x_key, xlabel = ("step", "step") if toy else ("epoch", "epoch")
+    ylabel = f"f(x) = {OBJECTIVES[objective].formula}" if toy else "loss"
+    builders = {
+        "loss_epoch": lambda: loss_figure(groups, x_key, xlabel, ylabel, title, seeds),
+        "loss_time": lambda: loss_figure(groups, "time", "training time (s)", ylabel, title, seeds),
+        "scratch_vs_torch": lambda: impl_figure(groups, impl_gaps(results), x_key, xlabel, ylabel, title),
+        "trajectories": lambda: trajectory_figure(groups, objective, title),
+        "lr_sensitivity": lambda: sensitivity_figure(groups, title),
+        "loss_examples": lambda: loss_figure(groups, "examples", "examples seen", ylabel, title, seeds),
+    }
+    return [save_figure(builders[name](), folder / "plots" / f"{name}.png") for name in names]

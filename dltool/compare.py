@@ -14,7 +14,7 @@ import os
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dltool.compare_plan import Plan, PlanRequest
@@ -31,6 +31,7 @@ class Comparison:
     plan: Plan
     run_ids: list[str | None]  # per member, None until it has started
     statuses: list[str]
+    info: dict = field(default_factory=dict)  # kept in comparison.json through every save
 
     @property
     def id(self) -> str:
@@ -38,12 +39,13 @@ class Comparison:
 
     def save(self, status: str, **extra) -> None:
         members = [
-            {"group": m.group, "variant": m.variant, "optimizer": m.optimizer, "impl": m.impl, "seed": m.seed,
+            {"group": m.group, "variant": m.variant, "note": m.note, "optimizer": m.optimizer, "impl": m.impl, "seed": m.seed,
              "hyper": m.hyper, "lr": m.lr, "batch_size": m.batch_size, "run_id": run_id, "status": member_status}
             for m, run_id, member_status in zip(self.plan.members, self.run_ids, self.statuses)
         ]
+        self.info.update(extra)
         data = {"id": self.id, "status": status, "problem": self.plan.problem, "title": self.plan.title,
-                "source": self.plan.source, "objective": self.plan.objective, "members": members, **extra}
+                "source": self.plan.source, "objective": self.plan.objective, **self.info, "members": members}
         atomic_write_json(self.folder / "comparison.json", data)
 
 

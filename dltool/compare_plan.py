@@ -64,11 +64,11 @@ PROBLEMS = {
     problem.name: problem
     for problem in (
         Problem(
-            "airfoil", "airfoil, linear regression, batch 10", AIRFOIL,
+            "airfoil", "airfoil, linear regression", AIRFOIL,
             tuple(Variant(name) for name in ("sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam")),
         ),
         Problem(
-            "fashion-mnist", "Fashion-MNIST, 3 epochs", FASHION,
+            "fashion-mnist", "Fashion-MNIST", FASHION,
             (Variant("sgd", {"lr": 0.1}), Variant("momentum", {"lr": 0.01, "momentum": 0.9}), Variant("adagrad", {"lr": 0.1}),
              Variant("rmsprop", {"lr": 0.001}), Variant("adadelta"), Variant("adam", {"lr": 0.001})),
             pair_model_impl=False,
@@ -118,6 +118,7 @@ NOTES_BATCH_RUNS = {1500: (1.0, 6), 1: (0.005, 2), 10: (0.05, 2), 100: (0.4, 2)}
 class Member:
     group: str  # what the tables and plots aggregate over seeds: "adam lr=0.01 · torch"
     variant: str  # the group without the impl: "adam lr=0.01"
+    note: str  # the variant's note ("noisy gradient, exponential lr"), or ""
     optimizer: str
     impl: str
     hyper: dict[str, Any]
@@ -171,12 +172,15 @@ def plan_comparison(request: PlanRequest) -> Plan:
     load_all()
     problem, source = _problem(request)
     optimizer_sets = [text for text in request.overrides if text.startswith("optimizer.")]
+    _check_optimizer_set_keys(optimizer_sets)
     other_sets = [text for text in request.overrides if not text.startswith("optimizer.")]
     if request.config_path is not None:
         base = load_config(request.config_path, other_sets).to_dict()
     else:
         base = load_config(None, other_sets, base=problem.base).to_dict()
-    variants = _chosen_variants(problem, request.optimizers)
+    # the notes' batch-size study is of SGD alone; other optimizers on request
+    optimizers = request.optimizers or (("sgd",) if request.batch_sizes else ())
+    variants = _chosen_variants(problem, optimizers)
     members = []
     for variant in variants:
         for impl in request.impls:
@@ -185,11 +189,13 @@ def plan_comparison(request: PlanRequest) -> Plan:
             for scale in request.lr_scales or (None,):
                 for batch_size in request.batch_sizes or (None,):
                     for k in range(request.seeds):
-                        members.append(_member(problem, base, variant, impl, scale, batch_size, k, optimizer_sets, source))
+                        members.append(_member(problem, base, variant, impl, scale, batch_size, k, request.overrides, source))
     if not members:
         raise UsageError("nothing to compare: no member has both a chosen optimizer and a chosen --impl")
     _check_optimizer_sets(optimizer_sets, members)
     title = problem.title if request.config_path is None else source
+    if problem.objective is None and not request.batch_sizes:
+        title += f", {base['model']['name']}, batch {base['data']['batch_size']}"
     return Plan(problem.name, title, problem.objective, tuple(members), source, request.seeds,
                 lr_scan=len(request.lr_scales) > 1, batch_scan=len(request.batch_sizes) > 1)
 
@@ -225,20 +231,25 @@ def _chosen_variants(problem: Problem, optimizers: tuple[str, ...]) -> list[Vari
 
 
 def _member(problem: Problem, base: dict, variant: Variant, impl: str, scale: float | None, batch_size: int | None,
-            k: int, optimizer_sets: list[str], source: str) -> Member:
+            k: int, overrides: tuple[str, ...], source: str) -> Member:
+    optimizer_sets = [text for text in overrides if text.startswith("optimizer.")]
+    user_keys = {".".join(parse_override(text)[0]) for text in overrides}
     raw = apply_overrides(copy.deepcopy(base), list(variant.extra))
     defaults = OPTIMIZERS.get(variant.optimizer).options().model_dump()
     hyper = {**defaults, **variant.hyper}
     if batch_size is not None:
         raw["data"]["batch_size"] = batch_size
         if problem.name == "airfoil" and variant.optimizer == "sgd" and batch_size in NOTES_BATCH_RUNS:
-            hyper["lr"], raw["train"]["epochs"] = NOTES_BATCH_RUNS[batch_size]
+            hyper["lr"], epochs = NOTES_BATCH_RUNS[batch_size]
+            if "train.epochs" not in user_keys:  # a --set train.epochs wins over the notes' choice
+                raw["train"]["epochs"] = epochs
     if scale is not None:
         hyper["lr"] = hyper["lr"] * scale
     raw["optimizer"] = {"name": variant.optimizer, "impl": impl, **hyper}
     if problem.pair_model_impl:
         raw["model"]["impl"] = impl
     raw["seed"] = base.get("seed", 0) + k
+    raw["name"] = f"{base.get('name') or base['model']['name']}-{impl}"  # run ids then say which impl
     keys = {".".join(parse_override(text)[0]): text for text in optimizer_sets}
     accepted = [text for text in optimizer_sets if parse_override(text)[0][1] in raw["optimizer"]]
     raw = apply_overrides(raw, accepted)
@@ -249,16 +260,21 @@ def _member(problem: Problem, base: dict, variant: Variant, impl: str, scale: fl
         label += f" batch={batch_size}"
     if variant.note:
         label += f" ({variant.note})"
-    return Member(f"{label} · {impl}", label, variant.optimizer, impl, config.optimizer.options, config.seed,
+    return Member(f"{label} · {impl}", label, variant.note, variant.optimizer, impl, config.optimizer.options, config.seed,
                   config.optimizer.options["lr"], config.data.batch_size, config)
+
+
+def _check_optimizer_set_keys(optimizer_sets: list[str]) -> None:
+    for text in optimizer_sets:
+        path = parse_override(text)[0]
+        if len(path) != 2 or path[1] in ("name", "impl"):
+            raise UsageError(f"--set '{text}': a comparison chooses optimizer.name and .impl itself (use --optimizers "
+                             f"and --impl); it takes --set optimizer.KEY=VALUE for a hyperparameter")
 
 
 def _check_optimizer_sets(optimizer_sets: list[str], members: list[Member]) -> None:
     """--set optimizer.KEY applies to the members whose optimizer has KEY; a KEY none has is a typo."""
     for text in optimizer_sets:
         path = parse_override(text)[0]
-        if len(path) != 2 or path[1] in ("name", "impl"):
-            raise UsageError(f"--set '{text}': a comparison chooses optimizer.name and .impl itself (use --optimizers "
-                             f"and --impl); it takes --set optimizer.KEY=VALUE for a hyperparameter")
         if not any(path[1] in member.hyper for member in members):
             raise UsageError(f"--set '{text}': no compared optimizer has a hyperparameter '{path[1]}'")

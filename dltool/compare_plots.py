@@ -94,7 +94,7 @@ def impl_figure(groups: list[Group], gaps: dict[str, float], x_key: str, xlabel:
         for group in (g for g in groups if g.first.variant == variant):
             values += draw_group(ax, group, x_key, colors[variant], group.first.impl)
         auto_log(ax, values)
-        gap = f"\nlargest gap {gaps[variant]:.2%}" if variant in gaps else ""
+        gap = f"\nlargest gap {gaps[variant]:.1e} of the loss" if variant in gaps else ""
         finish_axes(ax, xlabel, ylabel, variant + gap)
     for ax in axes[len(variants):]:
         ax.set_visible(False)
@@ -115,13 +115,22 @@ def trajectory_figure(groups: list[Group], objective_name: str, title: str):
         draw(ax, objective, paths)
         final = next(iter(paths.values()))[-1] if paths else None
         where = "(" + ", ".join(f"{v:.6f}" for v in final) + ")" if final is not None else "not run"
-        ax.set_title(f"{variant}\nend {where}", fontsize=9)
+        moving_away = any(r.growing or r.status == "diverged" for g in groups if g.first.variant == variant for r in g.results)
+        ax.set_title(f"{variant}\nend {where}" + ("  diverging" if moving_away else ""), fontsize=9,
+                     color="tab:red" if moving_away else "black")
         if len(paths) > 1:
             ax.legend(fontsize=8, loc="best")
     for ax in axes[len(variants):]:
         ax.set_visible(False)
     fig.suptitle(f"{title}: trajectories (scratch solid, torch.optim dashed)", fontsize=11)
     return fig
+
+
+def _values(objective, coords: list[np.ndarray]) -> np.ndarray:
+    """f on a grid; where it overflows (a diverged path widens the window) NaN, which is not drawn."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.asarray(objective.f(coords), dtype=float)
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def _path(result: MemberResult) -> np.ndarray:
@@ -143,7 +152,7 @@ def _window(objective, paths: dict[str, np.ndarray]) -> list[tuple[float, float]
 def _trace_2d(ax, objective, paths: dict[str, np.ndarray]) -> None:
     (x_low, x_high), (y_low, y_high) = _window(objective, paths)
     grid = np.meshgrid(np.linspace(x_low, x_high, 200), np.linspace(y_low, y_high, 200))
-    ax.contour(grid[0], grid[1], objective.f(grid), levels=12, colors="#1f77b4", linewidths=0.7)
+    ax.contour(grid[0], grid[1], _values(objective, grid), levels=12, colors="#1f77b4", linewidths=0.7)
     for impl, path in paths.items():
         linestyle, marker = IMPL_STYLE[impl]
         ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker, markersize=3,
@@ -155,10 +164,10 @@ def _trace_2d(ax, objective, paths: dict[str, np.ndarray]) -> None:
 def _trace_1d(ax, objective, paths: dict[str, np.ndarray]) -> None:
     ((low, high),) = _window(objective, paths)
     line = np.linspace(low, high, 400)
-    ax.plot(line, objective.f([line]), color="#1f77b4", linewidth=1)
+    ax.plot(line, _values(objective, [line]), color="#1f77b4", linewidth=1)
     for impl, path in paths.items():
         linestyle, marker = IMPL_STYLE[impl]
-        ax.plot(path[:, 0], objective.f([path[:, 0]]), linestyle=linestyle, marker=marker, markersize=4,
+        ax.plot(path[:, 0], _values(objective, [path[:, 0]]), linestyle=linestyle, marker=marker, markersize=4,
                 color="#ff7f0e" if impl == "scratch" else "#2ca02c", label=impl)
     ax.set_xlabel("x")
     ax.set_ylabel(f"f(x) = {objective.formula}")

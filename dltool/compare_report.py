@@ -28,20 +28,25 @@ def format_stat(value: tuple[float, float] | None, fmt: str, seeds: int) -> str:
     if value is None:
         return "-"
     mean, std = value
-    return fmt.format(mean) + (f" ± {fmt.format(std)}" if seeds > 1 else "")
+    spread = f"{std:.2g}" if "g}" in fmt else fmt.format(std)  # a loss's std needs 2 digits, not 6
+    return fmt.format(mean) + (f" ± {spread}" if seeds > 1 else "")
 
 
 def table_rows(groups: list[Group], seeds: int, toy: bool) -> tuple[list[str], list[list[str]]]:
     """Headings and cells shared by the terminal table and comparison.md."""
     columns = [c for c in COLUMNS if any(g.stats.get(c[0]) for g in groups) or c[0] == "final_loss"]
+    if toy:  # a few steps on one point: examples/s says nothing
+        columns = [c for c in columns if c[0] != "examples_per_s"]
     headings = ["", "optimizer", "impl", "hyperparameters", *(c[1] for c in columns)]
     headings += ["final x"] if toy else []
     headings.append("status")
     rows = []
+    vary_batch = len({g.first.batch_size for g in groups}) > 1
     for group in groups:
         member = group.first
-        cells = ["★" if group.winner else "", member.optimizer, member.impl,
-                 " ".join(f"{k}={_compact(v)}" for k, v in member.hyper.items() if k != "weight_decay" or v)]
+        hyper = " ".join(f"{k}={_compact(v)}" for k, v in member.hyper.items() if k != "weight_decay" or v)
+        hyper += f" batch={member.batch_size}" if vary_batch else ""
+        cells = ["★" if group.winner else "", member.optimizer, member.impl, hyper + (f" ({member.note})" if member.note else "")]
         cells += [format_stat(group.stats.get(key), fmt, seeds) for key, _, fmt in columns]
         if toy:
             point = group.results[0].final_point
@@ -82,7 +87,7 @@ def markdown(header: dict, groups: list[Group], rows: list[dict], seeds: int, to
         lines += ["", "Values are mean ± standard deviation over the seeds."]
     if header.get("impl_gaps"):
         variant, gap = max(header["impl_gaps"].items(), key=lambda item: item[1])
-        lines += ["", f"Largest scratch vs torch gap: {gap:.2%} of the loss ({variant}); the notes' and torch's "
+        lines += ["", f"Largest scratch vs torch gap: {gap:.1e} of the loss ({variant}). The notes' and torch's "
                       "formulas differ for AdaGrad and RMSprop (eps inside or outside the root)."]
     lines += ["", "## Member runs", "", "| group | seed | run id | status |", "|---|---|---|---|"]
     lines += [f"| {r['group']} | {r['seed']} | {r['run_id'] or '-'} | {r['status']} |" for r in rows]

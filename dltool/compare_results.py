@@ -19,6 +19,7 @@ class MemberInfo:
 
     group: str
     variant: str
+    note: str
     optimizer: str
     impl: str
     seed: int
@@ -189,7 +190,7 @@ def member_row(result: MemberResult) -> dict[str, Any]:
         "hyperparameters": " ".join(f"{k}={v}" for k, v in m.hyper.items()), "lr": m.lr, "batch_size": m.batch_size,
         "final_loss": result.final_loss, "best_loss": result.best_loss, "final_acc": result.final_acc,
         "time_to_target_s": result.time_to_target, "wall_time_s": s.get("wall_time_s"),
-        "examples_per_s": s.get("examples_per_s"), "steps": s.get("steps"), "status": result.shown_status,
+        "examples_per_s": s.get("examples_per_s"), "steps": s.get("steps"), "status": "diverging" if result.growing else result.status,
         "diverged_at_step": result.diverged_at,
         "final_x": " ".join(f"{v:.6f}" for v in result.final_point) if result.final_point else None,
         "run_id": result.run.id if result.run else None,

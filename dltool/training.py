@@ -132,9 +132,9 @@ def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float
         for key in ("loss", "acc"):
             if record.get(key) is not None:
                 final[f"{record['split']}_{key}"] = record[key]
-    evals = [r for r in records if r["split"] == setup.data.eval_split]
+    evals = [r for r in records if r["split"] == setup.data.eval_split and r.get("loss") is not None]
     best = {}
-    if evals:
+    if evals:  # a diverging run's last loss is null (non-finite): the best is over the finite ones
         best[f"{setup.data.eval_split}_loss"] = min(r["loss"] for r in evals)
         accs = [r["acc"] for r in evals if r.get("acc") is not None]
         if accs:

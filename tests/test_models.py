@@ -15,6 +15,8 @@ from dltool.registry import MODELS, load_all
 load_all()
 
 INPUT_SHAPES = {"regression": (5,), "classification": (1, 32, 32)}  # densenet needs >= 29x29
+# the toy objectives' "model" is the point itself, started where the notes start: tested in test_toys.py
+LAYER_MODELS = [name for name in MODELS.names() if MODELS.get(name).meta["task"] in INPUT_SHAPES]
 
 
 def build(name: str, impl: str, seed: int = 0) -> torch.nn.Module:
@@ -26,7 +28,7 @@ def build(name: str, impl: str, seed: int = 0) -> torch.nn.Module:
                          generator=torch.Generator().manual_seed(seed), **options)
 
 
-@pytest.mark.parametrize("name", MODELS.names())
+@pytest.mark.parametrize("name", LAYER_MODELS)
 def test_both_impls_start_from_the_same_parameters_and_agree(name):
     """Same seed -> same initial function in both impls, so scratch vs torch curves are comparable."""
     task = MODELS.get(name).meta["task"]
@@ -40,7 +42,7 @@ def test_both_impls_start_from_the_same_parameters_and_agree(name):
     torch.testing.assert_close(outputs["scratch"], outputs["torch"], rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("name", MODELS.names())
+@pytest.mark.parametrize("name", LAYER_MODELS)
 def test_init_depends_on_the_seed(name):
     a, b = build(name, "scratch", seed=0), build(name, "scratch", seed=1)
     assert any(not torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters()))

@@ -28,7 +28,8 @@ from dltool.registry import OPTIMIZERS, load_all
 
 load_all()
 
-NAMES = OPTIMIZERS.names()
+# every optimizer with a torch.optim twin (Newton's method has none: its oracles are in test_toys.py)
+NAMES = [name for name in OPTIMIZERS.names() if OPTIMIZERS.get(name).meta["torch"] is not None]
 
 # Optimizers whose notes formula puts eps inside the square root: g / sqrt(s + eps), whereas torch
 # uses g / (sqrt(s) + eps). Value: the accumulator s after the first step from a zero state.

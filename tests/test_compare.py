@@ -1,0 +1,263 @@
+"""`dltool compare-optimizers`: the notes' optimizer study as one command.
+
+Oracles: the notes' printed numbers (final points of the 2-D trajectories, the 1-D gradient descent
+values, Newton on cosh), the airfoil acceptance band, and --jobs 1 as the reference for --jobs N.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import CONFIGS, read_records, run_folders, write
+
+NOTES_2D = {  # the notes' `epoch 20, x1 .., x2 ..` for f = 0.1 x1^2 + 2 x2^2 (seed 004)
+    "sgd lr=0.4": "-0.943467 -0.000073",
+    "sgd lr=0.6": "-0.387814 -1673.365109",
+    "momentum lr=0.4 momentum=0.5": "-0.062843 0.001202",
+    "momentum lr=0.6 momentum=0.5": "0.007188 0.002553",
+    "adagrad lr=0.4": "-2.382563 -0.158591",
+    "adagrad lr=2": "-0.002295 -0.000000",
+    "rmsprop lr=0.4 gamma=0.9": "-0.010599 0.000000",
+}
+
+
+def comparison_folder(runs_dir: Path) -> Path:
+    folders = [p for p in run_folders(runs_dir) if "-compare-" in p.name]
+    assert len(folders) == 1, folders
+    return folders[0]
+
+
+def rows_of(folder: Path) -> list[dict]:
+    with open(folder / "comparison.csv") as handle:
+        return list(csv.DictReader(handle))
+
+
+def by_group(rows: list[dict]) -> dict[str, dict]:
+    return {row["group"]: row for row in rows}
+
+
+def losses(runs_dir: Path, run_id: str) -> list[float | None]:
+    return [r["loss"] for r in read_records(runs_dir / run_id)]
+
+
+def test_default_comparison_is_the_notes_airfoil_study(dltool, runs_dir):
+    result = dltool("compare-optimizers", "-q")
+    assert result.exit_code == 0, result.output
+    folder = comparison_folder(runs_dir)
+    rows = rows_of(folder)
+    assert len(rows) == 12
+    assert {(r["optimizer"], r["impl"]) for r in rows} == {
+        (o, i) for o in ("sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam") for i in ("scratch", "torch")
+    }
+    for row in rows:
+        assert row["status"] == "completed"
+        assert 0.235 <= float(row["final_loss"]) <= 0.26, row
+        member = runs_dir / row["run_id"]
+        config = (member / "config.yaml").read_text()
+        assert "batch_size: 10" in config and "eval_every_examples: 100" in config and "name: airfoil" in config
+        assert [r["examples"] for r in read_records(member) if r["split"] == "full"] == list(range(0, 3001, 100))
+    # every member starts from the same point with the same data order: the first losses agree
+    assert len({losses(runs_dir, r["run_id"])[0] for r in rows}) == 1
+    for name in ("comparison.csv", "comparison.json", "comparison.md", "plots/loss_epoch.png", "plots/loss_time.png",
+                 "plots/scratch_vs_torch.png"):
+        assert (folder / name).is_file(), name
+    data = json.loads((folder / "comparison.json").read_text())
+    assert data["status"] == "completed" and [m["run_id"] for m in data["members"]] == [r["run_id"] for r in rows]
+    assert sum(group["winner"] for group in data["groups"]) == 1
+    # where the notes' formulas are torch's, the two curves coincide; eps placement moves AdaGrad/RMSprop a little
+    gaps = data["impl_gaps"]
+    for variant in ("sgd lr=0.05", "momentum lr=0.004", "adadelta lr=1", "adam lr=0.01"):
+        assert gaps[variant] < 1e-5, (variant, gaps[variant])
+    assert max(gaps.values()) < 1e-3
+    assert "★" in result.output and "winner" in result.output
+    assert "★" in (folder / "comparison.md").read_text()
+
+
+def test_a_member_is_an_ordinary_run(dltool, runs_dir):
+    assert dltool("compare-optimizers", "-q", "--optimizers", "adam", "--impl", "torch").exit_code == 0
+    row = rows_of(comparison_folder(runs_dir))[0]
+    shown = dltool("show", row["run_id"])
+    assert shown.exit_code == 0 and "adam" in shown.output and "completed" in shown.output
+    listed = dltool("runs", "--format", "json")
+    assert [run["id"] for run in json.loads(listed.output)] == [row["run_id"]]  # the comparison folder is no run
+
+
+def test_quadratic2d_reproduces_the_notes_trajectories(dltool, runs_dir):
+    result = dltool("compare-optimizers", "--problem", "quadratic2d", "-q", "--jobs", "1")
+    assert result.exit_code == 0, result.output
+    folder = comparison_folder(runs_dir)
+    rows = by_group(rows_of(folder))
+    for variant, point in NOTES_2D.items():
+        assert rows[f"{variant} · scratch"]["final_x"] == point, variant
+    for variant in ("sgd lr=0.4", "sgd lr=0.6", "momentum lr=0.4 momentum=0.5", "momentum lr=0.6 momentum=0.5"):
+        assert rows[f"{variant} · torch"]["final_x"] == NOTES_2D[variant]  # same formula in torch.optim
+    assert rows["sgd lr=0.6 · scratch"]["status"] == "diverging"  # finite, but moving away in x2
+    trajectory = [r["x"] for r in read_records(runs_dir / rows["sgd lr=0.4 · scratch"]["run_id"]) if r["split"] == "full"]
+    assert trajectory[0] == [-5.0, -2.0] and len(trajectory) == 21  # the start and each of the 20 steps
+    assert (folder / "plots/trajectories.png").is_file()
+
+
+@pytest.mark.parametrize("problem, expected", [
+    ("square1d", {"sgd lr=0.2": "0.060466", "sgd lr=0.05": "3.486784", "sgd lr=1.1": "61.917364"}),
+    ("cosh1d", {"newton lr=1": "0.000000"}),
+])
+def test_one_dimensional_problems_reproduce_the_notes(dltool, runs_dir, problem, expected):
+    assert dltool("compare-optimizers", "--problem", problem, "-q", "--jobs", "1").exit_code == 0
+    rows = by_group(rows_of(comparison_folder(runs_dir)))
+    for variant, x in expected.items():
+        assert rows[f"{variant} · scratch"]["final_x"] == x
+    if problem == "cosh1d":  # the notes print exactly 0.0 after 10 Newton steps
+        x = read_records(runs_dir / rows["newton lr=1 · scratch"]["run_id"])[-1]["x"]
+        assert x == [0.0]
+        assert "newton lr=1 · torch" not in rows  # torch.optim has no Newton's method
+
+
+def test_noisy_sgd_with_the_notes_schedules(dltool, runs_dir):
+    assert dltool("compare-optimizers", "--problem", "bowl2d", "-q", "--jobs", "1").exit_code == 0
+    rows = rows_of(comparison_folder(runs_dir))
+    assert by_group(rows)["sgd lr=0.1 · scratch"]["final_x"] == "-0.057646 -0.000073"
+    steps = sorted(int(row["steps"]) for row in rows if row["impl"] == "scratch")
+    assert steps == [20, 50, 50, 1000]
+    exponential = next(row for row in rows if row["steps"] == "1000")
+    lrs = [r["lr"] for r in read_records(runs_dir / exponential["run_id"]) if r["split"] == "full"][1:]
+    assert lrs[0] == pytest.approx(0.1) and lrs[10] == pytest.approx(0.1 * 2.718281828 ** -1.0)
+
+
+def test_seeds_give_mean_and_std(dltool, runs_dir):
+    result = dltool("compare-optimizers", "-q", "--optimizers", "sgd", "--impl", "scratch", "--seeds", "3")
+    assert result.exit_code == 0, result.output
+    folder = comparison_folder(runs_dir)
+    rows = rows_of(folder)
+    assert sorted(int(r["seed"]) for r in rows) == [0, 1, 2]
+    finals = [float(r["final_loss"]) for r in rows]
+    assert len(set(finals)) == 3  # different seeds, different runs
+    group = json.loads((folder / "comparison.json").read_text())["groups"][0]
+    mean, std = group["final_loss"]
+    assert mean == pytest.approx(sum(finals) / 3) and std > 0
+    assert " ± " in (folder / "comparison.md").read_text() and " ± " in result.output
+
+
+def test_jobs_give_the_same_numbers_as_one_process(dltool, runs_dir):
+    args = ("compare-optimizers", "-q", "--optimizers", "momentum,adam", "--seeds", "2")
+    assert dltool(*args, "--jobs", "1").exit_code == 0
+    first = comparison_folder(runs_dir)
+    assert dltool(*args, "--jobs", "2").exit_code == 0
+    second = next(p for p in run_folders(runs_dir) if "-compare-" in p.name and p != first)
+    members_1 = sorted(rows_of(first), key=lambda r: (r["group"], r["seed"]))
+    members_2 = sorted(rows_of(second), key=lambda r: (r["group"], r["seed"]))
+    assert len(members_1) == len(members_2) == 8
+    for a, b in zip(members_1, members_2):
+        assert losses(runs_dir, a["run_id"]) == losses(runs_dir, b["run_id"])
+    assert json.loads((second / "comparison.json").read_text())["jobs"] == 2
+
+
+def test_learning_rate_sensitivity_reports_divergence_and_goes_on(dltool, runs_dir):
+    result = dltool("compare-optimizers", "-q", "--optimizers", "sgd", "--impl", "scratch", "--lr-scale", "1,100")
+    assert result.exit_code == 0, result.output
+    folder = comparison_folder(runs_dir)
+    rows = {float(r["lr"]): r for r in rows_of(folder)}
+    assert rows[0.05]["status"] == "completed"
+    assert rows[5.0]["status"] == "diverged" and int(rows[5.0]["diverged_at_step"]) > 0
+    assert rows[5.0]["final_loss"] == ""  # no final loss for a diverged member
+    assert (folder / "plots/lr_sensitivity.png").is_file()
+    assert "diverged at step" in result.output
+
+
+def test_batch_sizes_follow_the_notes(dltool, runs_dir):
+    result = dltool("compare-optimizers", "-q", "--batch-sizes", "1500,10", "--impl", "scratch")
+    assert result.exit_code == 0, result.output
+    folder = comparison_folder(runs_dir)
+    rows = {int(r["batch_size"]): r for r in rows_of(folder)}
+    assert set(rows) == {1500, 10} and {r["optimizer"] for r in rows.values()} == {"sgd"}
+    assert float(rows[1500]["lr"]) == 1.0 and int(rows[1500]["steps"]) == 6  # train_sgd(1, 1500, 6)
+    assert float(rows[10]["lr"]) == 0.05 and int(rows[10]["steps"]) == 300
+    assert (folder / "plots/loss_examples.png").is_file()
+
+
+def test_a_config_file_varies_only_the_optimizer(dltool, runs_dir):
+    result = dltool("compare-optimizers", CONFIGS / "linreg_synthetic_scratch.yaml", "-q", "--optimizers", "sgd,adam",
+                    "--set", "train.epochs=1")
+    assert result.exit_code == 0, result.output
+    configs = [yaml.safe_load((runs_dir / r["run_id"] / "config.yaml").read_text()) for r in rows_of(comparison_folder(runs_dir))]
+    assert len(configs) == 4
+    for config in configs:
+        assert config["data"]["name"] == "synthetic_linreg" and config["train"]["epochs"] == 1
+        assert config["model"] == configs[0]["model"]  # the config's model (scratch) for every member
+        assert config["optimizer"]["impl"] in config["name"]
+
+
+def test_set_optimizer_key_applies_to_the_members_that_take_it(dltool, runs_dir):
+    result = dltool("compare-optimizers", "-q", "--optimizers", "sgd,adam", "--impl", "scratch", "--set", "optimizer.eps=1e-8")
+    assert result.exit_code == 0, result.output
+    rows = by_group(rows_of(comparison_folder(runs_dir)))
+    assert "eps=1e-08" in rows["adam lr=0.01 · scratch"]["hyperparameters"]
+    assert "eps" not in rows["sgd lr=0.05 · scratch"]["hyperparameters"]
+
+
+def test_fashion_mnist_problem(dltool, runs_dir):
+    result = dltool("compare-optimizers", "--problem", "fashion-mnist", "-q", "--optimizers", "sgd,adam", "--impl", "torch",
+                    "--set", "data.train_size=2000", "--set", "data.test_size=1000", "--set", "train.epochs=1")
+    assert result.exit_code == 0, result.output
+    rows = rows_of(comparison_folder(runs_dir))
+    assert len(rows) == 2
+    for row in rows:
+        assert row["status"] == "completed" and float(row["final_acc"]) > 0.5  # 1 epoch on 2000 real images
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--problem", "quadratic"], "did you mean 'quadratic2d'"),
+    ([str(CONFIGS / "mlp_torch.yaml"), "--problem", "airfoil"], "not both"),
+    (["--impl", "jax"], "--impl: 'jax' is not one of scratch, torch"),
+    (["--lr-scale", "0.3,x"], "--lr-scale '0.3,x'"),
+    (["--lr-scale", "0,1"], "must be positive"),
+    (["--batch-sizes", "1.5"], "--batch-sizes '1.5'"),
+    (["--optimizers", "adamm"], "did you mean 'adam'"),
+    (["--set", "optimizer.name=sgd"], "--optimizers"),
+    (["--optimizers", "adam", "--set", "optimizer.momentum=0.5"], "no compared optimizer has a hyperparameter 'momentum'"),
+    (["--set", "train.epochs=0"], "train.epochs"),
+    (["--seeds", "0"], "--seeds"),
+    (["missing.yaml"], "missing.yaml"),
+])
+def test_bad_input_is_one_message_and_exit_2(dltool, runs_dir, args, message):
+    result = dltool("compare-optimizers", "-q", *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert run_folders(runs_dir) == []  # nothing trained, nothing left behind
+
+
+def test_sigint_stops_after_the_running_member_and_keeps_the_results(tmp_path):
+    runs_dir = tmp_path / "runs"
+    command = [sys.executable, "-m", "dltool", "compare-optimizers", "--runs-dir", str(runs_dir), "--jobs", "1",
+               "--impl", "scratch", "--batch-sizes", "1", "--optimizers", "sgd,adam", "--set", "train.epochs=20"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(runs_dir.glob("*-sgd-*/metrics.jsonl")):
+        time.sleep(0.1)
+    time.sleep(1.0)  # inside the first member's training
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    folder = comparison_folder(runs_dir)
+    data = json.loads((folder / "comparison.json").read_text())
+    assert data["status"] == "interrupted"
+    statuses = [m["status"] for m in data["members"]]
+    assert statuses == ["interrupted", "pending"]  # the second member never started
+    assert (folder / "comparison.md").is_file() and "Traceback" not in err
+
+
+def test_newton_has_no_torch_counterpart(dltool, runs_dir, tmp_path):
+    config = write(tmp_path / "newton.yaml", "model: {name: square1d}\n"
+                   "data: {name: gradient_noise, batch_size: 1, dims: 1, steps: 3}\n"
+                   "optimizer: {name: newton, impl: torch}\ntrain: {epochs: 1}\n")
+    result = dltool("train", config, "-q")
+    assert result.exit_code == 2 and "no torch.optim counterpart" in result.output
+    assert run_folders(runs_dir) == []

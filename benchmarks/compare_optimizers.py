@@ -24,7 +24,9 @@ from pathlib import Path
 REFERENCE_SCRIPT = Path(__file__).with_name("reference_d2l.py")
 # {runs_dir} is replaced by a fresh temporary folder each round, so no round reads or lists the
 # runs an earlier one left behind and the user's ./runs stays untouched.
-DEFAULT_DLTOOL_CMD = "dltool compare-optimizers --runs-dir {runs_dir} --quiet"
+# `python -m dltool` with this interpreter, like the reference: a console-script shim (pyenv's) would
+# add its own start-up to dltool's side only.
+DEFAULT_DLTOOL_CMD = f"{shlex.quote(sys.executable)} -m dltool compare-optimizers --runs-dir {{runs_dir}} --quiet"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

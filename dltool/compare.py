@@ -59,16 +59,16 @@ def default_jobs(members: int) -> int:
     return max(1, min(os.cpu_count() or 1, members))
 
 
-def run_member(raw_config: dict, runs_dir: str) -> tuple[str, str]:
-    """One member in this process: (run id, status). Top-level so worker processes can run it."""
+def run_member(raw_config: dict, runs_dir: str, quiet: bool = True) -> tuple[str, str, int]:
+    """One member in this process: (run id, status, exit code). Top-level so worker processes can run it."""
     import torch
 
     from dltool.config import validate
     from dltool.training import train
 
     torch.set_num_threads(MEMBER_THREADS)
-    outcome = train(validate(raw_config, "comparison member"), Path(runs_dir), quiet=True, plots=False)
-    return outcome.run.id, outcome.status
+    outcome = train(validate(raw_config, "comparison member"), Path(runs_dir), quiet=quiet, plots=False)
+    return outcome.run.id, outcome.status, outcome.exit_code
 
 
 def new_comparison(plan: Plan, runs_dir: Path | None, jobs: int) -> Comparison:
@@ -85,8 +85,8 @@ def _finish_member(comparison: Comparison, index: int, run_id: str | None, statu
     progress.member_done(comparison.plan.members[index], run_id, status)
 
 
-def run_here(comparison: Comparison, progress) -> str:
-    """Members one after another in this process: 'completed', or 'interrupted' by Ctrl-C."""
+def run_here(comparison: Comparison, progress) -> tuple[str, int]:
+    """Members one after another in this process: ('completed', 0), or ('interrupted', 130 or 143)."""
     import torch
 
     threads = torch.get_num_threads()
@@ -94,22 +94,24 @@ def run_here(comparison: Comparison, progress) -> str:
     try:
         for index, member in enumerate(comparison.plan.members):
             try:
-                run_id, status = run_member(member.config.to_dict(), runs_root)
+                # one member at a time: its own progress bar (members in a pool stay quiet, or their bars would mix)
+                run_id, status, code = run_member(member.config.to_dict(), runs_root, quiet=progress.quiet)
             except KeyboardInterrupt:  # between two members' signal handlers
-                return "interrupted"
+                return "interrupted", 130
             _finish_member(comparison, index, run_id, status, progress)
-            if status == "interrupted":  # Ctrl-C reached the member: it saved itself, stop here
-                return "interrupted"
+            if status == "interrupted":  # the signal reached the member: it saved itself, stop here
+                return "interrupted", code
     finally:
         torch.set_num_threads(threads)
-    return "completed"
+    return "completed", 0
 
 
-def run_in_pool(comparison: Comparison, pool: ProcessPoolExecutor, progress) -> str:
+def run_in_pool(comparison: Comparison, pool: ProcessPoolExecutor, progress) -> tuple[str, int]:
     """Members in the pool's processes; on SIGINT/SIGTERM the ones not started are dropped."""
     from dltool.engine import StopFlag
 
     members, runs_root = comparison.plan.members, str(comparison.folder.parent)
+    interrupted_code = 0
     with StopFlag() as stop:
         pending: dict[Future, int] = {
             pool.submit(run_member, member.config.to_dict(), runs_root): index for index, member in enumerate(members)
@@ -123,17 +125,20 @@ def run_in_pool(comparison: Comparison, pool: ProcessPoolExecutor, progress) -> 
                 if future.cancelled():
                     continue
                 try:
-                    run_id, status = future.result()
+                    run_id, status, code = future.result()
                 except Exception as exc:  # the worker died: the member is failed, the others go on
-                    run_id, status = None, "failed"
+                    run_id, status, code = None, "failed", 1
                     print(f"warning: member {members[index].group} failed in its process: {exc}", file=sys.stderr)
                 _finish_member(comparison, index, run_id, status, progress)
+                if status == "interrupted":
+                    interrupted_code = code
             if stop.signum is not None:
                 for future in pending:
                     future.cancel()  # not started yet: never run; running ones finish (they got the signal too)
                 pending = {f: i for f, i in pending.items() if not f.cancelled()}
-    interrupted = stop.signum is not None or "interrupted" in comparison.statuses
-    return "interrupted" if interrupted else "completed"
+    if stop.signum is not None:
+        return "interrupted", 128 + stop.signum
+    return ("interrupted", interrupted_code) if interrupted_code else ("completed", 0)
 
 
 def worker_context():
@@ -176,10 +181,10 @@ def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | 
     started = time.perf_counter()
     comparison = new_comparison(plan, runs_dir, jobs)
     if jobs == 1:
-        status = run_here(comparison, progress)
+        status, code = run_here(comparison, progress)
     else:
         with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context()) as pool:
-            status = run_in_pool(comparison, pool, progress)
+            status, code = run_in_pool(comparison, pool, progress)
     header, groups, results = summarize_comparison(comparison.folder, status, target)
     plots = draw_figures(comparison.folder, figure_names(header))
     wall = round(time.perf_counter() - started, 3)
@@ -187,7 +192,7 @@ def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | 
     write_tables(comparison.folder, read_comparison(comparison.folder), results, groups, plan.seeds, plan.objective is not None)
     print_comparison(header, groups, plan.seeds, plan.objective is not None, comparison.folder, plots)
     if status == "interrupted":
-        return Report(comparison, status, 130)
+        return Report(comparison, status, code)
     return Report(comparison, status, 1 if any(r.status == "failed" for r in results) else 0)
 
 

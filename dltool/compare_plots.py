@@ -155,7 +155,7 @@ def _trace_2d(ax, objective, paths: dict[str, np.ndarray]) -> None:
     ax.contour(grid[0], grid[1], _values(objective, grid), levels=12, colors="#1f77b4", linewidths=0.7)
     for impl, path in paths.items():
         linestyle, marker = IMPL_STYLE[impl]
-        ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker, markersize=3,
+        ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker if len(path) <= 60 else None, markersize=3,
                 color="#ff7f0e" if impl == "scratch" else "#2ca02c", label=impl)
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")

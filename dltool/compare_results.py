@@ -58,9 +58,9 @@ class MemberResult:
 
     @property
     def growing(self) -> bool:
-        """Finite but moving away: the final loss is over 10x the starting one (gd with too large a step)."""
+        """Finite but moving away: the final loss is over 10x a positive starting one (gd with too large a step)."""
         losses = [r["loss"] for r in self.records if r.get("loss") is not None]
-        return self.status == "completed" and len(losses) > 1 and losses[-1] > 10 * abs(losses[0])
+        return self.status == "completed" and len(losses) > 1 and losses[0] > 0 and losses[-1] > 10 * losses[0]
 
     @property
     def shown_status(self) -> str:

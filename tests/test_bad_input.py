@@ -28,7 +28,7 @@ CASES = {
     "batch size zero": ([], [MLP, "--set", "data.batch_size=0"], ["data.batch_size", "greater than 0"]),
     "negative resize": ([], [MLP, "--set", "data.resize=-8"], ["data.resize", "greater than 0"]),
     "momentum one": ([], [AIRFOIL, "--set", "optimizer.name=momentum", "--set", "optimizer.momentum=1"], ["optimizer.momentum", "less than 1"]),
-    "unknown model": ([], [MLP, "--set", "model.name=mlpp"], ["unknown model 'mlpp'", "did you mean 'mlp'", "lenet_bn, linreg, mlp, resnet18, softmax"]),
+    "unknown model": ([], [MLP, "--set", "model.name=mlpp"], ["unknown model 'mlpp'", "did you mean 'mlp'", "valid models: ", "lenet_bn, linreg, mlp"]),
     "unknown optimizer": ([], [MLP, "--set", "optimizer.name=adamw"], ["unknown optimizer 'adamw'", "adadelta, adagrad, adam"]),
     "unknown dataset": ([], [MLP, "--set", "data.name=mnist"], ["unknown dataset 'mnist'", "fashion_mnist"]),
     "unknown schedule": ([], [MLP, "--set", "schedule.name=cosin"], ["unknown schedule", "did you mean 'cosine'"]),

@@ -244,7 +244,7 @@ def test_sigint_stops_after_the_running_member_and_keeps_the_results(tmp_path):
         time.sleep(0.1)
     time.sleep(1.0)  # inside the first member's training
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=120)
+    _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     folder = comparison_folder(runs_dir)
     data = json.loads((folder / "comparison.json").read_text())

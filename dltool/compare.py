@@ -23,6 +23,7 @@ from dltool.compare_report import print_comparison, write_tables
 from dltool.compare_results import group_results, impl_gaps, load_results, read_comparison, target_loss
 from dltool.progress import MemberProgress
 from dltool.runs import RunStore, atomic_write_json, now_iso
+from dltool.workers import start_workers_early, worker_context
 
 
 @dataclass
@@ -141,25 +142,6 @@ def run_in_pool(comparison: Comparison, pool: ProcessPoolExecutor, progress) -> 
     return ("interrupted", interrupted_code) if interrupted_code else ("completed", 0)
 
 
-def worker_context():
-    """forkserver where there is one: workers fork from a server that imported torch once (start-up in
-    milliseconds, not seconds) and never from this process, whose thread pools a fork would copy."""
-    if "forkserver" in multiprocessing.get_all_start_methods():
-        context = multiprocessing.get_context("forkserver")
-        # torch._dynamo: torch.optim imports it on the first optimizer, 1.5 s that every worker would pay
-        context.set_forkserver_preload(["dltool.training", "dltool.compare", "torch._dynamo"])
-        return context
-    return multiprocessing.get_context("spawn")
-
-
-def start_workers_early() -> None:
-    """Start the forkserver now, so that its imports (torch: seconds) overlap this process's planning."""
-    if worker_context().get_start_method() == "forkserver":
-        from multiprocessing import forkserver
-
-        forkserver.ensure_running()
-
-
 @dataclass(frozen=True)
 class Report:
     comparison: Comparison
@@ -173,7 +155,7 @@ def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | 
     from dltool.compare_plan import plan_comparison
 
     if jobs is None or jobs > 1:
-        start_workers_early()
+        start_workers_early()  # a no-op when the CLI has started it already
     plan = plan_comparison(request)
     jobs = jobs or default_jobs(len(plan.members))
     RunStore(runs_dir).check_writable()
@@ -186,7 +168,7 @@ def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context()) as pool:
             status, code = run_in_pool(comparison, pool, progress)
     header, groups, results = summarize_comparison(comparison.folder, status, target)
-    plots = draw_figures(comparison.folder, figure_names(header))
+    plots = draw_side_by_side(comparison.folder, figure_names(header), fork_ok=jobs > 1)
     wall = round(time.perf_counter() - started, 3)
     comparison.save(status, ended=now_iso(), wall_time_s=wall, **{k: header[k] for k in SUMMARY_KEYS})
     write_tables(comparison.folder, read_comparison(comparison.folder), results, groups, plan.seeds, plan.objective is not None)
@@ -197,6 +179,23 @@ def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | 
 
 
 SUMMARY_KEYS = ("target_loss", "target_text", "impl_gaps")
+GRID_FIGURES = ("scratch_vs_torch", "trajectories")  # a panel per member setting: the slow ones to draw
+
+
+def draw_side_by_side(folder: Path, names: list[str], fork_ok: bool) -> list[Path]:
+    """The grid figures in a forked child while this process draws the others: two cores, about half
+    the wait. Only where this process has not trained (its torch thread pools would be copied), and
+    where fork exists; a child that fails leaves its figures to this process."""
+    grids = [name for name in names if name in GRID_FIGURES]
+    if not fork_ok or not grids or len(grids) == len(names) or "fork" not in multiprocessing.get_all_start_methods():
+        return draw_figures(folder, names)
+    child = multiprocessing.get_context("fork").Process(target=draw_figures, args=(folder, grids), daemon=True)
+    child.start()
+    draw_figures(folder, [name for name in names if name not in grids])
+    child.join()
+    if child.exitcode != 0:
+        draw_figures(folder, grids)
+    return [folder / "plots" / f"{name}.png" for name in names]
 
 
 def summarize_comparison(folder: Path, status: str, target: float | None):

@@ -195,7 +195,8 @@ def plan_comparison(request: PlanRequest) -> Plan:
     _check_optimizer_sets(optimizer_sets, members)
     title = problem.title if request.config_path is None else source
     if problem.objective is None and not request.batch_sizes:
-        title += f", {base['model']['name']}, batch {base['data']['batch_size']}"
+        model = "" if problem.name == "airfoil" else f", {base['model']['name']}"  # airfoil's title says it
+        title += f"{model}, batch {base['data']['batch_size']}"
     return Plan(problem.name, title, problem.objective, tuple(members), source, request.seeds,
                 lr_scan=len(request.lr_scales) > 1, batch_scan=len(request.batch_sizes) > 1)
 

@@ -86,19 +86,23 @@ def impl_figure(groups: list[Group], gaps: dict[str, float], x_key: str, xlabel:
     variants = list(dict.fromkeys(g.first.variant for g in groups))
     cols = min(3, len(variants))
     rows = math.ceil(len(variants) / cols)
-    fig = blank_figure(4.2 * cols, 3.2 * rows)
+    fig = blank_figure(4.2 * cols, 3.0 * rows)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     colors = variant_colors(groups)
-    for ax, variant in zip(axes, variants):
+    for i, (ax, variant) in enumerate(zip(axes, variants)):
         values = []
         for group in (g for g in groups if g.first.variant == variant):
             values += draw_group(ax, group, x_key, colors[variant], group.first.impl)
         auto_log(ax, values)
-        gap = f"\nlargest gap {gaps[variant]:.1e} of the loss" if variant in gaps else ""
-        finish_axes(ax, xlabel, ylabel, variant + gap)
+        gap = f", largest gap {gaps[variant]:.1e}" if variant in gaps else ""
+        # axis labels on the outer panels only: the same quantities everywhere, and half the text to lay out
+        bottom, left = i + cols >= len(variants), i % cols == 0
+        finish_axes(ax, xlabel if bottom else "", ylabel if left else "", variant + gap)
+        ax.get_legend().remove()
     for ax in axes[len(variants):]:
         ax.set_visible(False)
-    fig.suptitle(f"{title}: scratch (solid) vs torch.optim (dashed)", fontsize=11)
+    fig.suptitle(f"{title}: scratch (solid) vs torch.optim (dashed); gap: the largest |scratch - torch| / loss",
+                 fontsize=11)
     return fig
 
 

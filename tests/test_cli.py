@@ -33,3 +33,9 @@ def test_every_shipped_config_is_valid_and_listed_in_readme(path):
     config = load_config(path)
     assert config.name  # a label for the run id
     assert f"configs/{path.name}" in (REPO / "README.md").read_text()
+
+
+def test_readme_main_job_is_the_offline_comparison_and_its_picture_exists():
+    readme = (REPO / "README.md").read_text()
+    assert "pip install torch==2.14.1 torchvision==0.29.1 -e . && dltool compare-optimizers\n" in readme
+    assert "](docs/compare-optimizers.png)" in readme and (REPO / "docs/compare-optimizers.png").is_file()

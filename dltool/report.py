@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from dltool.errors import UsageError
 from dltool.runs import Run, RunStore
@@ -45,8 +46,8 @@ def outcome_lines(run: Run, summary: dict) -> list[str]:
 
 
 def run_row(run: Run) -> list[str]:
-    config = run.config()
-    model, optimizer = config.get("model", {}), config.get("optimizer", {})
+    card = run.card()
+    model, optimizer = card["model"], card["optimizer"]
     summary = run.summary()
     final = summary.get("final", {})
     eval_split = summary.get("eval_split", "test")
@@ -78,9 +79,9 @@ def filtered_runs(store: RunStore, status: str | None, model: str | None, optimi
     if status is not None:
         runs = [run for run in runs if run.shown_status() == status]
     if model is not None:
-        runs = [run for run in runs if run.config().get("model", {}).get("name") == model]
+        runs = [run for run in runs if run.card()["model"].get("name") == model]
     if optimizer is not None:
-        runs = [run for run in runs if run.config().get("optimizer", {}).get("name") == optimizer]
+        runs = [run for run in runs if run.card()["optimizer"].get("name") == optimizer]
     return runs
 
 
@@ -109,9 +110,9 @@ def print_runs(store: RunStore, status=None, model=None, optimizer=None, fmt: st
         return
     table = Table(title=f"runs in {store.root}")
     for column in COLUMNS:
-        table.add_column(column, no_wrap=column == "id")
-    for row in rows:
-        table.add_row(*row)
+        table.add_column(column, no_wrap=True)
+    for row in rows:  # Text cells: rich need not parse markup in 8 cells x 1000 runs
+        table.add_row(*(Text(cell) for cell in row))
     console.print(table)
 
 

@@ -142,12 +142,24 @@ class Run:
         return read_json(self.path("summary.json")) or {}
 
     def config(self) -> dict:
+        """The saved config as plain data. libyaml's safe loader where PyYAML has it: `dltool runs`
+        reads one per run, and the pure-Python parser takes 3 ms each (3 s over 1000 runs)."""
         import yaml
 
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         try:
-            return yaml.safe_load(self.path("config.yaml").read_text(encoding="utf-8")) or {}
+            return yaml.load(self.path("config.yaml").read_text(encoding="utf-8"), Loader=loader) or {}
         except (OSError, yaml.YAMLError):
             return {}
+
+    def card(self) -> dict:
+        """{'model': {name, impl}, 'optimizer': {name, impl}}: from status.json, or the config for
+        runs made before status.json carried them."""
+        status = self.status()
+        if "model" in status and "optimizer" in status:
+            return {"model": status["model"], "optimizer": status["optimizer"]}
+        config = self.config()
+        return {"model": config.get("model", {}), "optimizer": config.get("optimizer", {})}
 
     def metrics(self) -> list[dict]:
         return read_metrics(self.path("metrics.jsonl"))

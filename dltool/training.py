@@ -98,6 +98,12 @@ def environment(setup: Setup, config: Config) -> dict:
     }
 
 
+def run_card(config: Config) -> dict:
+    """What `dltool runs` shows of a run's config, kept in status.json so listing needs no YAML."""
+    return {"model": {"name": config.model.name, "impl": config.model.impl},
+            "optimizer": {"name": config.optimizer.name, "impl": config.optimizer.impl}}
+
+
 def save_checkpoint(run: Run, state: dict) -> None:
     """checkpoints/last.pt via a temporary file, fsync and rename: a crash never leaves half a file."""
     run.path("checkpoints").mkdir(exist_ok=True)
@@ -171,7 +177,8 @@ def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: b
     trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
     previous = run.status()
     started, created = previous.get("started") or now_iso(), previous.get("created", time.time())
-    run.set_status("running", replace=True, pid=os.getpid(), started=started, created=created, step=position.step)
+    run.set_status("running", replace=True, pid=os.getpid(), started=started, created=created, step=position.step,
+                   **run_card(config))
     with StopFlag() as stop:
         status, exit_code, extra = fit_and_classify(trainer, progress, config.train.epochs, stop, run)
         stop.finishing = True  # from here a Ctrl-C must not leave the run half-recorded
@@ -248,7 +255,7 @@ def train(config: Config, runs_dir: Path | None = None, quiet: bool = False, plo
     run = store.create(config.label, config.optimizer.name)
     atomic_write_text(run.path("config.yaml"), dump_config(config))
     atomic_write_json(run.path("env.json"), environment(setup, config))
-    run.set_status("running", pid=os.getpid(), started=now_iso(), created=time.time(), step=0)
+    run.set_status("running", pid=os.getpid(), started=now_iso(), created=time.time(), step=0, **run_card(config))
     return execute(run, setup, config, Position(), quiet, plots)
 
 

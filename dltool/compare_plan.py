@@ -14,6 +14,7 @@ from typing import Any
 
 from dltool.config import Config, apply_overrides, load_config, parse_override, read_yaml, validate
 from dltool.errors import UsageError
+from dltool.plot_labels import format_value
 from dltool.registry import OPTIMIZERS, load_all
 
 IMPLS = ("scratch", "torch")
@@ -155,16 +156,8 @@ class PlanRequest:
 def describe_hyper(optimizer: str, hyper: dict[str, Any]) -> str:
     """'momentum lr=0.4 momentum=0.5': the hyperparameters that say which member this is."""
     shown = {key: value for key, value in hyper.items() if key not in ("weight_decay", "eps") or value}
-    text = " ".join(f"{key}={_short(value)}" for key, value in shown.items())
+    text = " ".join(f"{key}={format_value(value)}" for key, value in shown.items())
     return f"{optimizer} {text}".strip()
-
-
-def _short(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return ",".join(_short(v) for v in value)
-    return str(value)
 
 
 def plan_comparison(request: PlanRequest) -> Plan:

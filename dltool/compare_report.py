@@ -6,11 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import Any
 
 from rich.table import Table
 
 from dltool.compare_results import Group, MemberResult, member_row
+from dltool.plot_labels import format_value
 from dltool.report import make_console
 from dltool.runs import atomic_write_json, atomic_write_text
 
@@ -44,7 +44,7 @@ def table_rows(groups: list[Group], seeds: int, toy: bool) -> tuple[list[str], l
     vary_batch = len({g.first.batch_size for g in groups}) > 1
     for group in groups:
         member = group.first
-        hyper = " ".join(f"{k}={_compact(v)}" for k, v in member.hyper.items() if k != "weight_decay" or v)
+        hyper = " ".join(f"{k}={format_value(v)}" for k, v in member.hyper.items() if k != "weight_decay" or v)
         hyper += f" batch={member.batch_size}" if vary_batch else ""
         cells = ["★" if group.winner else "", member.optimizer, member.impl, hyper + (f" ({member.note})" if member.note else "")]
         cells += [format_stat(group.stats.get(key), fmt, seeds) for key, _, fmt in columns]
@@ -54,14 +54,6 @@ def table_rows(groups: list[Group], seeds: int, toy: bool) -> tuple[list[str], l
         cells.append(group.status)
         rows.append(cells)
     return headings, rows
-
-
-def _compact(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return ",".join(_compact(v) for v in value)
-    return str(value)
 
 
 def write_tables(folder: Path, header: dict, results: list[MemberResult], groups: list[Group], seeds: int, toy: bool) -> None:

@@ -168,7 +168,11 @@ def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context()) as pool:
             status, code = run_in_pool(comparison, pool, progress)
     header, groups, results = summarize_comparison(comparison.folder, status, target)
-    plots = draw_side_by_side(comparison.folder, figure_names(header), fork_ok=jobs > 1)
+    try:
+        plots = draw_side_by_side(comparison.folder, figure_names(header), fork_ok=jobs > 1)
+    except Exception as exc:  # the members' results are on disk and the tables still get written
+        print(f"warning: the comparison's plots were not drawn ({type(exc).__name__}: {exc})", file=sys.stderr)
+        plots = []
     wall = round(time.perf_counter() - started, 3)
     comparison.save(status, ended=now_iso(), wall_time_s=wall, **{k: header[k] for k in SUMMARY_KEYS})
     write_tables(comparison.folder, read_comparison(comparison.folder), results, groups, plan.seeds, plan.objective is not None)

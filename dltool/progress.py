@@ -101,9 +101,6 @@ class MemberProgress:
         self.total, self.quiet, self.done = total, quiet, 0
         self.stream = stream or sys.stderr
 
-    def member_started(self, member) -> None:
-        pass  # members are reported when they end; with --jobs several run at once
-
     def member_done(self, member, run_id: str | None, status: str) -> None:
         self.done += 1
         if not self.quiet:

@@ -9,6 +9,7 @@ comparison; Ctrl-C stops after the running members and still writes what was mea
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import sys
@@ -23,7 +24,7 @@ from dltool.compare_report import print_comparison, write_tables
 from dltool.compare_results import group_results, impl_gaps, load_results, read_comparison, target_loss
 from dltool.progress import MemberProgress
 from dltool.runs import RunStore, atomic_write_json, now_iso
-from dltool.workers import start_workers_early, worker_context
+from dltool.workers import ignore_interrupts, start_workers_early, worker_context
 
 
 @dataclass
@@ -107,24 +108,30 @@ def run_here(comparison: Comparison, progress) -> tuple[str, int]:
     return "completed", 0
 
 
-def run_in_pool(comparison: Comparison, pool: ProcessPoolExecutor, progress) -> tuple[str, int]:
-    """Members in the pool's processes; on SIGINT/SIGTERM the ones not started are dropped."""
+def run_in_pool(comparison: Comparison, pool: ProcessPoolExecutor, jobs: int, progress) -> tuple[str, int]:
+    """Members in the pool's processes, at most `jobs` handed out at a time: on SIGINT/SIGTERM nothing
+    new starts (the pool queues ahead what it is given, so handing out everything at once would run
+    members after the signal); the running ones stop at their next step if they got it too, else finish."""
     from dltool.engine import StopFlag
 
     members, runs_root = comparison.plan.members, str(comparison.folder.parent)
+    waiting = iter(enumerate(members))
+    pending: dict[Future, int] = {}
     interrupted_code = 0
+
+    def hand_out() -> None:
+        for index, member in itertools.islice(waiting, 1):
+            pending[pool.submit(run_member, member.config.to_dict(), runs_root)] = index
+
     with StopFlag() as stop:
-        pending: dict[Future, int] = {
-            pool.submit(run_member, member.config.to_dict(), runs_root): index for index, member in enumerate(members)
-        }
+        for _ in range(jobs):
+            hand_out()
         import matplotlib.figure  # noqa: F401  (the plots come next: load them while the members train)
 
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 index = pending.pop(future)
-                if future.cancelled():
-                    continue
                 try:
                     run_id, status, code = future.result()
                 except Exception as exc:  # the worker died: the member is failed, the others go on
@@ -133,10 +140,8 @@ def run_in_pool(comparison: Comparison, pool: ProcessPoolExecutor, progress) -> 
                 _finish_member(comparison, index, run_id, status, progress)
                 if status == "interrupted":
                     interrupted_code = code
-            if stop.signum is not None:
-                for future in pending:
-                    future.cancel()  # not started yet: never run; running ones finish (they got the signal too)
-                pending = {f: i for f, i in pending.items() if not f.cancelled()}
+                if stop.signum is None and not interrupted_code:
+                    hand_out()
     if stop.signum is not None:
         return "interrupted", 128 + stop.signum
     return ("interrupted", interrupted_code) if interrupted_code else ("completed", 0)
@@ -165,8 +170,8 @@ def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | 
     if jobs == 1:
         status, code = run_here(comparison, progress)
     else:
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context()) as pool:
-            status, code = run_in_pool(comparison, pool, progress)
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=ignore_interrupts) as pool:
+            status, code = run_in_pool(comparison, pool, jobs, progress)
     header, groups, results = summarize_comparison(comparison.folder, status, target)
     try:
         plots = draw_side_by_side(comparison.folder, figure_names(header), fork_ok=jobs > 1)
@@ -193,13 +198,21 @@ def draw_side_by_side(folder: Path, names: list[str], fork_ok: bool) -> list[Pat
     grids = [name for name in names if name in GRID_FIGURES]
     if not fork_ok or not grids or len(grids) == len(names) or "fork" not in multiprocessing.get_all_start_methods():
         return draw_figures(folder, names)
-    child = multiprocessing.get_context("fork").Process(target=draw_figures, args=(folder, grids), daemon=True)
+    child = multiprocessing.get_context("fork").Process(target=_draw_in_child, args=(folder, grids), daemon=True)
     child.start()
     draw_figures(folder, [name for name in names if name not in grids])
     child.join()
     if child.exitcode != 0:
         draw_figures(folder, grids)
     return [folder / "plots" / f"{name}.png" for name in names]
+
+
+def _draw_in_child(folder: Path, names: list[str]) -> None:
+    """A failure here is reported once, by the parent, which then draws these figures itself."""
+    try:
+        draw_figures(folder, names)
+    except BaseException:
+        os._exit(1)
 
 
 def summarize_comparison(folder: Path, status: str, target: float | None):

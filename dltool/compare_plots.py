@@ -98,7 +98,8 @@ def impl_figure(groups: list[Group], gaps: dict[str, float], x_key: str, xlabel:
         # axis labels on the outer panels only: the same quantities everywhere, and half the text to lay out
         bottom, left = i + cols >= len(variants), i % cols == 0
         finish_axes(ax, xlabel if bottom else "", ylabel if left else "", variant + gap)
-        ax.get_legend().remove()
+        if ax.get_legend():  # a panel with nothing finite to draw has none
+            ax.get_legend().remove()
     for ax in axes[len(variants):]:
         ax.set_visible(False)
     fig.suptitle(f"{title}: scratch (solid) vs torch.optim (dashed); gap: the largest |scratch - torch| / loss",

@@ -23,3 +23,11 @@ def start_workers_early() -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+def ignore_interrupts() -> None:
+    """Pool initializer: Ctrl-C reaches the whole process group, and an idle worker must not die of it
+    with a traceback. A member's training installs its own handler (and stops cleanly) while it runs."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)

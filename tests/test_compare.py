@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -234,23 +235,29 @@ def test_bad_input_is_one_message_and_exit_2(dltool, runs_dir, args, message):
     assert run_folders(runs_dir) == []  # nothing trained, nothing left behind
 
 
-def test_sigint_stops_after_the_running_member_and_keeps_the_results(tmp_path):
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_ctrl_c_stops_the_running_members_and_keeps_the_results(tmp_path, jobs):
+    """Ctrl-C in a terminal reaches the whole process group: the command and its member processes."""
     runs_dir = tmp_path / "runs"
-    command = [sys.executable, "-m", "dltool", "compare-optimizers", "--runs-dir", str(runs_dir), "--jobs", "1",
-               "--impl", "scratch", "--batch-sizes", "1", "--optimizers", "sgd,adam", "--set", "train.epochs=20"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    command = [sys.executable, "-m", "dltool", "compare-optimizers", "--runs-dir", str(runs_dir), "--jobs", str(jobs),
+               "--batch-sizes", "1", "--optimizers", "sgd,adam", "--set", "train.epochs=20"]
+    if jobs == 1:
+        command += ["--impl", "scratch"]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(runs_dir.glob("*-sgd-*/metrics.jsonl")):
         time.sleep(0.1)
-    time.sleep(1.0)  # inside the first member's training
-    process.send_signal(signal.SIGINT)
+    time.sleep(1.0)  # inside the first members' training
+    os.killpg(process.pid, signal.SIGINT)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     folder = comparison_folder(runs_dir)
     data = json.loads((folder / "comparison.json").read_text())
     assert data["status"] == "interrupted"
     statuses = [m["status"] for m in data["members"]]
-    assert statuses == ["interrupted", "pending"]  # the second member never started
+    assert statuses[:jobs] == ["interrupted"] * jobs  # the running members stopped with a checkpoint
+    assert set(statuses[jobs:]) == {"pending"}  # and none started after the signal
     assert (folder / "comparison.md").is_file() and "Traceback" not in err
 
 

@@ -14,11 +14,12 @@ from tests.test_fashion_mnist import make_fake_fashion_mnist
 
 @pytest.fixture
 def two_runs(dltool, runs_dir):
-    """An airfoil run with sgd and one with adam (regression, every-100-examples records)."""
+    """An airfoil run with sgd, then one with adam (regression, every-100-examples records), in the order
+    they were made: both can start in the same second, and then their ids sort adam before sgd."""
     assert dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml", "-q").exit_code == 0
     assert dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml", "-q", "--set", "optimizer.name=adam",
                   "--set", "optimizer.lr=0.01").exit_code == 0
-    return run_folders(runs_dir)
+    return sorted(run_folders(runs_dir), key=lambda folder: json.loads((folder / "status.json").read_text())["created"])
 
 
 @pytest.fixture

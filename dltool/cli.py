@@ -41,6 +41,8 @@ def user_errors(command):
         try:
             return command(*args, **kwargs)
         except DltoolError as exc:
+            if getattr(exc, "reported_elsewhere", False):  # rank 0 of a torchrun job prints it
+                raise typer.Exit(exc.exit_code) from None
             fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
@@ -63,21 +65,47 @@ def train(
     ] = None,
     runs_dir: RunsDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    nproc: Annotated[
+        Optional[int],
+        typer.Option(min=1, help="Data-parallel processes on this machine (DDP, launched like torchrun).",
+                     show_default=False),
+    ] = None,
 ) -> None:
     """Train one model from a config; the run is stored in runs/<run-id>/."""
-    from dltool import training
     from dltool.config import load_config
 
+    if resume is not None and (config is not None or set_ or device):
+        fail("--resume continues a run with its saved config; give no CONFIG, --set or --device with it", 2)
+    if resume is None and config is None:
+        fail("give a CONFIG file (e.g. configs/mlp_torch.yaml) or --resume RUN_ID", 2)
+    overrides = list(set_ or []) + ([f"device={device}"] if device else [])
+    if nproc is not None and nproc > 1:
+        launch_ranks(nproc, config, overrides, resume, runs_dir, quiet)
+    from dltool import training
+    from dltool.distributed import join_world
+
+    world = join_world()
     if resume is not None:
-        if config is not None or set_ or device:
-            fail("--resume continues a run with its saved config; give no CONFIG, --set or --device with it", 2)
-        outcome = training.resume(resume, runs_dir, quiet=quiet)
+        outcome = training.resume(resume, runs_dir, quiet=quiet, world=world)
     else:
-        if config is None:
-            fail("give a CONFIG file (e.g. configs/mlp_torch.yaml) or --resume RUN_ID", 2)
-        overrides = list(set_ or []) + ([f"device={device}"] if device else [])
-        outcome = training.train(load_config(config, overrides), runs_dir, quiet=quiet)
-    report_outcome(outcome)
+        outcome = training.train(load_config(config, overrides), runs_dir, quiet=quiet, world=world)
+    if world.is_main:
+        report_outcome(outcome)
+    elif outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
+
+
+def launch_ranks(nproc: int, config: Path | None, overrides: list[str], resume: str | None, runs_dir, quiet: bool) -> None:
+    """`train --nproc N`: check the input once here, then start N ranks running the same command."""
+    from dltool.launch import check_launch, launch
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        fail("--nproc starts its own processes; under torchrun leave it out", 2)
+    check_launch(nproc, config, overrides, resume, runs_dir)
+    args = ["train", *(["--resume", resume] if resume else [str(config)])]
+    args += [arg for override in overrides for arg in ("--set", override)]
+    args += (["--runs-dir", str(runs_dir)] if runs_dir else []) + (["--quiet"] if quiet else [])
+    raise typer.Exit(launch(nproc, args))
 
 
 def report_outcome(outcome) -> None:
@@ -265,6 +293,9 @@ def main() -> None:
             print(exc.code, file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
+    from dltool.launch import tell_launcher
+
+    tell_launcher(exit_code=code)
     os._exit(code)
 
 

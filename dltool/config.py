@@ -39,6 +39,7 @@ class NamedSection(BaseModel):
 class ModelSection(NamedSection):
     name: str = "linreg"
     impl: Literal["scratch", "torch"] = "torch"
+    sync_bn: bool = False  # several processes: BatchNorm statistics over the global batch
 
 
 class DataSection(NamedSection):

@@ -22,6 +22,7 @@ from torch import nn
 from dltool.data.batches import EpochBatches
 from dltool.data.dataset import Dataset
 from dltool.device import autocast
+from dltool.distributed import World
 
 EVAL_BATCH = 8192
 
@@ -52,6 +53,14 @@ class Setup:
     precision: str = "fp32"
     # fp16 needs its loss scaled so small gradients don't flush to zero; disabled it is a no-op.
     scaler: torch.amp.GradScaler = field(default_factory=lambda: torch.amp.GradScaler("cuda", enabled=False))
+    world: World = field(default_factory=World)
+    # What training steps call: the model itself, or its DistributedDataParallel wrapper under torchrun.
+    # Evaluation, checkpoints and records use `model`, which holds the same parameters.
+    train_model: nn.Module | None = None
+
+    def __post_init__(self) -> None:
+        if self.train_model is None:
+            self.train_model = self.model
 
 
 @dataclass
@@ -140,15 +149,20 @@ def eval_outputs(setup: Setup, x: torch.Tensor) -> Iterator[tuple[slice, torch.T
 
 @torch.inference_mode()
 def evaluate(setup: Setup, x: torch.Tensor, y: torch.Tensor, classify: bool) -> dict:
-    """Mean loss (and accuracy) over a whole split: sums over large batches, then divides."""
+    """Mean loss (and accuracy) over a whole split: sums over large batches, then divides. With several
+    processes each evaluates its share of the rows and the sums are added up."""
+    n = len(y)
+    mine = setup.world.shard_rows(n)
+    x, y = x[mine], y[mine]
     loss_sum, correct = 0.0, 0.0
     for rows, out in eval_outputs(setup, x):
         loss_sum += float(setup.loss_fn(out.float(), y[rows])) * len(y[rows])
         if classify:
             correct += float(count_correct(out, y[rows]))
-    result = {"loss": loss_sum / len(y)}
+    loss_sum, correct = setup.world.sum([loss_sum, correct])
+    result = {"loss": loss_sum / n}
     if classify:
-        result["acc"] = correct / len(y)
+        result["acc"] = correct / n
     return result
 
 
@@ -174,6 +188,9 @@ class Trainer:
         self.last_lr: float | None = None
         # Newton's method differentiates the gradient again, so the gradient keeps its graph
         self.second_order = getattr(setup.optimizer, "second_order", False)
+        self.stop = StopFlag()  # fit() is given the one that receives the signals
+        # With several processes every rank stops at the same step: the signal any rank received
+        self.agreed_stop: int | None = None
 
     @property
     def now(self) -> float:
@@ -206,6 +223,7 @@ class Trainer:
 
     def record_eval(self) -> dict:
         data = self.setup.data
+        self.setup.world.sync_buffers(self.setup.model)
         metrics = evaluate(self.setup, data.eval_x, data.eval_y, self.classify)
         self.record(data.eval_split, metrics)
         if not math.isfinite(metrics["loss"]):
@@ -213,34 +231,55 @@ class Trainer:
         return metrics
 
     def train_step(self, index: torch.Tensor) -> float:
+        """One optimizer step on the global batch `index` (this rank computes on its shard of it);
+        returns the batch's mean loss."""
         setup = self.setup
-        x = setup.data.prepare(setup.data.train_x[index])
-        y = setup.data.train_y[index]
+        world = setup.world
+        mine = world.shard(index)
+        x = setup.data.prepare(setup.data.train_x[mine])
+        y = setup.data.train_y[mine]
         with autocast(setup.device, setup.precision):
-            out = setup.model(x)
+            out = setup.train_model(x)
         loss = setup.loss_fn(out.float(), y)
+        objective = loss
+        if len(y) * world.size != len(index):
+            # DDP averages the ranks' gradients: weighting each by its shard's share of the batch
+            # makes the average the gradient of the global batch's mean loss when shards differ in size
+            objective = loss * (len(y) * world.size / len(index))
         self.clear_grads()
         if self.second_order:
             with warnings.catch_warnings():  # the grad -> param cycle it warns of ends at clear_grads()
                 warnings.filterwarnings("ignore", "Using backward\\(\\) with create_graph=True")
-                loss.backward(create_graph=True)
+                objective.backward(create_graph=True)
             setup.optimizer.step()
         elif setup.scaler.is_enabled():
-            setup.scaler.scale(loss).backward()
+            setup.scaler.scale(objective).backward()
             setup.scaler.step(setup.optimizer)
             setup.scaler.update()
         else:
-            loss.backward()
+            objective.backward()
             setup.optimizer.step()
         self.last_lr = setup.optimizer.param_groups[0]["lr"]
         setup.scheduler.step()
         value = float(loss.detach())
+        loss_sum, count = value * len(y), len(y)
+        correct = float(count_correct(out.detach(), y)) if self.classify else 0.0
+        if world.distributed:  # one all-reduce: the global batch's sums, and whether any rank was signalled
+            signum = self.stop.signum
+            loss_sum, correct, count, sigint, sigterm = world.sum(
+                [loss_sum, correct, count, float(signum == signal.SIGINT), float(signum == signal.SIGTERM)]
+            )
+            value = loss_sum / count
+            self.agreed_stop = signal.SIGINT if sigint else signal.SIGTERM if sigterm else None
         sums = self.pos.epoch_sums
-        sums["loss"] += value * len(y)
-        sums["count"] += len(y)
-        if self.classify:
-            sums["correct"] += float(count_correct(out.detach(), y))
+        sums["loss"] += loss_sum
+        sums["count"] += int(count)
+        sums["correct"] += correct
         return value
+
+    def stop_signal(self) -> int | None:
+        """The signal to stop on after this step: this process's, or with several, the one all agree on."""
+        return self.agreed_stop if self.setup.world.distributed else self.stop.signum
 
     def clear_grads(self) -> None:
         """optimizer.zero_grad(set_to_none=True) without its profiler and dynamo wrappers: a third of
@@ -276,7 +315,7 @@ class Trainer:
             self.record_eval()  # an every-N-examples evaluation already covered this point
         self.hooks.checkpoint(self.checkpoint_state(mid_epoch=False))
 
-    def run_epoch(self, stop: StopFlag) -> None:
+    def run_epoch(self) -> None:
         setup = self.setup
         setup.model.train()
         skip = self.pos.batch_in_epoch
@@ -291,15 +330,17 @@ class Trainer:
             if self.eval_every and self.pos.examples // self.eval_every > before // self.eval_every:
                 self.record_eval()
             self.hooks.progress(step=self.pos.step, epoch=self.pos.epoch, loss=loss, examples=self.pos.examples, now=self.now)
-            if stop.signum is not None:
+            signum = self.stop_signal()
+            if signum is not None:
                 self.hooks.checkpoint(self.checkpoint_state(mid_epoch=True))
-                raise Interrupted(stop.signum)
+                raise Interrupted(signum)
             if self.checkpoint_every and self.pos.step % self.checkpoint_every == 0 and self.pos.batch_in_epoch < len(setup.batches):
                 self.hooks.checkpoint(self.checkpoint_state(mid_epoch=True))  # long epochs: don't lose them
         self.end_epoch()
 
     def fit(self, epochs: int, stop: StopFlag) -> None:
+        self.stop = stop
         if self.pos.step == 0 and self.eval_every:
             self.record_eval()  # the notes' curves start at the initial loss
         while self.pos.epoch < epochs:
-            self.run_epoch(stop)
+            self.run_epoch()

@@ -6,6 +6,7 @@ is made, so bad input leaves nothing behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import sys
@@ -21,6 +22,7 @@ from dltool.config import Config, dump_config, load_config
 from dltool.data import build_dataset
 from dltool.data.batches import EpochBatches
 from dltool.device import resolve_device, resolve_precision
+from dltool.distributed import World, check_batches, check_distributed, rank_device
 from dltool.engine import (
     Diverged,
     Hooks,
@@ -33,7 +35,9 @@ from dltool.engine import (
     set_host_rng_state,
 )
 from dltool.errors import UsageError
+from dltool.launch import announce_run
 from dltool.models import build_loss, build_model
+from dltool.models.sync_batchnorm import synchronize_batch_norm
 from dltool.optim import build_optimizer, build_schedule
 from dltool.progress import make_progress
 from dltool.registry import MODELS
@@ -55,8 +59,9 @@ class Outcome:
     summary: dict
 
 
-def build_setup(config: Config) -> Setup:
-    device = resolve_device(config.device)
+def build_setup(config: Config, world: World = World()) -> Setup:
+    check_distributed(config, world.size)
+    device = rank_device(resolve_device(config.device), config.device, world)
     traits = MODELS.get(config.model.name).meta
     precision = resolve_precision(config.precision, device, traits.get("prefers_bf16", False))
     torch.manual_seed(config.seed)
@@ -65,13 +70,20 @@ def build_setup(config: Config) -> Setup:
     memory_format = torch.channels_last if traits.get("conv") else torch.contiguous_format
     data = replace(data, memory_format=memory_format).to(device)
     model = build_model(config.model, data.input_shape, data.num_outputs, stream_seed(config.seed, "init"))
+    if config.model.sync_bn:
+        model = synchronize_batch_norm(model, config.model.name, device, world.distributed)
     model = model.to(device=device, memory_format=memory_format)
     optimizer = build_optimizer(config.optimizer, model.parameters())
+    if world.distributed and getattr(optimizer, "second_order", False):
+        raise UsageError(f"optimizer '{config.optimizer.name}' differentiates the gradient again, which DDP cannot; "
+                         "run it in one process")
+    check_batches(len(data.train_y), config.data.batch_size, world.size)
     batches = EpochBatches(len(data.train_y), config.data.batch_size, stream_seed(config.seed, "order"))
     scheduler = build_schedule(config.schedule, optimizer, len(batches), config.train.epochs)
     loss_fn = build_loss(data.task, config.model.impl)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-    return Setup(model, loss_fn, optimizer, scheduler, data, batches, device, precision, scaler)
+    train_model = world.wrap(model, device, config.model.sync_bn)
+    return Setup(model, loss_fn, optimizer, scheduler, data, batches, device, precision, scaler, world, train_model)
 
 
 def environment(setup: Setup, config: Config) -> dict:
@@ -95,6 +107,7 @@ def environment(setup: Setup, config: Config) -> dict:
         "precision": setup.precision,
         "seed": config.seed,
         "command": sys.argv,
+        "world_size": setup.world.size,
     }
 
 
@@ -110,24 +123,35 @@ def save_checkpoint(run: Run, state: dict) -> None:
     atomic_write(run.path("checkpoints/last.pt"), lambda handle: torch.save(state, handle))
 
 
-def load_checkpoint(run: Run, setup: Setup) -> Position:
+def read_checkpoint(run: Run) -> dict:
+    """checkpoints/last.pt on the CPU (with several processes rank 0 reads it and sends it to the others)."""
     path = run.path("checkpoints/last.pt")
     try:
-        state = torch.load(path, map_location=setup.device, weights_only=True)
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise UsageError(f"run '{run.id}' has no checkpoint yet (checkpoints/last.pt); start it again instead") from None
+    except Exception as exc:  # torch raises many kinds for a truncated or foreign file
+        raise UsageError(f"{path}: not a readable dltool checkpoint ({type(exc).__name__}: {exc})") from None
+
+
+def load_checkpoint(run: Run, state: dict, setup: Setup) -> Position:
+    """Put `setup` where the checkpoint left it; load_state_dict moves each state to its device."""
+    try:
         setup.model.load_state_dict(state["model"])
         setup.optimizer.load_state_dict(state["optimizer"])
         setup.scheduler.load_state_dict(state["scheduler"])
         setup.scaler.load_state_dict(state["scaler"])
         setup.batches.load_state_dict(state["batches"])
-        torch.set_rng_state(state["torch_rng"].cpu())
+        torch.set_rng_state(state["torch_rng"])
         if state["cuda_rng"] and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all([s.cpu() for s in state["cuda_rng"]])
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
         set_host_rng_state(state["host_rng"])
         return Position(**state["position"])
-    except FileNotFoundError:
-        raise UsageError(f"run '{run.id}' has no checkpoint yet (checkpoints/last.pt); start it again instead") from None
-    except Exception as exc:  # torch raises many kinds for a truncated or foreign file
-        raise UsageError(f"{path}: not a readable dltool checkpoint ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:
+        raise UsageError(
+            f"{run.path('checkpoints/last.pt')}: not a readable dltool checkpoint of this run's model "
+            f"({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position, new_examples: int) -> dict:
@@ -159,9 +183,12 @@ def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float
     }
 
 
-def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: bool, plots: bool = True) -> Outcome:
+def execute(
+    run: Run, setup: Setup, config: Config, position: Position, quiet: bool, plots: bool = True, ranks: dict | None = None
+) -> Outcome:
     """Fit and record how it ended: completed, diverged, interrupted or failed. plots=False leaves the
-    run's pictures to `dltool plot` (a comparison draws its own, for all members at once)."""
+    run's pictures to `dltool plot` (a comparison draws its own, for all members at once). `ranks`
+    (World.describe) says, with several processes, where each one runs."""
     wall_start = time.perf_counter()
     resumed_at, resumed_examples = position.elapsed, position.examples
     writers = open_writers(run, config)
@@ -178,9 +205,9 @@ def execute(run: Run, setup: Setup, config: Config, position: Position, quiet: b
     previous = run.status()
     started, created = previous.get("started") or now_iso(), previous.get("created", time.time())
     run.set_status("running", replace=True, pid=os.getpid(), started=started, created=created, step=position.step,
-                   **run_card(config))
+                   **run_card(config), **({"distributed": ranks} if ranks else {}))
     with StopFlag() as stop:
-        status, exit_code, extra = fit_and_classify(trainer, progress, config.train.epochs, stop, run)
+        status, exit_code, extra = fit_and_classify(trainer, progress, config.train.epochs, stop, run.path("error.log"))
         stop.finishing = True  # from here a Ctrl-C must not leave the run half-recorded
         for writer in writers:
             writer.close()
@@ -209,8 +236,21 @@ def open_writers(run: Run, config: Config) -> list:
     return writers
 
 
-def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, run: Run) -> tuple[str, int, dict]:
-    """Fit, and name how it ended: (status, exit code, fields for status.json)."""
+def follow(setup: Setup, config: Config, position: Position) -> Outcome:
+    """A rank other than 0: the same training steps and collectives, nothing written and nothing shown."""
+    ignore = lambda *args, **kwargs: None  # noqa: E731
+    trainer = Trainer(setup, position, Hooks(ignore, ignore, ignore), config.train.eval_every_examples,
+                      config.train.checkpoint_every_steps)
+    with StopFlag() as stop:
+        status, exit_code, extra = fit_and_classify(trainer, contextlib.nullcontext(), config.train.epochs, stop, None)
+    if status == "failed":
+        print(f"rank {setup.world.rank}: {extra['error']}", file=sys.stderr)
+    return Outcome(None, status, exit_code, {})
+
+
+def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, error_log: Path | None) -> tuple[str, int, dict]:
+    """Fit, and name how it ended: (status, exit code, fields for status.json). A failure's traceback
+    goes to error_log, or to stderr where there is none (a rank other than 0)."""
     try:
         with progress:
             trainer.fit(epochs, stop)
@@ -222,8 +262,11 @@ def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, ru
     except KeyboardInterrupt:
         return "interrupted", 130, {"error": "stopped at once by a second SIGINT"}
     except Exception as exc:
-        atomic_write_text(run.path("error.log"), traceback.format_exc())
-        return "failed", 1, {"error": f"{type(exc).__name__}: {exc} (traceback in {run.path('error.log')})"}
+        if error_log is None:
+            traceback.print_exc()
+            return "failed", 1, {"error": f"{type(exc).__name__}: {exc}"}
+        atomic_write_text(error_log, traceback.format_exc())
+        return "failed", 1, {"error": f"{type(exc).__name__}: {exc} (traceback in {error_log})"}
 
 
 def save_test_predictions(run: Run, setup: Setup, grid_images: int = 36) -> None:
@@ -244,29 +287,51 @@ def best_effort(run: Run, what: str, write) -> None:
         print(f"warning: {what} for {run.id} not written ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
-def train(config: Config, runs_dir: Path | None = None, quiet: bool = False, plots: bool = True) -> Outcome:
-    """A new run of `config` in a new folder under runs_dir."""
+def train(config: Config, runs_dir: Path | None = None, quiet: bool = False, plots: bool = True,
+          world: World = World()) -> Outcome:
+    """A new run of `config` in a new folder under runs_dir (made by rank 0 alone)."""
     if config.train.tensorboard:
         from dltool.tensorboard import require_tensorboard
 
         require_tensorboard()
-    setup = build_setup(config)
-    store = RunStore(runs_dir)
-    run = store.create(config.label, config.optimizer.name)
-    atomic_write_text(run.path("config.yaml"), dump_config(config))
-    atomic_write_json(run.path("env.json"), environment(setup, config))
-    run.set_status("running", pid=os.getpid(), started=now_iso(), created=time.time(), step=0, **run_card(config))
-    return execute(run, setup, config, Position(), quiet, plots)
+    setup = build_setup(config, world)
+    ranks = world.describe() if world.distributed else None
+
+    def create_run() -> Run:
+        run = RunStore(runs_dir).create(config.label, config.optimizer.name)
+        atomic_write_text(run.path("config.yaml"), dump_config(config))
+        atomic_write_json(run.path("env.json"), environment(setup, config))
+        run.set_status("running", pid=os.getpid(), started=now_iso(), created=time.time(), step=0, **run_card(config))
+        announce_run(run)
+        return run
+
+    run = world.from_main(create_run)
+    if not world.is_main:
+        return follow(setup, config, Position())
+    return execute(run, setup, config, Position(), quiet, plots, ranks)
 
 
-def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False) -> Outcome:
-    """Continue an interrupted, failed or crashed run from its last checkpoint, in its own folder."""
+def resumable_run(run_id: str, runs_dir: Path | None) -> tuple[Run, Config]:
     run = RunStore(runs_dir).resolve(run_id)
     shown = run.shown_status()
     if shown not in ("interrupted", "failed", "crashed"):
         raise UsageError(f"run '{run.id}' is {shown}; only interrupted, failed or crashed runs can be resumed")
-    config = load_config(run.path("config.yaml"))
-    setup = build_setup(config)
-    position = load_checkpoint(run, setup)
+    return run, load_config(run.path("config.yaml"))
+
+
+def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world: World = World()) -> Outcome:
+    """Continue an interrupted, failed or crashed run from its last checkpoint, in its own folder."""
+
+    def locate() -> tuple[Run, Config, dict]:
+        run, config = resumable_run(run_id, runs_dir)
+        return run, config, read_checkpoint(run)
+
+    run, config, state = world.from_main(locate)
+    setup = build_setup(config, world)
+    position = load_checkpoint(run, state, setup)
+    ranks = world.describe() if world.distributed else None
+    if not world.is_main:
+        return follow(setup, config, position)
+    announce_run(run)
     run.truncate_metrics(position.step)  # records written after the checkpoint will be written again
-    return execute(run, setup, config, position, quiet)
+    return execute(run, setup, config, position, quiet, ranks=ranks)

@@ -8,6 +8,7 @@ the same starting weights, and a trained state moves from one impl to the other.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 from torch import nn
@@ -27,6 +28,7 @@ def batch_norm(
     training: bool,
     eps: float,
     momentum: float,
+    moments: Callable | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Y = gamma * (X - mu) / sqrt(var + eps) + beta, and the updated (moving_mean, moving_var).
 
@@ -37,25 +39,31 @@ def batch_norm(
     One departure from the notes, to match nn.BatchNorm (and so make the two impls interchangeable):
     the normalization uses the biased batch variance (divide by m), but the moving variance is updated
     with the unbiased one (divide by m - 1). The notes use the biased variance for both.
+
+    `moments(X, dims) -> (mean, biased var, m)` computes the statistics: over this process's batch by
+    default, over every rank's for synchronized batch norm (models/sync_batchnorm.py).
     """
     dims = (0,) if X.dim() == 2 else (0, 2, 3)
     shape = (1, -1) if X.dim() == 2 else (1, -1, 1, 1)  # parameters are (C,): broadcast over the rest
     if not training:
         X_hat = (X - moving_mean.view(shape)) / torch.sqrt(moving_var.view(shape) + eps)
         return gamma.view(shape) * X_hat + beta.view(shape), moving_mean, moving_var
-    m = X.numel() // X.shape[1]
+    mean, var, m = (moments or local_moments)(X, dims)
     if m < 2:
         # Same refusal as torch: one value per channel has no variance to normalize by.
         raise ValueError(f"BatchNorm in training needs more than 1 value per channel, got input {tuple(X.shape)}")
-    mean = X.mean(dim=dims, keepdim=True)
-    centered = X - mean
-    var = (centered**2).mean(dim=dims, keepdim=True)
-    X_hat = centered / torch.sqrt(var + eps)
+    X_hat = (X - mean) / torch.sqrt(var + eps)
     with torch.no_grad():
         unbiased = var.flatten() * (m / (m - 1))
         moving_mean = momentum * moving_mean + (1.0 - momentum) * mean.flatten()
         moving_var = momentum * moving_var + (1.0 - momentum) * unbiased
     return gamma.view(shape) * X_hat + beta.view(shape), moving_mean, moving_var
+
+
+def local_moments(X: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """Per-channel mean and biased variance of this batch, and how many values each is over."""
+    mean = X.mean(dim=dims, keepdim=True)
+    return mean, ((X - mean) ** 2).mean(dim=dims, keepdim=True), X.numel() // X.shape[1]
 
 
 class BatchNorm(nn.Module):
@@ -72,6 +80,7 @@ class BatchNorm(nn.Module):
         if num_dims not in (2, 4):
             raise ValueError(f"num_dims must be 2 (after a linear layer) or 4 (after a conv), got {num_dims}")
         self.num_dims, self.eps, self.momentum = num_dims, eps, momentum
+        self.moments = local_moments  # sync_batchnorm.synchronize swaps in the all-rank statistics
         self.gamma = nn.Parameter(torch.ones(num_features))
         self.beta = nn.Parameter(torch.zeros(num_features))
         # Buffers, not plain attributes: they follow .to(device) and are saved in the state dict.
@@ -83,7 +92,7 @@ class BatchNorm(nn.Module):
             raise ValueError(f"BatchNorm(num_dims={self.num_dims}) got a {X.dim()}-D input")
         Y, moving_mean, moving_var = batch_norm(
             X, self.gamma, self.beta, self.moving_mean, self.moving_var,
-            training=self.training, eps=self.eps, momentum=self.momentum,
+            training=self.training, eps=self.eps, momentum=self.momentum, moments=self.moments,
         )  # fmt: skip
         if self.training:
             self.moving_mean.copy_(moving_mean)
@@ -91,7 +100,8 @@ class BatchNorm(nn.Module):
         return Y
 
     def extra_repr(self) -> str:
-        return f"{self.gamma.numel()}, num_dims={self.num_dims}, eps={self.eps}, momentum={self.momentum}"
+        sync = ", synchronized" if self.moments is not local_moments else ""
+        return f"{self.gamma.numel()}, num_dims={self.num_dims}, eps={self.eps}, momentum={self.momentum}{sync}"
 
 
 def batch_norm_layer(impl: str, num_features: int, num_dims: int = 4) -> nn.Module:

@@ -110,7 +110,7 @@ class World:
         return DistributedDataParallel(
             model,
             device_ids=[device.index] if device.type == "cuda" else None,
-            broadcast_buffers=not sync_bn,  # synchronized BN keeps equal statistics on every rank by itself
+            forward_sync_buffers=not sync_bn,  # synchronized BN keeps equal statistics on every rank by itself
         )
 
     def describe(self) -> dict:

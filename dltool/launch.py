@@ -93,10 +93,12 @@ def finish(info: dict, failures: dict, workdir: Path) -> int:
                else f"exited with code {rank0.exitcode}" if rank0 else "ended without recording an outcome")
         message = f"error: rank 0 {why}"
         if info.get("run"):
+            from dltool.report import resume_command
+
             run = Run(Path(info["run"]))
             if run.status().get("status") == "running":
                 run.set_status("failed", ended=now_iso(), error=f"rank 0 {why}")
-                message += f"; run {run.id} is marked failed (resume it with: dltool train --resume {run.id})"
+                message += f"; run {run.id} is marked failed (resume it with: {resume_command(run)})"
         print(message, file=sys.stderr)
         code = 1
     logs = workdir / "logs"

@@ -40,9 +40,20 @@ def outcome_lines(run: Run, summary: dict) -> list[str]:
     if summary.get("error"):
         lines.append(f"  {summary['error']}")
     if status == "interrupted":
-        lines.append(f"  continue it with: dltool train --resume {run.id}")
+        lines.append(f"  continue it with: {resume_command(run)}")
     lines.append(f"  files: {run.folder}")
     return lines
+
+
+def resume_command(run: Run) -> str:
+    """What continues `run`: with the processes it had, when it had several."""
+    distributed = run.status().get("distributed")
+    command = f"dltool train --resume {run.id}"
+    if not distributed:
+        return command
+    if len({rank["host"] for rank in distributed["ranks"]}) > 1:
+        return f"torchrun ... -m {command.removeprefix('dltool ')} (on every machine, as it was started)"
+    return f"{command} --nproc {distributed['world_size']}"
 
 
 def run_row(run: Run) -> list[str]:
@@ -150,6 +161,10 @@ def print_run(run: Run) -> None:
     for key in ("started", "ended", "step", "error"):
         if status.get(key) is not None:
             console.print(f"{key}: {status[key]}")
+    if status.get("distributed"):
+        distributed = status["distributed"]
+        hosts = sorted({rank["host"] for rank in distributed["ranks"]})
+        console.print(f"processes: {distributed['world_size']} ({distributed['backend']}, on {', '.join(hosts)})")
     if summary:
         console.print(f"final: {format_metrics(summary.get('final', {}))}")
         console.print(f"best: {format_metrics(summary.get('best', {}))}")

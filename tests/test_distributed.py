@@ -210,6 +210,7 @@ def test_an_interrupted_ddp_run_resumes_to_where_the_uninterrupted_one_ends(tmp_
     process.send_signal(signal.SIGINT)  # what Ctrl-C does: torchrun's agent passes it on to every rank
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
+    assert f"dltool train --resume {folder.name} --nproc 2" in stderr
     status = status_of(folder)
     assert status["status"] == "interrupted" and 0 < status["step"] < 3 * 235
 

@@ -15,6 +15,22 @@ from dltool.errors import UsageError
 from dltool.models.batchnorm import BatchNorm, batch_norm
 
 
+class SumOverRanks(torch.autograd.Function):
+    """All-reduce sum whose backward all-reduces the gradients (as torch.distributed.nn's, now deprecated)."""
+
+    @staticmethod
+    def forward(ctx, tensor: torch.Tensor) -> torch.Tensor:
+        total = tensor.clone()
+        torch.distributed.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        total = grad.clone()
+        torch.distributed.all_reduce(total)
+        return total
+
+
 def global_moments(X: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor, int]:
     """Per-channel mean and biased variance over every rank's X, and how many values each is over.
 
@@ -22,8 +38,7 @@ def global_moments(X: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor
     gradient includes how its values moved the other ranks' normalization, as one process's would.
     Two passes (mean, then squared deviations) round like local_moments' X.mean; sums are in float32.
     """
-    from torch.distributed.nn.functional import all_reduce
-
+    all_reduce = SumOverRanks.apply
     shape = X.mean(dim=dims, keepdim=True).shape
     local_count = X.new_tensor([X.numel() // X.shape[1]], dtype=torch.float32)
     packed = all_reduce(torch.cat([X.float().sum(dim=dims).flatten(), local_count]))

@@ -39,7 +39,7 @@ def global_moments(X: torch.Tensor, dims: tuple[int, ...]) -> tuple[torch.Tensor
     Two passes (mean, then squared deviations) round like local_moments' X.mean; sums are in float32.
     """
     all_reduce = SumOverRanks.apply
-    shape = X.mean(dim=dims, keepdim=True).shape
+    shape = [1 if dim in dims else size for dim, size in enumerate(X.shape)]  # (1, C) or (1, C, 1, 1)
     local_count = X.new_tensor([X.numel() // X.shape[1]], dtype=torch.float32)
     packed = all_reduce(torch.cat([X.float().sum(dim=dims).flatten(), local_count]))
     m = int(packed[-1])

@@ -93,6 +93,27 @@ class World:
             raise error
         return result
 
+    def together(self, build: Callable[[], Any]) -> Any:
+        """`build` on every rank; a DltoolError on any of them is raised on all, printed by rank 0 alone.
+        Without this the first rank to exit with it makes torchrun stop the others, rank 0 included,
+        before rank 0 has said why."""
+        if not self.distributed:
+            return build()
+        result, error = None, None
+        try:
+            result = build()
+        except DltoolError as exc:
+            error = exc
+        failed = [(rank, exc) for rank, exc in enumerate(self.gather(error)) if exc is not None]
+        if not failed:
+            return result
+        rank, first = failed[0]
+        if not self.is_main:
+            first.reported_elsewhere = True
+        elif rank != 0:
+            first = type(first)(f"rank {rank}: {first}")
+        raise first
+
     def sync_buffers(self, model: nn.Module) -> None:
         """Rank 0's buffers (BatchNorm's running statistics) on every rank. DDP broadcasts them before
         each training forward; evaluation needs them equal too, as every rank evaluates its own rows."""

@@ -84,7 +84,8 @@ def launch(nproc: int, worker_args: list[str]) -> int:
 def finish(info: dict, failures: dict, workdir: Path) -> int:
     """Rank 0's exit code; a run rank 0 left `running` (it was killed) is marked failed."""
     for rank, failure in sorted(failures.items()):
-        if rank != 0 and failure.exitcode < 0:
+        # SIGTERM is torchrun's own: it stops the other ranks once one has ended
+        if rank != 0 and failure.exitcode < 0 and -failure.exitcode != signal.SIGTERM:
             print(f"rank {rank} (pid {failure.pid}) was killed by {signal_name(-failure.exitcode)}", file=sys.stderr)
     code = info.get("exit_code")
     if code is None:  # rank 0 never reached its exit: it was killed, or died before it could say

@@ -60,6 +60,14 @@ class Outcome:
 
 
 def build_setup(config: Config, world: World = World()) -> Setup:
+    setup = world.together(lambda: build_rank_setup(config, world))
+    # DDP's constructor is the first collective: every rank has got this far
+    setup.train_model = world.wrap(setup.model, setup.device, config.model.sync_bn)
+    return setup
+
+
+def build_rank_setup(config: Config, world: World) -> Setup:
+    """Everything of this rank's Setup but the DDP wrapper; bad input raises UsageError here."""
     check_distributed(config, world.size)
     device = rank_device(resolve_device(config.device), config.device, world)
     traits = MODELS.get(config.model.name).meta
@@ -82,8 +90,7 @@ def build_setup(config: Config, world: World = World()) -> Setup:
     scheduler = build_schedule(config.schedule, optimizer, len(batches), config.train.epochs)
     loss_fn = build_loss(data.task, config.model.impl)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "fp16")
-    train_model = world.wrap(model, device, config.model.sync_bn)
-    return Setup(model, loss_fn, optimizer, scheduler, data, batches, device, precision, scaler, world, train_model)
+    return Setup(model, loss_fn, optimizer, scheduler, data, batches, device, precision, scaler, world)
 
 
 def environment(setup: Setup, config: Config) -> dict:
@@ -328,7 +335,7 @@ def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world
 
     run, config, state = world.from_main(locate)
     setup = build_setup(config, world)
-    position = load_checkpoint(run, state, setup)
+    position = world.together(lambda: load_checkpoint(run, state, setup))
     ranks = world.describe() if world.distributed else None
     if not world.is_main:
         return follow(setup, config, position)

@@ -134,16 +134,49 @@ def sync_bn_rank(rank: int, port: int, out: str) -> None:
 
 
 def test_synchronized_batch_norm_over_two_halves_is_batch_norm_over_the_batch(tmp_path):
-    import socket
-
-    with socket.socket() as probe:  # a free port for the two ranks' rendezvous
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    torch.multiprocessing.spawn(sync_bn_rank, args=(port, str(tmp_path / "errors")), nprocs=2)
+    torch.multiprocessing.spawn(sync_bn_rank, args=(free_port(), str(tmp_path / "errors")), nprocs=2)
     for rank in (0, 1):
         errors = torch.load(tmp_path / f"errors.{rank}", weights_only=True)
         assert sorted(errors) == ["scratch-2d", "scratch-4d", "torch-2d", "torch-4d"]
         assert max(errors.values()) < 1e-4, errors
+
+
+def together_rank(rank: int, port: int, out: str) -> None:
+    """One of two ranks building a setup where only rank 1 meets bad input."""
+    import torch.distributed as dist
+
+    from dltool.distributed import World
+    from dltool.errors import UsageError
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+
+    def build():
+        if rank == 1:
+            raise UsageError("data: not found here")
+        return "built"
+
+    try:
+        World(rank, 2).together(build)
+        seen = {"raised": None}
+    except UsageError as exc:
+        seen = {"raised": str(exc), "quiet": getattr(exc, "reported_elsewhere", False)}
+    Path(f"{out}.{rank}").write_text(json.dumps(seen))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_bad_input_on_one_rank_stops_every_rank_and_rank_0_says_which(tmp_path):
+    torch.multiprocessing.spawn(together_rank, args=(free_port(), str(tmp_path / "seen")), nprocs=2)
+    rank0, rank1 = (json.loads((tmp_path / f"seen.{rank}").read_text()) for rank in (0, 1))
+    assert rank0 == {"raised": "rank 1: data: not found here", "quiet": False}
+    assert rank1 == {"raised": "data: not found here", "quiet": True}
 
 
 def test_shards_cut_every_batch_and_split_into_disjoint_parts():

@@ -90,9 +90,35 @@ def test_without_sync_bn_each_process_normalizes_with_its_own_half(tmp_path):
     assert largest_difference(final_model(tmp_path / "one"), final_model(tmp_path / "two")) > 1e-3
 
 
-def sync_bn_rank(rank: int, port: int, out: str) -> None:
-    """One of two ranks: each impl's synchronized BN on its half of a batch, against nn.BatchNorm on all of it.
-    Saves the largest error of the output, the input's gradient, the parameters' gradients (summed over
+def on_each_of_two_ranks(body, tmp_path: Path) -> list:
+    """body(rank) in two spawned processes joined in a gloo group; what each returned, by rank."""
+    torch.multiprocessing.spawn(rank_process, args=(body, free_port(), str(tmp_path / "rank")), nprocs=2)
+    return [torch.load(tmp_path / f"rank.{rank}", weights_only=True) for rank in (0, 1)]
+
+
+def rank_process(rank: int, body, port: int, out: str) -> None:
+    import torch.distributed as dist
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    dist.init_process_group("gloo", rank=rank, world_size=2)
+    try:
+        torch.save(body(rank), f"{out}.{rank}")
+    finally:
+        # a gloo group still alive at interpreter exit can abort the process (SIGABRT, pytorch#190489)
+        dist.destroy_process_group()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def sync_bn_errors(rank: int) -> dict:
+    """Each impl's synchronized BN on this rank's half of a batch, against nn.BatchNorm on all of it:
+    the largest error of the output, the input's gradient, the parameters' gradients (summed over
     ranks, as DDP does) and the running statistics."""
     import copy
 
@@ -102,8 +128,6 @@ def sync_bn_rank(rank: int, port: int, out: str) -> None:
     from dltool.models.batchnorm import BatchNorm, load_state_across_impls_
     from dltool.models.sync_batchnorm import synchronize_batch_norm
 
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
     errors = {}
     for shape in ((64, 5), (16, 3, 6, 6)):
         torch.manual_seed(0)
@@ -127,29 +151,22 @@ def sync_bn_rank(rank: int, port: int, out: str) -> None:
             for p in (weight, bias):
                 dist.all_reduce(p.grad)
             mean, var = (b for name, b in layer.named_buffers() if name != "num_batches_tracked")
-            errors[f"{impl}-{len(shape)}d"] = max(float((a - b).abs().max()) for a, b in [
+            errors[f"{impl}-{len(shape)}d"] = max(float((a.detach() - b.detach()).abs().max()) for a, b in [
                 (y, y_full[mine]), (half.grad, full.grad[mine]), (weight.grad, oracle.weight.grad),
                 (bias.grad, oracle.bias.grad), (mean, oracle.running_mean), (var, oracle.running_var)])
-    torch.save(errors, f"{out}.{rank}")
+    return errors
 
 
 def test_synchronized_batch_norm_over_two_halves_is_batch_norm_over_the_batch(tmp_path):
-    torch.multiprocessing.spawn(sync_bn_rank, args=(free_port(), str(tmp_path / "errors")), nprocs=2)
-    for rank in (0, 1):
-        errors = torch.load(tmp_path / f"errors.{rank}", weights_only=True)
+    for errors in on_each_of_two_ranks(sync_bn_errors, tmp_path):
         assert sorted(errors) == ["scratch-2d", "scratch-4d", "torch-2d", "torch-4d"]
         assert max(errors.values()) < 1e-4, errors
 
 
-def together_rank(rank: int, port: int, out: str) -> None:
-    """One of two ranks building a setup where only rank 1 meets bad input."""
-    import torch.distributed as dist
-
+def build_with_bad_input_on_rank_1(rank: int) -> dict:
+    """World.together over a build where only rank 1 meets bad input: what each rank raised."""
     from dltool.distributed import World
     from dltool.errors import UsageError
-
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=2)
 
     def build():
         if rank == 1:
@@ -158,23 +175,13 @@ def together_rank(rank: int, port: int, out: str) -> None:
 
     try:
         World(rank, 2).together(build)
-        seen = {"raised": None}
+        return {"raised": None}
     except UsageError as exc:
-        seen = {"raised": str(exc), "quiet": getattr(exc, "reported_elsewhere", False)}
-    Path(f"{out}.{rank}").write_text(json.dumps(seen))
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+        return {"raised": str(exc), "quiet": getattr(exc, "reported_elsewhere", False)}
 
 
 def test_bad_input_on_one_rank_stops_every_rank_and_rank_0_says_which(tmp_path):
-    torch.multiprocessing.spawn(together_rank, args=(free_port(), str(tmp_path / "seen")), nprocs=2)
-    rank0, rank1 = (json.loads((tmp_path / f"seen.{rank}").read_text()) for rank in (0, 1))
+    rank0, rank1 = on_each_of_two_ranks(build_with_bad_input_on_rank_1, tmp_path)
     assert rank0 == {"raised": "rank 1: data: not found here", "quiet": False}
     assert rank1 == {"raised": "data: not found here", "quiet": True}
 

@@ -8,6 +8,7 @@ process and every collective here is the identity, so a single-process run does 
 from __future__ import annotations
 
 import os
+import re
 import socket
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,9 @@ from dltool.errors import DltoolError, UsageError
 # A collective still waiting on a peer after this long raises instead of hanging. A killed peer is
 # noticed much sooner: its sockets close, and torchrun stops the other ranks when one of them exits.
 COLLECTIVE_TIMEOUT = timedelta(seconds=120)
+# What a collective says when a peer process is gone or silent: NCCL raises DistError, gloo a plain
+# RuntimeError whose message names the cause among the file paths and advice.
+PEER_LOST = re.compile(r"Connection (?:closed|reset) by peer|Broken pipe|[Tt]imed out|NCCL communicator was aborted")
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,16 @@ class World:
         """For status.json: how many ranks, and where each one runs (collective: every rank calls it)."""
         ranks = self.gather({"rank": self.rank, "host": socket.gethostname(), "pid": os.getpid()})
         return {"world_size": self.size, "backend": torch.distributed.get_backend(), "ranks": ranks}
+
+
+def lost_peer(exc: BaseException) -> str | None:
+    """'lost contact with ...' when `exc` is a collective failing because another rank died or went
+    silent (not a bug of this rank: no traceback needed); None for any other error."""
+    match = PEER_LOST.search(str(exc))
+    if match is None and not isinstance(exc, torch.distributed.DistError):
+        return None
+    cause = match.group(0) if match else type(exc).__name__
+    return f"lost contact with another process of this run ({cause})"
 
 
 def join_world() -> World:

@@ -39,7 +39,7 @@ def outcome_lines(run: Run, summary: dict) -> list[str]:
     lines = [f"run {run.id} {status}{timing}", f"  final: {format_metrics(summary.get('final', {}))}"]
     if summary.get("error"):
         lines.append(f"  {summary['error']}")
-    if status == "interrupted":
+    if status == "interrupted" or (status == "failed" and run.path("checkpoints/last.pt").exists()):
         lines.append(f"  continue it with: {resume_command(run)}")
     lines.append(f"  files: {run.folder}")
     return lines

@@ -79,7 +79,16 @@ def pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    return not is_zombie(pid)
+
+
+def is_zombie(pid: int) -> bool:
+    """A process that has ended but not yet been reaped by its parent (Linux; elsewhere: False)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] == "Z"  # the state follows the name, which may hold spaces
 
 
 class MetricsWriter:

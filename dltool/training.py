@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import platform
+import socket
 import sys
 import time
 import traceback
@@ -22,7 +23,7 @@ from dltool.config import Config, dump_config, load_config
 from dltool.data import build_dataset
 from dltool.data.batches import EpochBatches
 from dltool.device import resolve_device, resolve_precision
-from dltool.distributed import World, check_batches, check_distributed, rank_device
+from dltool.distributed import World, check_batches, check_distributed, lost_peer, rank_device
 from dltool.engine import (
     Diverged,
     Hooks,
@@ -35,16 +36,20 @@ from dltool.engine import (
     set_host_rng_state,
 )
 from dltool.errors import UsageError
-from dltool.launch import announce_run
+from dltool.launch import LAUNCH_INFO, announce_run
 from dltool.models import build_loss, build_model
 from dltool.models.sync_batchnorm import synchronize_batch_norm
 from dltool.optim import build_optimizer, build_schedule
 from dltool.progress import make_progress
 from dltool.registry import MODELS
-from dltool.runs import MetricsWriter, Run, RunStore, atomic_write, atomic_write_json, atomic_write_text, now_iso
+from dltool.runs import (
+    MetricsWriter, Run, RunStore, atomic_write, atomic_write_json, atomic_write_text, now_iso, pid_alive,
+)
 
 # Separate seeded streams for the data, the initial parameters and the data order.
 SEED_STREAMS = {"data": 0, "init": 1_000_003, "order": 2_000_003}
+# How long a rank that lost rank 0 waits for it to exit before deciding it died without a word
+MAIN_EXIT_WAIT_S = 5.0
 
 
 def stream_seed(seed: int, stream: str) -> int:
@@ -243,21 +248,38 @@ def open_writers(run: Run, config: Config) -> list:
     return writers
 
 
-def follow(setup: Setup, config: Config, position: Position) -> Outcome:
-    """A rank other than 0: the same training steps and collectives, nothing written and nothing shown."""
+def follow(setup: Setup, config: Config, position: Position, run: Run, ranks: dict) -> Outcome:
+    """A rank other than 0: the same training steps and collectives, nothing written and nothing shown
+    (but for a run whose rank 0 died: see record_lost_main)."""
     ignore = lambda *args, **kwargs: None  # noqa: E731
     trainer = Trainer(setup, position, Hooks(ignore, ignore, ignore), config.train.eval_every_examples,
                       config.train.checkpoint_every_steps)
-    with StopFlag() as stop:
+    with StopFlag() as stop:  # torchrun's SIGTERM to the survivors must not cut record_lost_main short
         status, exit_code, extra = fit_and_classify(trainer, contextlib.nullcontext(), config.train.epochs, stop, None)
-    if status == "failed":
-        print(f"rank {setup.world.rank}: {extra['error']}", file=sys.stderr)
+        if status == "failed":
+            print(f"rank {setup.world.rank}: {extra['error']}", file=sys.stderr)
+            record_lost_main(run, ranks["ranks"][0])
     return Outcome(None, status, exit_code, {})
+
+
+def record_lost_main(run: Run, main: dict) -> None:
+    """Rank 0 records how its run ended. Where it died without doing so (killed), a rank on its machine
+    marks the run failed, so plain torchrun leaves no run `running`; `dltool train --nproc`'s launcher
+    does it instead, as it knows the signal."""
+    if os.environ.get(LAUNCH_INFO) or main["host"] != socket.gethostname() or not run.folder.is_dir():
+        return
+    deadline = time.monotonic() + MAIN_EXIT_WAIT_S
+    while pid_alive(main["pid"]):  # a living rank 0 records its own outcome
+        if time.monotonic() > deadline:
+            return
+        time.sleep(0.05)
+    if run.status().get("status") == "running":
+        run.set_status("failed", ended=now_iso(), error=f"rank 0 (pid {main['pid']}) died without recording how the run ended")
 
 
 def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, error_log: Path | None) -> tuple[str, int, dict]:
     """Fit, and name how it ended: (status, exit code, fields for status.json). A failure's traceback
-    goes to error_log, or to stderr where there is none (a rank other than 0)."""
+    goes to error_log, or to stderr where there is none (a rank other than 0; not for a lost peer)."""
     try:
         with progress:
             trainer.fit(epochs, stop)
@@ -269,11 +291,15 @@ def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, er
     except KeyboardInterrupt:
         return "interrupted", 130, {"error": "stopped at once by a second SIGINT"}
     except Exception as exc:
+        # another rank's death is no bug of this one: a line that says so, not gloo's message
+        lost = lost_peer(exc) if trainer.setup.world.distributed else None
+        message = lost or f"{type(exc).__name__}: {exc}"
         if error_log is None:
-            traceback.print_exc()
-            return "failed", 1, {"error": f"{type(exc).__name__}: {exc}"}
+            if lost is None:
+                traceback.print_exc()
+            return "failed", 1, {"error": message}
         atomic_write_text(error_log, traceback.format_exc())
-        return "failed", 1, {"error": f"{type(exc).__name__}: {exc} (traceback in {error_log})"}
+        return "failed", 1, {"error": f"{message} (traceback in {error_log})"}
 
 
 def save_test_predictions(run: Run, setup: Setup, grid_images: int = 36) -> None:
@@ -314,7 +340,7 @@ def train(config: Config, runs_dir: Path | None = None, quiet: bool = False, plo
 
     run = world.from_main(create_run)
     if not world.is_main:
-        return follow(setup, config, Position())
+        return follow(setup, config, Position(), run, ranks)
     return execute(run, setup, config, Position(), quiet, plots, ranks)
 
 
@@ -338,7 +364,7 @@ def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world
     position = world.together(lambda: load_checkpoint(run, state, setup))
     ranks = world.describe() if world.distributed else None
     if not world.is_main:
-        return follow(setup, config, position)
+        return follow(setup, config, position, run, ranks)
     announce_run(run)
     run.truncate_metrics(position.step)  # records written after the checkpoint will be written again
     return execute(run, setup, config, position, quiet, ranks=ranks)

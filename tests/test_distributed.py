@@ -15,7 +15,6 @@ import torch
 
 from dltool.runs import pid_alive
 from tests.conftest import CONFIGS, only_run, read_records, run_folders
-from tests.test_resume import dltool_process
 
 ONE_EPOCH = ["--set", "train.epochs=1", "-q"]
 # LeNet-BN on a 1536-example subset with SGD: a full epoch with Adam amplifies float32 rounding chaotically
@@ -26,10 +25,18 @@ LENET_STEPS = ["--set", "data.train_size=1536", "--set", "optimizer.name=sgd", "
                "--set", "optimizer.lr=0.1"]
 
 
+def ddp_process(runs_dir: Path, *args, launcher: tuple[str, ...] = ("-m", "dltool")) -> subprocess.Popen:
+    temp = runs_dir.parent / "tmp"  # the logs `--nproc` keeps of a failed run stay in the test's folder
+    temp.mkdir(exist_ok=True)
+    env = {**os.environ, "DLTOOL_RUNS_DIR": str(runs_dir), "TMPDIR": str(temp)}
+    return subprocess.Popen([sys.executable, *launcher, *map(str, args)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
 def dltool_run(runs_dir: Path, *args, launcher: tuple[str, ...] = ("-m", "dltool")) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DLTOOL_RUNS_DIR": str(runs_dir)}
-    return subprocess.run([sys.executable, *launcher, *map(str, args)], env=env, capture_output=True, text=True,
-                          timeout=600)
+    process = ddp_process(runs_dir, *args, launcher=launcher)
+    stdout, stderr = process.communicate(timeout=600)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def final_model(runs_dir: Path) -> dict:
@@ -220,13 +227,25 @@ def started_ddp_run(runs_dir: Path) -> tuple[Path, dict]:
 
 
 LONG_MLP = ["train", str(CONFIGS / "mlp_scratch.yaml"), "--set", "train.epochs=30",
-            "--set", "train.eval_every_examples=30000", "--nproc", "2", "-q"]
+            "--set", "train.eval_every_examples=30000", "-q"]
 
 
-@pytest.mark.parametrize("victim", [1, 0])
-def test_a_killed_rank_ends_the_run_failed_within_a_minute(tmp_path, victim):
-    process = dltool_process(tmp_path, *LONG_MLP)
-    folder, ranks = started_ddp_run(tmp_path)
+@pytest.mark.parametrize(
+    "launch, victim, recorded",
+    [
+        ("--nproc", 1, "lost contact with another process of this run"),  # by rank 0
+        ("--nproc", 0, "rank 0 was killed by SIGKILL"),  # by the launcher
+        ("torchrun", 0, "died without recording how the run ended"),  # by rank 1
+    ],
+    ids=["nproc-rank-1", "nproc-rank-0", "torchrun-rank-0"],
+)
+def test_a_killed_rank_ends_the_run_failed_within_a_minute(tmp_path, launch, victim, recorded):
+    runs_dir = tmp_path / "runs"
+    if launch == "torchrun":
+        process = ddp_process(runs_dir, *LONG_MLP, launcher=TORCHRUN)
+    else:
+        process = ddp_process(runs_dir, *LONG_MLP, "--nproc", "2")
+    folder, ranks = started_ddp_run(runs_dir)
     os.kill(ranks[victim]["pid"], signal.SIGKILL)
     killed = time.time()
     _, stderr = process.communicate(timeout=60)
@@ -234,9 +253,14 @@ def test_a_killed_rank_ends_the_run_failed_within_a_minute(tmp_path, victim):
     assert process.returncode == 1, stderr
     status = status_of(folder)
     assert status["status"] == "failed" and status["step"] < 30 * 235
-    assert f"rank {victim}" in stderr and "killed by SIGKILL" in stderr
-    assert "Traceback" not in stderr
+    assert recorded in status["error"], status
     assert not any(pid_alive(rank["pid"]) for rank in ranks)  # nothing left behind, waiting forever
+    if launch == "torchrun":  # torchrun prints its own report; the surviving rank says why in one line
+        assert "rank 1: lost contact with another process of this run" in stderr
+        assert 'File "' + str(Path(__file__).parents[1] / "dltool") not in stderr, stderr  # no traceback of ours
+    else:
+        assert f"rank {victim}" in stderr and "killed by SIGKILL" in stderr
+        assert "Traceback" not in stderr
 
 
 def test_an_interrupted_ddp_run_resumes_to_where_the_uninterrupted_one_ends(tmp_path):
@@ -245,7 +269,7 @@ def test_an_interrupted_ddp_run_resumes_to_where_the_uninterrupted_one_ends(tmp_
     full = dltool_run(tmp_path / "full", *args)
     assert full.returncode == 0, full.stderr
 
-    process = dltool_process(tmp_path / "cut", *args)
+    process = ddp_process(tmp_path / "cut", *args)
     folder, _ = started_ddp_run(tmp_path / "cut")
     process.send_signal(signal.SIGINT)  # what Ctrl-C does: torchrun's agent passes it on to every rank
     _, stderr = process.communicate(timeout=120)
@@ -274,11 +298,11 @@ def test_an_interrupted_ddp_run_resumes_to_where_the_uninterrupted_one_ends(tmp_
     ids=["unknown-key", "batch-below-world", "last-batch-below-world"],
 )
 def test_bad_input_for_several_processes_is_one_message_and_no_run(tmp_path, args, message):
-    result = dltool_run(tmp_path, "train", CONFIGS / "softmax_torch.yaml", *args, "--nproc", "2")
+    result = dltool_run(tmp_path / "runs", "train", CONFIGS / "softmax_torch.yaml", *args, "--nproc", "2")
     assert result.returncode == 2, result.stderr
     assert result.stderr.count("error:") == 1 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
-    assert run_folders(tmp_path) == []
+    assert run_folders(tmp_path / "runs") == [] and list((tmp_path / "tmp").glob("dltool-*")) == []
 
 
 def test_sync_bn_on_a_model_without_batch_norm_is_refused(dltool, runs_dir):

@@ -16,6 +16,8 @@ import pickle
 import random
 import shutil
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -340,6 +342,7 @@ def test_a_failed_run_resumes_from_its_checkpoint_to_the_same_end(dltool, runs_d
     monkeypatch.setattr(engine.Trainer, "train_step", real_step)
     assert result.exit_code == 1 and "injected failure" in result.output and "Traceback" not in result.output
     folder = only_run(runs_dir)
+    assert f"continue it with: dltool train --resume {folder.name}" in result.output
     assert "RuntimeError: injected failure" in (folder / "error.log").read_text()
     assert status_of(folder)["status"] == "failed" and status_of(folder)["step"] == 250
     assert max(r["step"] for r in read_records(folder)) == 250  # the metrics so far are kept
@@ -351,6 +354,21 @@ def test_a_failed_run_resumes_from_its_checkpoint_to_the_same_end(dltool, runs_d
     assert "error" not in json.loads((folder / "summary.json").read_text())
     assert records_but_time(folder) == full_records
     assert final_state(folder) == full_state
+
+
+def test_a_process_that_ended_but_is_not_yet_reaped_is_not_alive():
+    """A killed rank 0 is a zombie until torchrun reaps it; its run must not look alive meanwhile."""
+    from dltool.runs import is_zombie, pid_alive
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.time() + 30
+        while not is_zombie(child.pid) and time.time() < deadline:
+            time.sleep(0.02)
+        assert is_zombie(child.pid) and not pid_alive(child.pid)
+    finally:
+        child.wait()
+    assert pid_alive(os.getpid()) and not is_zombie(os.getpid())
 
 
 # ------------------------------------------------------------------ concurrency

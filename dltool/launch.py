@@ -16,7 +16,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from dltool.runs import Run, atomic_write_json, now_iso, read_json
+from dltool.runs import Run, atomic_write_json, read_json
 
 LAUNCH_INFO = "DLTOOL_LAUNCH_INFO"
 
@@ -97,8 +97,7 @@ def finish(info: dict, failures: dict, workdir: Path) -> int:
             from dltool.report import resume_command
 
             run = Run(Path(info["run"]))
-            if run.status().get("status") == "running":
-                run.set_status("failed", ended=now_iso(), error=f"rank 0 {why}")
+            if run.fail_if_running(f"rank 0 {why}"):
                 message += f"; run {run.id} is marked failed (resume it with: {resume_command(run)})"
         print(message, file=sys.stderr)
         code = 1

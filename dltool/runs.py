@@ -147,6 +147,13 @@ class Run:
         data = {**({} if replace else self.status()), "status": status, **fields}
         atomic_write_json(self.path("status.json"), data)
 
+    def fail_if_running(self, error: str) -> bool:
+        """Mark a run whose process died without recording its end as failed; False if it had recorded one."""
+        if self.status().get("status") != "running":
+            return False
+        self.set_status("failed", ended=now_iso(), error=error)
+        return True
+
     def summary(self) -> dict:
         return read_json(self.path("summary.json")) or {}
 

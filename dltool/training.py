@@ -273,8 +273,7 @@ def record_lost_main(run: Run, main: dict) -> None:
         if time.monotonic() > deadline:
             return
         time.sleep(0.05)
-    if run.status().get("status") == "running":
-        run.set_status("failed", ended=now_iso(), error=f"rank 0 (pid {main['pid']}) died without recording how the run ended")
+    run.fail_if_running(f"rank 0 (pid {main['pid']}) died without recording how the run ended")
 
 
 def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, error_log: Path | None) -> tuple[str, int, dict]:

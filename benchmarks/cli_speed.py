@@ -34,18 +34,31 @@ def wall_seconds(command: list[str], repeats: int) -> float:
 
 def make_runs(folder: Path, count: int) -> None:
     """`count` runs: one real airfoil run, then copies of it under distinct ids."""
-    subprocess.run([*DLTOOL, "train", str(AIRFOIL), "-q", "--runs-dir", str(folder / "seed")],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*DLTOOL, "train", str(AIRFOIL), "-q", "--runs-dir", str(folder / "seed")], check=True, capture_output=True
+    )
     (original,) = (folder / "seed").iterdir()
     runs = folder / "runs"
     for i in range(count):
         stamp = f"20260101-{i // 3600:02d}{i // 60 % 60:02d}{i % 60:02d}"
-        shutil.copytree(original, runs / f"{stamp}-airfoil-scratch-sgd-{i:04x}", ignore=shutil.ignore_patterns("checkpoints", "plots"))
+        shutil.copytree(
+            original,
+            runs / f"{stamp}-airfoil-scratch-sgd-{i:04x}",
+            ignore=shutil.ignore_patterns("checkpoints", "plots"),
+        )
 
 
 def row(what: str, dltool: str, target: str, met: bool | None, note: str, reference: str = "-", ratio=None) -> dict:
-    return {"section": "command line", "what": what, "dltool": dltool, "reference": reference, "ratio": ratio,
-            "target": target, "met": met, "note": note}
+    return {
+        "section": "command line",
+        "what": what,
+        "dltool": dltool,
+        "reference": reference,
+        "ratio": ratio,
+        "target": target,
+        "met": met,
+        "note": note,
+    }
 
 
 def measure(quick: bool) -> list[dict]:
@@ -56,10 +69,20 @@ def measure(quick: bool) -> list[dict]:
         make_runs(Path(tmp), count)
         runs_s = wall_seconds([*DLTOOL, "runs", "--runs-dir", str(Path(tmp) / "runs")], repeats)
     rows = [
-        row("`dltool --help`", f"{help_s:.2f} s", "≤ 0.3 s", None if quick else help_s <= 0.3,
-            f"median of {repeats} processes"),
-        row(f"`dltool runs` over {count} runs", f"{runs_s:.2f} s", "≤ 1 s (1000 runs)", None if quick else runs_s <= 1.0,
-            f"median of {repeats}; the table printed to a pipe"),
+        row(
+            "`dltool --help`",
+            f"{help_s:.2f} s",
+            "≤ 0.3 s",
+            None if quick else help_s <= 0.3,
+            f"median of {repeats} processes",
+        ),
+        row(
+            f"`dltool runs` over {count} runs",
+            f"{runs_s:.2f} s",
+            "≤ 1 s (1000 runs)",
+            None if quick else runs_s <= 1.0,
+            f"median of {repeats}; the table printed to a pipe",
+        ),
     ]
     return rows + compare_rows(quick)
 
@@ -70,10 +93,15 @@ def compare_rows(quick: bool) -> list[dict]:
     times = compare_optimizers.run_rounds(rounds, compare_optimizers.DEFAULT_DLTOOL_CMD)
     dltool_s, reference_s = statistics.median(times["dltool"]), statistics.median(times["reference"])
     ratio = reference_s / dltool_s
-    return [row(
-        "default `dltool compare-optimizers` (12 airfoil runs, plots included)", f"{dltool_s:.2f} s",
-        "no slower than the notes' script", None if quick else ratio >= 1.0,
-        f"medians of {rounds} alternating rounds, whole processes; the reference runs the notes' train_ch7 and "
-        f"train_pytorch_ch7 for the same twelve runs without plots (reference_d2l.py)",
-        reference=f"{reference_s:.2f} s", ratio=ratio,
-    )]
+    return [
+        row(
+            "default `dltool compare-optimizers` (12 airfoil runs, plots included)",
+            f"{dltool_s:.2f} s",
+            "no slower than the notes' script",
+            None if quick else ratio >= 1.0,
+            f"medians of {rounds} alternating rounds, whole processes; the reference runs the notes' train_ch7 and "
+            f"train_pytorch_ch7 for the same twelve runs without plots (reference_d2l.py)",
+            reference=f"{reference_s:.2f} s",
+            ratio=ratio,
+        )
+    ]

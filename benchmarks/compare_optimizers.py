@@ -52,8 +52,7 @@ def timed_run(command: list[str]) -> float:
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         sys.exit(
-            f"command failed with exit code {result.returncode}: {shlex.join(command)}\n"
-            f"{result.stdout}{result.stderr}"
+            f"command failed with exit code {result.returncode}: {shlex.join(command)}\n{result.stdout}{result.stderr}"
         )
     return elapsed
 
@@ -114,10 +113,7 @@ def markdown_report(figures: dict) -> str:
         rows
         + [
             "",
-            (
-                f"dltool / reference (median): {figures['ratio_median']:.2f}"
-                f" over {figures['repeats']} paired round(s)"
-            ),
+            (f"dltool / reference (median): {figures['ratio_median']:.2f} over {figures['repeats']} paired round(s)"),
             (
                 f"machine: {machine['cpu_count']} CPUs, {machine['processor']}"
                 f" ({machine['machine']}), Python {machine['python']}, torch {machine['torch']}"

@@ -78,18 +78,47 @@ def peak_tree_memory(command: list[str]) -> int:
 
 def measure(quick: bool) -> list[dict]:
     if not Path("/proc/self/smaps_rollup").exists():
-        return [{"section": "memory", "what": "peak memory", "dltool": "-", "reference": "-", "ratio": None,
-                 "target": "≤ reference", "met": None, "note": "needs Linux /proc"}]
+        return [
+            {
+                "section": "memory",
+                "what": "peak memory",
+                "dltool": "-",
+                "reference": "-",
+                "ratio": None,
+                "target": "≤ reference",
+                "met": None,
+                "note": "needs Linux /proc",
+            }
+        ]
     sizes = ["--set", "data.train_size=4096", "--set", "data.test_size=512"] if quick else []
     with tempfile.TemporaryDirectory(prefix="dltool-bench-mem-") as runs:
-        dltool = peak_tree_memory([sys.executable, "-m", "dltool", "train", str(SOFTMAX), "-q", "--runs-dir", runs,
-                                "--set", "train.epochs=1", *sizes])
+        dltool = peak_tree_memory(
+            [
+                sys.executable,
+                "-m",
+                "dltool",
+                "train",
+                str(SOFTMAX),
+                "-q",
+                "--runs-dir",
+                runs,
+                "--set",
+                "train.epochs=1",
+                *sizes,
+            ]
+        )
     reference = peak_tree_memory([sys.executable, "-c", REFERENCE.format(here=str(HERE), batches=16 if quick else 0)])
     mib = 2**20
-    return [{
-        "section": "memory", "what": "peak memory (PSS), softmax, one epoch, whole process tree",
-        "dltool": f"{dltool / mib:,.0f} MiB", "reference": f"{reference / mib:,.0f} MiB", "ratio": reference / dltool,
-        "target": "≤ reference", "met": None if quick else dltool <= reference,
-        "note": "dltool: the whole `dltool train` (data held as uint8 tensors, evaluation and files included); "
-                "reference: the notes' loop with its 4 DataLoader workers, training only",
-    }]
+    return [
+        {
+            "section": "memory",
+            "what": "peak memory (PSS), softmax, one epoch, whole process tree",
+            "dltool": f"{dltool / mib:,.0f} MiB",
+            "reference": f"{reference / mib:,.0f} MiB",
+            "ratio": reference / dltool,
+            "target": "≤ reference",
+            "met": None if quick else dltool <= reference,
+            "note": "dltool: the whole `dltool train` (data held as uint8 tensors, evaluation and files included); "
+            "reference: the notes' loop with its 4 DataLoader workers, training only",
+        }
+    ]

@@ -30,13 +30,14 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
 
-from dltool.registry import MODELS, OPTIMIZERS, load_all
+from dltool.config import load_registries
+from dltool.registry import MODELS, OPTIMIZERS
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 if str(BENCHMARKS_DIR) not in sys.path:  # reference_d2l.py sits next to this file
@@ -56,7 +57,7 @@ Step = Callable[[], object]
 
 def resnet18_parameters(widths: list[int] | None) -> list[nn.Parameter]:
     """dltool's ResNet-18 for 1x96x96 inputs (the notes' ResNet-18), default widths unless given."""
-    load_all()
+    load_registries()
     entry = MODELS.get("resnet18")
     options = entry.options().model_dump()
     if widths is not None:
@@ -127,7 +128,10 @@ def milliseconds(seconds: float) -> str:
 
 def optimizer_rows(name: str, seconds: dict[str, float], plan: dict, params_text: str, quick: bool) -> list[dict]:
     scratch, torch_foreach, torch_default, notes = (
-        seconds["scratch"], seconds["torch foreach"], seconds["torch default"], seconds["notes"]
+        seconds["scratch"],
+        seconds["torch foreach"],
+        seconds["torch default"],
+        seconds["notes"],
     )
     timing = (
         f"one step() on {params_text}, median of {plan['repeats']} "
@@ -182,7 +186,9 @@ def measure(quick: bool) -> list[dict]:
             "torch default": dltool_step(name, "torch", params),
             "notes": notes_step(name, params),
         }
-        rows += optimizer_rows(name, median_step_seconds(steps, plan["warmup"], plan["repeats"]), plan, params_text, quick)
+        rows += optimizer_rows(
+            name, median_step_seconds(steps, plan["warmup"], plan["repeats"]), plan, params_text, quick
+        )
     return rows
 
 

@@ -53,11 +53,13 @@ DEFAULT_DATA = str(resources.files("dltool.data").joinpath("airfoil_self_noise.d
 
 # ---- data and model (notes: 读取数据; linreg / squared_loss from the d2l package, seed 003) ----
 
+
 def get_data_ch7(path=DEFAULT_DATA):
-    data = np.genfromtxt(path, delimiter='\t')
+    data = np.genfromtxt(path, delimiter="\t")
     data = (data - data.mean(axis=0)) / data.std(axis=0)
-    return torch.tensor(data[:1500, :-1], dtype=torch.float32), \
-        torch.tensor(data[:1500, -1], dtype=torch.float32)  # 前1500个样本(每个样本5个特征)
+    return torch.tensor(data[:1500, :-1], dtype=torch.float32), torch.tensor(
+        data[:1500, -1], dtype=torch.float32
+    )  # 前1500个样本(每个样本5个特征)
 
 
 def linreg(X, w, b):
@@ -70,9 +72,10 @@ def squared_loss(y_hat, y):
 
 # ---- scratch optimizers, as in the notes (eps placement included) ----
 
+
 def sgd(params, states, hyperparams):
     for p in params:
-        p.data -= hyperparams['lr'] * p.grad.data
+        p.data -= hyperparams["lr"] * p.grad.data
 
 
 def init_momentum_states(features):
@@ -83,7 +86,7 @@ def init_momentum_states(features):
 
 def sgd_momentum(params, states, hyperparams):
     for p, v in zip(params, states):
-        v.data = hyperparams['momentum'] * v.data + hyperparams['lr'] * p.grad.data
+        v.data = hyperparams["momentum"] * v.data + hyperparams["lr"] * p.grad.data
         p.data -= v.data
 
 
@@ -96,8 +99,8 @@ def init_adagrad_states(features):
 def adagrad(params, states, hyperparams):
     eps = 1e-6
     for p, s in zip(params, states):
-        s.data += (p.grad.data**2)
-        p.data -= hyperparams['lr'] * p.grad.data / torch.sqrt(s + eps)
+        s.data += p.grad.data**2
+        p.data -= hyperparams["lr"] * p.grad.data / torch.sqrt(s + eps)
 
 
 def init_rmsprop_states(features):
@@ -107,22 +110,20 @@ def init_rmsprop_states(features):
 
 
 def rmsprop(params, states, hyperparams):
-    gamma, eps = hyperparams['gamma'], 1e-6
+    gamma, eps = hyperparams["gamma"], 1e-6
     for p, s in zip(params, states):
-        s.data = gamma * s.data + (1 - gamma) * (p.grad.data)**2
-        p.data -= hyperparams['lr'] * p.grad.data / torch.sqrt(s + eps)
+        s.data = gamma * s.data + (1 - gamma) * (p.grad.data) ** 2
+        p.data -= hyperparams["lr"] * p.grad.data / torch.sqrt(s + eps)
 
 
 def init_adadelta_states(features):
-    s_w, s_b = (torch.zeros((features.shape[1], 1), dtype=torch.float32),
-                torch.zeros(1, dtype=torch.float32))
-    delta_w, delta_b = (torch.zeros((features.shape[1], 1), dtype=torch.float32),
-                        torch.zeros(1, dtype=torch.float32))
+    s_w, s_b = (torch.zeros((features.shape[1], 1), dtype=torch.float32), torch.zeros(1, dtype=torch.float32))
+    delta_w, delta_b = (torch.zeros((features.shape[1], 1), dtype=torch.float32), torch.zeros(1, dtype=torch.float32))
     return ((s_w, delta_w), (s_b, delta_b))
 
 
 def adadelta(params, states, hyperparams):
-    rho, eps = hyperparams['rho'], 1e-5
+    rho, eps = hyperparams["rho"], 1e-5
     for p, (s, delta) in zip(params, states):
         s[:] = rho * s + (1 - rho) * (p.grad.data**2)
         g = p.grad.data * torch.sqrt((delta + eps) / (s + eps))
@@ -131,10 +132,8 @@ def adadelta(params, states, hyperparams):
 
 
 def init_adam_states(features):
-    v_w, v_b = (torch.zeros((features.shape[1], 1), dtype=torch.float32),
-                torch.zeros(1, dtype=torch.float32))
-    s_w, s_b = (torch.zeros((features.shape[1], 1), dtype=torch.float32),
-                torch.zeros(1, dtype=torch.float32))
+    v_w, v_b = (torch.zeros((features.shape[1], 1), dtype=torch.float32), torch.zeros(1, dtype=torch.float32))
+    s_w, s_b = (torch.zeros((features.shape[1], 1), dtype=torch.float32), torch.zeros(1, dtype=torch.float32))
     return ((v_w, s_w), (v_b, s_b))
 
 
@@ -143,33 +142,32 @@ def adam(params, states, hyperparams):
     for p, (v, s) in zip(params, states):
         v[:] = beta1 * v + (1 - beta1) * p.grad.data
         s[:] = beta2 * s + (1 - beta2) * p.grad.data**2
-        v_bias_corr = v / (1 - beta1 ** hyperparams['t'])
-        s_bias_corr = s / (1 - beta2 ** hyperparams['t'])
-        p.data -= hyperparams['lr'] * v_bias_corr / (torch.sqrt(s_bias_corr) + eps)
+        v_bias_corr = v / (1 - beta1 ** hyperparams["t"])
+        s_bias_corr = s / (1 - beta2 ** hyperparams["t"])
+        p.data -= hyperparams["lr"] * v_bias_corr / (torch.sqrt(s_bias_corr) + eps)
         # Indented inside the loop as in the notes' listing, so t advances once per tensor (w sees
         # t = 1, 3, 5..., b sees 2, 4, 6...). Upstream d2l bumps it once per step; kept as the
         # notes have it because this file transcribes the notes.
-        hyperparams['t'] += 1
+        hyperparams["t"] += 1
 
 
 # ---- training loops (notes: train_ch7 / train_pytorch_ch7, minus the print and the plot) ----
 
-def train_ch7(optimizer_fn, states, hyperparams, features, labels,
-              batch_size=10, num_epochs=2):
+
+def train_ch7(optimizer_fn, states, hyperparams, features, labels, batch_size=10, num_epochs=2):
     # 初始化模型
     net, loss = linreg, squared_loss
 
-    w = torch.nn.Parameter(torch.tensor(np.random.normal(0, 0.01, size=(features.shape[1], 1)),
-                                        dtype=torch.float32),
-                           requires_grad=True)
+    w = torch.nn.Parameter(
+        torch.tensor(np.random.normal(0, 0.01, size=(features.shape[1], 1)), dtype=torch.float32), requires_grad=True
+    )
     b = torch.nn.Parameter(torch.zeros(1, dtype=torch.float32), requires_grad=True)
 
     def eval_loss():
         return loss(net(features, w, b), labels).mean().item()
 
     ls = [eval_loss()]
-    data_iter = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(features, labels), batch_size, shuffle=True)
+    data_iter = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(features, labels), batch_size, shuffle=True)
 
     for _ in range(num_epochs):
         for batch_i, (X, y) in enumerate(data_iter):
@@ -187,12 +185,9 @@ def train_ch7(optimizer_fn, states, hyperparams, features, labels,
     return ls
 
 
-def train_pytorch_ch7(optimizer_fn, optimizer_hyperparams, features, labels,
-                      batch_size=10, num_epochs=2):
+def train_pytorch_ch7(optimizer_fn, optimizer_hyperparams, features, labels, batch_size=10, num_epochs=2):
     # 初始化模型
-    net = nn.Sequential(
-        nn.Linear(features.shape[-1], 1)
-    )
+    net = nn.Sequential(nn.Linear(features.shape[-1], 1))
     loss = nn.MSELoss()
     optimizer = optimizer_fn(net.parameters(), **optimizer_hyperparams)
 
@@ -200,8 +195,7 @@ def train_pytorch_ch7(optimizer_fn, optimizer_hyperparams, features, labels,
         return loss(net(features).view(-1), labels).item() / 2
 
     ls = [eval_loss()]
-    data_iter = torch.utils.data.DataLoader(
-        torch.utils.data.TensorDataset(features, labels), batch_size, shuffle=True)
+    data_iter = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(features, labels), batch_size, shuffle=True)
 
     for _ in range(num_epochs):
         for batch_i, (X, y) in enumerate(data_iter):
@@ -218,36 +212,41 @@ def train_pytorch_ch7(optimizer_fn, optimizer_hyperparams, features, labels,
 
 # ---- the notes' twelve runs ----
 
+
 def scratch_runs(features):
     """(name, optimizer_fn, states, hyperparams) for each train_ch7 call of the notes."""
     return [
-        ('sgd', sgd, None, {'lr': 0.05}),
-        ('momentum', sgd_momentum, init_momentum_states(features), {'lr': 0.004, 'momentum': 0.9}),
-        ('adagrad', adagrad, init_adagrad_states(features), {'lr': 0.1}),
-        ('rmsprop', rmsprop, init_rmsprop_states(features), {'lr': 0.01, 'gamma': 0.9}),
-        ('adadelta', adadelta, init_adadelta_states(features), {'rho': 0.9}),
-        ('adam', adam, init_adam_states(features), {'lr': 0.01, 't': 1}),
+        ("sgd", sgd, None, {"lr": 0.05}),
+        ("momentum", sgd_momentum, init_momentum_states(features), {"lr": 0.004, "momentum": 0.9}),
+        ("adagrad", adagrad, init_adagrad_states(features), {"lr": 0.1}),
+        ("rmsprop", rmsprop, init_rmsprop_states(features), {"lr": 0.01, "gamma": 0.9}),
+        ("adadelta", adadelta, init_adadelta_states(features), {"rho": 0.9}),
+        ("adam", adam, init_adam_states(features), {"lr": 0.01, "t": 1}),
     ]
 
 
 def torch_runs():
     """(name, optimizer class, hyperparams) for each train_pytorch_ch7 call of the notes."""
     return [
-        ('sgd', torch.optim.SGD, {'lr': 0.05}),
-        ('momentum', torch.optim.SGD, {'lr': 0.004, 'momentum': 0.9}),
-        ('adagrad', torch.optim.Adagrad, {'lr': 0.1}),
-        ('rmsprop', torch.optim.RMSprop, {'lr': 0.01, 'alpha': 0.9}),
+        ("sgd", torch.optim.SGD, {"lr": 0.05}),
+        ("momentum", torch.optim.SGD, {"lr": 0.004, "momentum": 0.9}),
+        ("adagrad", torch.optim.Adagrad, {"lr": 0.1}),
+        ("rmsprop", torch.optim.RMSprop, {"lr": 0.01, "alpha": 0.9}),
         # The notes only name torch.optim.Adadelta; rho = 0.9 is the scratch run's value.
-        ('adadelta', torch.optim.Adadelta, {'rho': 0.9}),
-        ('adam', torch.optim.Adam, {'lr': 0.01}),
+        ("adadelta", torch.optim.Adadelta, {"rho": 0.9}),
+        ("adam", torch.optim.Adam, {"lr": 0.01}),
     ]
 
 
 # ---- Fashion-MNIST (notes: load_data_fashion_mnist, seed 001 lines ~100-112 and seed 003 ~1394-1410) ----
 
-DEBIAN_FASHION_MNIST = '/usr/share/datasets/fashion-mnist'
-FASHION_MNIST_FILES = ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte',
-                       't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')
+DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+FASHION_MNIST_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 _torchvision_roots = {}
 
 
@@ -261,12 +260,12 @@ def torchvision_fashion_mnist_root(source=DEBIAN_FASHION_MNIST):
     no md5) and reads them, so this is all it needs.
     """
     if source not in _torchvision_roots:
-        root = tempfile.mkdtemp(prefix='d2l-fashion-mnist-')
+        root = tempfile.mkdtemp(prefix="d2l-fashion-mnist-")
         atexit.register(shutil.rmtree, root, True)
-        raw = Path(root, 'FashionMNIST', 'raw')
+        raw = Path(root, "FashionMNIST", "raw")
         raw.mkdir(parents=True)
         for name in FASHION_MNIST_FILES:
-            with gzip.open(Path(source, name + '.gz'), 'rb') as packed, open(raw / name, 'wb') as plain:
+            with gzip.open(Path(source, name + ".gz"), "rb") as packed, open(raw / name, "wb") as plain:
                 shutil.copyfileobj(packed, plain)
         _torchvision_roots[source] = root
     return _torchvision_roots[source]
@@ -303,6 +302,7 @@ def load_data_fashion_mnist(batch_size, resize=None, root=None, num_workers=2):
 
 
 # ---- chapter 3 helpers (seed 003): accuracy, Accumulator, evaluate_accuracy, train_epoch_ch3 ----
+
 
 def accuracy(y_hat, y):
     """计算预测正确的数量"""
@@ -377,6 +377,7 @@ def sgd_ch3(params, lr, batch_size):
 # The notes keep W and b as notebook globals read by net(); here a function returns them and net is
 # a closure over them, so two runs in one process do not share parameters.
 
+
 def softmax(X):
     X_exp = torch.exp(X)
     partition = X_exp.sum(1, keepdim=True)
@@ -392,6 +393,7 @@ def init_softmax_params(num_inputs=784, num_outputs=10):
 def softmax_net(W, b):
     def net(X):
         return softmax(torch.matmul(X.reshape((-1, W.shape[0])), W) + b)
+
     return net
 
 
@@ -402,10 +404,12 @@ def cross_entropy(y_hat, y):
 def softmax_updater(W, b, lr=0.1):
     def updater(batch_size):
         return sgd_ch3([W, b], lr, batch_size)
+
     return updater
 
 
 # ---- MLP from scratch (seed 003, 2.3.3): 784-256-10, ReLU, nn.CrossEntropyLoss, torch.optim.SGD ----
+
 
 def init_mlp_params(num_inputs=784, num_outputs=10, num_hiddens=256):
     W1 = nn.Parameter(torch.randn(num_inputs, num_hiddens, requires_grad=True) * 0.01)
@@ -426,11 +430,13 @@ def mlp_net(params, num_inputs=784):
     def net(X):
         X = X.reshape((-1, num_inputs))
         H = relu(X @ W1 + b1)  # 这里“@”代表矩阵乘法
-        return (H @ W2 + b2)
+        return H @ W2 + b2
+
     return net
 
 
 # ---- d2lzh_pytorch layers used by the notes' LeNet and ResNet (d2l.FlattenLayer, d2l.GlobalAvgPool2d) ----
+
 
 class FlattenLayer(nn.Module):
     def forward(self, x):  # x shape: (batch, *, *, ...)
@@ -445,6 +451,7 @@ class GlobalAvgPool2d(nn.Module):
 
 # ---- LeNet with batch norm, concise version (seed 001: nn.BatchNorm2d / nn.BatchNorm1d, sigmoid) ----
 
+
 def lenet_bn():
     return nn.Sequential(
         nn.Conv2d(1, 6, 5),  # in_channels, out_channels, kernel_size
@@ -456,22 +463,23 @@ def lenet_bn():
         nn.Sigmoid(),
         nn.MaxPool2d(2, 2),
         FlattenLayer(),
-        nn.Linear(16*4*4, 120),
+        nn.Linear(16 * 4 * 4, 120),
         nn.BatchNorm1d(120),
         nn.Sigmoid(),
         nn.Linear(120, 84),
         nn.BatchNorm1d(84),
         nn.Sigmoid(),
-        nn.Linear(84, 10)
+        nn.Linear(84, 10),
     )
 
 
 # ---- ResNet-18 (seeds 000 / 001: Residual, resnet_block, the net) ----
 
+
 class Residual(nn.Module):
     # 可以设定输出通道数、是否使用额外的1x1卷积层来修改通道数以及卷积层的步幅。
     def __init__(self, in_channels, out_channels, use_1x1conv=False, stride=1):
-        super(Residual, self).__init__()
+        super().__init__()
         self.conv1 = nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, stride=stride)
         self.conv2 = nn.Conv2d(out_channels, out_channels, kernel_size=3, padding=1)
         if use_1x1conv:
@@ -507,7 +515,8 @@ def resnet18():
         nn.Conv2d(1, 64, kernel_size=7, stride=2, padding=3),
         nn.BatchNorm2d(64),
         nn.ReLU(),
-        nn.MaxPool2d(kernel_size=3, stride=2, padding=1))
+        nn.MaxPool2d(kernel_size=3, stride=2, padding=1),
+    )
     net.add_module("resnet_block1", resnet_block(64, 64, 2, first_block=True))
     net.add_module("resnet_block2", resnet_block(64, 128, 2))
     net.add_module("resnet_block3", resnet_block(128, 256, 2))
@@ -521,6 +530,7 @@ def resnet18():
 # train_ch5 is not printed in the notes; this is d2lzh_pytorch's, which the notes import as d2l.
 # Its epoch body is split out as train_epoch_ch5 (our split, the statements unchanged) so that a
 # benchmark can time training without the test-set evaluation and the print.
+
 
 def evaluate_accuracy_ch5(data_iter, net, device=None):
     """d2lzh_pytorch's evaluate_accuracy(data_iter, net, device), the one train_ch5 calls (the
@@ -563,14 +573,17 @@ def train_ch5(net, train_iter, test_iter, batch_size, optimizer, device, num_epo
         start = time.time()
         train_l_sum, train_acc_sum, n, batch_count = train_epoch_ch5(net, train_iter, loss, optimizer, device)
         test_acc = evaluate_accuracy_ch5(test_iter, net)
-        print('epoch %d, loss %.4f, train acc %.3f, test acc %.3f, time %.1f sec'
-              % (epoch + 1, train_l_sum / batch_count, train_acc_sum / n, test_acc, time.time() - start))
+        print(
+            "epoch %d, loss %.4f, train acc %.3f, test acc %.3f, time %.1f sec"
+            % (epoch + 1, train_l_sum / batch_count, train_acc_sum / n, test_acc, time.time() - start)
+        )
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--data', default=DEFAULT_DATA,
-                        help='airfoil_self_noise.dat (default: the copy shipped in dltool.data)')
+    parser.add_argument(
+        "--data", default=DEFAULT_DATA, help="airfoil_self_noise.dat (default: the copy shipped in dltool.data)"
+    )
     return parser.parse_args(argv)
 
 
@@ -584,12 +597,12 @@ def main(argv=None):
 
     for name, optimizer_fn, states, hyperparams in scratch_runs(features):
         ls = train_ch7(optimizer_fn, states, hyperparams, features, labels)
-        print(f'scratch {name} loss {ls[-1]:.6f}')
+        print(f"scratch {name} loss {ls[-1]:.6f}")
     for name, optimizer_fn, optimizer_hyperparams in torch_runs():
         ls = train_pytorch_ch7(optimizer_fn, optimizer_hyperparams, features, labels)
-        print(f'torch {name} loss {ls[-1]:.6f}')
-    print(f'total {time.perf_counter() - start:.2f} s')
+        print(f"torch {name} loss {ls[-1]:.6f}")
+    print(f"total {time.perf_counter() - start:.2f} s")
 
 
-if __name__ == '__main__':
+if __name__ == "__main__":
     main()

@@ -36,16 +36,16 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
 
 import torch
 from torch import nn
 
 from dltool.config import load_config
-from dltool.engine import Hooks, Position, Setup, Trainer, evaluate
-from dltool.training import build_setup
+from dltool.train.engine import Hooks, Position, Setup, Trainer, evaluate
+from dltool.train.run import build_setup
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 if str(BENCHMARKS_DIR) not in sys.path:  # reference_d2l.py sits next to this file
@@ -98,6 +98,7 @@ def seconds(run: EpochRun, count: int | None) -> float:
 
 # ---- dltool side ----
 
+
 def dltool_setup(config: str, overrides: list[str]) -> Setup:
     return build_setup(load_config(CONFIGS / config, ["train.epochs=1", *overrides]))
 
@@ -119,6 +120,7 @@ def dltool_epoch(config: str) -> EpochRun:
 
 
 # ---- reference side: the notes' loops over the notes' DataLoader ----
+
 
 @dataclass(frozen=True)
 class ReferenceLoop:
@@ -152,12 +154,14 @@ def seed_003_loader():
 def reference_softmax() -> ReferenceLoop:
     W, b = d2l.init_softmax_params()
     net, updater = d2l.softmax_net(W, b), d2l.softmax_updater(W, b, lr=0.1)
-    return ReferenceLoop(seed_003_loader(), lambda batches: d2l.train_epoch_ch3(net, batches, d2l.cross_entropy, updater))
+    return ReferenceLoop(
+        seed_003_loader(), lambda batches: d2l.train_epoch_ch3(net, batches, d2l.cross_entropy, updater)
+    )
 
 
 def reference_mlp() -> ReferenceLoop:
     params = d2l.init_mlp_params()
-    net, loss = d2l.mlp_net(params), nn.CrossEntropyLoss(reduction='none')
+    net, loss = d2l.mlp_net(params), nn.CrossEntropyLoss(reduction="none")
     updater = torch.optim.SGD(params, lr=0.1)
     return ReferenceLoop(seed_003_loader(), lambda batches: d2l.train_epoch_ch3(net, batches, loss, updater))
 
@@ -171,6 +175,7 @@ def reference_lenet() -> ReferenceLoop:
 
 # ---- one epoch, both sides ----
 
+
 @dataclass(frozen=True)
 class EpochCase:
     what: str
@@ -182,17 +187,26 @@ class EpochCase:
 
 EPOCH_CASES = (
     EpochCase(
-        "softmax regression, one training epoch, batch 256", "softmax_scratch.yaml", reference_softmax, 10.0,
+        "softmax regression, one training epoch, batch 256",
+        "softmax_scratch.yaml",
+        reference_softmax,
+        10.0,
         "scratch vs scratch: the notes' softmax, cross_entropy and d2l.sgd (4 DataLoader workers, seed 003) "
         "vs softmax_scratch.yaml (scratch model, loss and SGD)",
     ),
     EpochCase(
-        "MLP 784-256-10, one training epoch, batch 256", "mlp_scratch.yaml", reference_mlp, 6.0,
+        "MLP 784-256-10, one training epoch, batch 256",
+        "mlp_scratch.yaml",
+        reference_mlp,
+        6.0,
         "scratch model vs scratch model: the notes' MLP (hand-written net and relu, with nn.CrossEntropyLoss and "
         "torch.optim.SGD as the notes use; 4 workers, seed 003) vs mlp_scratch.yaml (scratch model, loss and SGD)",
     ),
     EpochCase(
-        "LeNet-BN, one training epoch, batch 256", "lenet_bn_torch.yaml", reference_lenet, 2.5,
+        "LeNet-BN, one training epoch, batch 256",
+        "lenet_bn_torch.yaml",
+        reference_lenet,
+        2.5,
         "torch vs torch: the notes' concise LeNet (nn.BatchNorm2d/1d, sigmoid) with Adam lr 0.001 through "
         "train_ch5's epoch loop (2 workers, seed 001, NCHW) vs lenet_bn_torch.yaml (nn.BatchNorm, torch Adam; "
         "channels_last, as build_setup lays out every conv model)",
@@ -211,8 +225,9 @@ def paired_epoch_seconds(reference: EpochRun, dltool: EpochRun, plan: Plan) -> t
     return statistics.median(reference_times), statistics.median(dltool_times)
 
 
-def speed_row(what: str, reference_rate: float, dltool_rate: float, target: float, quick: bool, note: str,
-              dltool_suffix: str = "") -> dict:
+def speed_row(
+    what: str, reference_rate: float, dltool_rate: float, target: float, quick: bool, note: str, dltool_suffix: str = ""
+) -> dict:
     ratio = dltool_rate / reference_rate
     return {
         "section": SECTION,
@@ -246,6 +261,7 @@ def epoch_row(case: EpochCase, plan: Plan, quick: bool) -> dict:
 
 
 # ---- ResNet-18 at 96x96: a fixed number of batches ----
+
 
 def reference_resnet_seconds(plan: Plan, batch_size: int) -> float:
     train_iter, _ = d2l.load_data_fashion_mnist(batch_size, resize=RESNET_RESIZE)  # seed 001: 2 workers
@@ -284,15 +300,23 @@ def resnet_speed_row(plan: Plan, batch_size: int, quick: bool) -> dict:
     )
     return speed_row(
         f"ResNet-18 at {RESNET_RESIZE}x{RESNET_RESIZE}, {plan.batches} training batches of {batch_size}",
-        examples / reference_seconds, examples / dltool_seconds, 1.8, quick, note, dltool_suffix=f" ({precision})",
+        examples / reference_seconds,
+        examples / dltool_seconds,
+        1.8,
+        quick,
+        note,
+        dltool_suffix=f" ({precision})",
     )
 
 
 # ---- ResNet-18: does precision auto change what is learned? ----
 
+
 def trained_test_metrics(overrides: list[str], train_size: int, test_size: int) -> dict:
     """Test loss and accuracy of resnet18_quick.yaml after one epoch over the first train_size images."""
-    setup = dltool_setup("resnet18_quick.yaml", [f"data.train_size={train_size}", f"data.test_size={test_size}", *overrides])
+    setup = dltool_setup(
+        "resnet18_quick.yaml", [f"data.train_size={train_size}", f"data.test_size={test_size}", *overrides]
+    )
     trainer = dltool_trainer(setup)
     for index in setup.batches.epoch(setup.device):
         trainer.train_step(index)

@@ -16,7 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dltool.errors import UsageError, did_you_mean
-from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry, load_all
+from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry
 
 STRICT = dict(strict=True, allow_inf_nan=False)
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
@@ -134,6 +134,14 @@ def safe_load(text: str):
     return yaml.load(text, Loader=YamlLoader)  # a SafeLoader subclass: no python tags, nothing executed
 
 
+def load_registries() -> None:
+    """Fill the registries: their modules register entries when imported. Imported here, late, because
+    they import torch, and the schema alone (the readers of stored runs) must not."""
+    import dltool.data  # noqa: F401
+    import dltool.models  # noqa: F401
+    import dltool.optim  # noqa: F401
+
+
 NAMED_SECTIONS: dict[str, Registry] = {
     "model": MODELS,
     "data": DATASETS,
@@ -227,7 +235,7 @@ def validate(raw: dict[str, Any], source: str, override_keys: dict[str, str] | N
         config = Config.model_validate(raw)
     except ValidationError as exc:
         raise UsageError(format_errors(exc, source, override_keys, Config)) from None
-    load_all()
+    load_registries()
     for key, registry in NAMED_SECTIONS.items():
         section = getattr(config, key)
         try:
@@ -246,10 +254,10 @@ def validate(raw: dict[str, Any], source: str, override_keys: dict[str, str] | N
 
 
 def check_model_fits_data(config: Config, source: str) -> None:
-    model_task = MODELS.get(config.model.name).meta["task"]
-    data_task = DATASETS.get(config.data.name).meta["task"]
+    model_task = MODELS.get(config.model.name).traits.task
+    data_task = DATASETS.get(config.data.name).traits.task
     if model_task != data_task:
-        fitting = [name for name in MODELS.names() if MODELS.get(name).meta["task"] == data_task]
+        fitting = [name for name in MODELS.names() if MODELS.get(name).traits.task == data_task]
         raise UsageError(
             f"{source}: model '{config.model.name}' is a {model_task} model but dataset '{config.data.name}' "
             f"is a {data_task} dataset; use a {data_task} model ({', '.join(fitting)}) or another dataset"

@@ -8,8 +8,9 @@ exactly the function that was optimized without importing torch.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -38,7 +39,9 @@ XCOS_C = 0.15 * math.pi
 NOTES_2D_WINDOW = ((-5.5, 1.0), (-3.0, 1.0))  # show_trace_2d's meshgrid
 
 OBJECTIVES = {
-    "quadratic2d": Objective("0.1·x1² + 2·x2²", (-5.0, -2.0), lambda x: 0.1 * x[0] ** 2 + 2 * x[1] ** 2, NOTES_2D_WINDOW),
+    "quadratic2d": Objective(
+        "0.1·x1² + 2·x2²", (-5.0, -2.0), lambda x: 0.1 * x[0] ** 2 + 2 * x[1] ** 2, NOTES_2D_WINDOW
+    ),
     "bowl2d": Objective("x1² + 2·x2²", (-5.0, -2.0), lambda x: x[0] ** 2 + 2 * x[1] ** 2, NOTES_2D_WINDOW),
     "square1d": Objective("x²", (10.0,), lambda x: x[0] ** 2, ((-10.0, 10.0),)),
     "xcos1d": Objective("x·cos(0.15π·x)", (10.0,), lambda x: x[0] * _cos(XCOS_C * x[0]), ((-13.0, 13.0),)),

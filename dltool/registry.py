@@ -1,17 +1,23 @@
 """Name -> builder registries with did-you-mean: models, optimizers, datasets and schedules register here.
 
-Each entry carries a pydantic `options` model: the entry-specific config keys and their defaults, so
-a config section is validated against the entry it names and defaults live in one place.
+Each entry carries a pydantic `options` model (the entry-specific config keys and their defaults, so a
+config section is validated against the entry it names and defaults live in one place) and typed,
+frozen `traits`: what the rest of the tool may ask of it, instead of probing objects with getattr.
+Importing the modules that register (dltool.data, .models, .optim) is their users' job: they import
+torch, and this module must stay light enough for the config schema and the readers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from dltool.errors import UsageError, did_you_mean
+
+Task = Literal["regression", "classification", "objective"]
 
 
 class Options(BaseModel):
@@ -21,24 +27,55 @@ class Options(BaseModel):
 
 
 @dataclass(frozen=True)
-class Entry:
+class ModelTraits:
+    task: Task
+    conv: bool = False  # convolutional: channels_last lets oneDNN/cuDNN pick their fast kernels
+    prefers_bf16: bool = False  # `precision: auto` picks bf16 where the device has it
+    # a toy objective (dltool.objectives.Objective): the model is a point whose coordinates every record carries
+    objective: Any = None
+
+
+@dataclass(frozen=True)
+class DatasetTraits:
+    task: Task
+    input_shape: tuple[int, ...] | None = None  # known without loading the data (the layer table needs it)
+    num_outputs: int | None = None
+
+
+@dataclass(frozen=True)
+class OptimizerTraits:
+    scratch: type | None = None  # the hand-written class
+    torch: Callable[..., Any] | None = None  # the torch.optim builder; None: torch.optim has no such optimizer
+    second_order: bool = False  # differentiates the gradient again: backward(create_graph=True), no DDP
+
+
+@dataclass(frozen=True)
+class ScheduleTraits:
+    pass
+
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Entry(Generic[T]):
     name: str
     builder: Callable[..., Any]
-    options: type[Options] = Options
-    meta: dict[str, Any] = field(default_factory=dict)
+    options: type[Options]
+    traits: T
 
 
-class Registry:
+class Registry(Generic[T]):
     def __init__(self, kind: str) -> None:
         self.kind = kind
-        self._entries: dict[str, Entry] = {}
+        self._entries: dict[str, Entry[T]] = {}
 
-    def register(self, name: str | None = None, *, options: type[Options] = Options, **meta: Any):
+    def register(self, name: str | None = None, *, options: type[Options] = Options, traits: T):
         def decorate(builder: Callable[..., Any]) -> Callable[..., Any]:
             key = name or builder.__name__
             if key in self._entries:
                 raise ValueError(f"{self.kind} '{key}' is registered twice")
-            self._entries[key] = Entry(key, builder, options, meta)
+            self._entries[key] = Entry(key, builder, options, traits)
             return builder
 
         return decorate
@@ -49,7 +86,7 @@ class Registry:
     def __contains__(self, name: str) -> bool:
         return name in self._entries
 
-    def get(self, name: str) -> Entry:
+    def get(self, name: str) -> Entry[T]:
         try:
             return self._entries[name]
         except KeyError:
@@ -59,14 +96,7 @@ class Registry:
             ) from None
 
 
-MODELS = Registry("model")
-OPTIMIZERS = Registry("optimizer")
-DATASETS = Registry("dataset")
-SCHEDULES = Registry("schedule")
-
-
-def load_all() -> None:
-    """Import the modules whose decorators fill the registries (they import torch)."""
-    import dltool.data  # noqa: F401
-    import dltool.models  # noqa: F401
-    import dltool.optim  # noqa: F401
+MODELS: Registry[ModelTraits] = Registry("model")
+OPTIMIZERS: Registry[OptimizerTraits] = Registry("optimizer")
+DATASETS: Registry[DatasetTraits] = Registry("dataset")
+SCHEDULES: Registry[ScheduleTraits] = Registry("schedule")

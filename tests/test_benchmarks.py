@@ -18,8 +18,12 @@ def test_quick_benchmark_run_reports_every_section(tmp_path):
     out = tmp_path / "BENCHMARKS.md"
     committed = REPO / "BENCHMARKS.md"
     before = committed.read_text() if committed.exists() else None
-    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--out", str(out)],
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--quick", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     report = out.read_text()
     assert "Quick run" in report and "python benchmarks/run.py --quick" in report
@@ -34,6 +38,7 @@ def test_quick_benchmark_run_reports_every_section(tmp_path):
 
 
 def test_bad_section_is_a_usage_error():
-    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--only", "speed"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / "run.py"), "--only", "speed"], capture_output=True, text=True
+    )
     assert result.returncode == 2 and "unknown section 'speed'" in result.stderr

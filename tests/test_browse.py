@@ -17,16 +17,35 @@ def two_runs(dltool, runs_dir):
     """An airfoil run with sgd, then one with adam (regression, every-100-examples records), in the order
     they were made: both can start in the same second, and then their ids sort adam before sgd."""
     assert dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml", "-q").exit_code == 0
-    assert dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml", "-q", "--set", "optimizer.name=adam",
-                  "--set", "optimizer.lr=0.01").exit_code == 0
+    assert (
+        dltool(
+            "train",
+            CONFIGS / "linreg_airfoil_scratch.yaml",
+            "-q",
+            "--set",
+            "optimizer.name=adam",
+            "--set",
+            "optimizer.lr=0.01",
+        ).exit_code
+        == 0
+    )
     return sorted(run_folders(runs_dir), key=lambda folder: json.loads((folder / "status.json").read_text())["created"])
 
 
 @pytest.fixture
 def classification_run(dltool, runs_dir, tmp_path):
     make_fake_fashion_mnist(tmp_path / "fm", n_train=200, n_test=50)
-    result = dltool("train", CONFIGS / "softmax_torch.yaml", "-q", "--set", f"data.root={tmp_path / 'fm'}",
-                    "--set", "train.epochs=3", "--set", "data.batch_size=50")
+    result = dltool(
+        "train",
+        CONFIGS / "softmax_torch.yaml",
+        "-q",
+        "--set",
+        f"data.root={tmp_path / 'fm'}",
+        "--set",
+        "train.epochs=3",
+        "--set",
+        "data.batch_size=50",
+    )
     assert result.exit_code == 0, result.output
     return [f for f in run_folders(runs_dir) if "softmax" in f.name][0]
 
@@ -64,14 +83,17 @@ def test_plot_options_on_one_run(two_runs, dltool):
     assert (two_runs[-1] / "plots" / "lr-vs-step.png").exists()
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["nope"], "no run 'nope'"),
-    (["2"], "ambiguous"),
-    (["../x"], "not a run id"),
-    (["latest", "--metric", "f1"], "--metric 'f1'"),
-    (["latest", "--x", "wall"], "--x 'wall'"),
-    (["latest", "--out", "plot.jpeg"], "must end in"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["nope"], "no run 'nope'"),
+        (["2"], "ambiguous"),
+        (["../x"], "not a run id"),
+        (["latest", "--metric", "f1"], "--metric 'f1'"),
+        (["latest", "--x", "wall"], "--x 'wall'"),
+        (["latest", "--out", "plot.jpeg"], "must end in"),
+    ],
+)
 def test_plot_bad_input(two_runs, dltool, args, fragment):
     result = dltool("plot", *args)
     assert result.exit_code == 2 and fragment in result.output and "Traceback" not in result.output

@@ -22,8 +22,12 @@ def test_help_is_quick_and_does_not_import_torch():
 
 
 def test_python_m_dltool_reports_bad_input_like_the_script(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "dltool", "train", str(tmp_path / "none.yaml")],
-                            capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [sys.executable, "-m", "dltool", "train", str(tmp_path / "none.yaml")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 2
     assert result.stderr.strip().startswith("error: ") and "Traceback" not in result.stderr
 

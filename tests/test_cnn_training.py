@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from dltool.device import cpu_has_bf16
+from dltool.train.device import cpu_has_bf16
 from tests.conftest import CONFIGS, only_run, read_records, run_folders
 
 
@@ -31,8 +31,17 @@ def test_lenet_bn_reaches_087_within_10_epochs_in_both_impls(dltool, runs_dir):
 def test_lenet_bn_in_bf16_is_within_one_point_of_fp32(dltool, runs_dir):
     accs = {}
     for precision in ("fp32", "bf16"):
-        result = dltool("train", CONFIGS / "lenet_bn_torch.yaml", "-q", "--set", f"precision={precision}",
-                        "--set", "train.epochs=2", "--set", f"name=lenet-{precision}")
+        result = dltool(
+            "train",
+            CONFIGS / "lenet_bn_torch.yaml",
+            "-q",
+            "--set",
+            f"precision={precision}",
+            "--set",
+            "train.epochs=2",
+            "--set",
+            f"name=lenet-{precision}",
+        )
         assert result.exit_code == 0, result.output
         folder = [f for f in run_folders(runs_dir) if precision in f.name][0]
         assert json.loads((folder / "env.json").read_text())["precision"] == precision
@@ -43,8 +52,21 @@ def test_lenet_bn_in_bf16_is_within_one_point_of_fp32(dltool, runs_dir):
 @pytest.mark.parametrize("config", ["resnet18.yaml", "densenet.yaml"])
 def test_resnet_and_densenet_at_resize_96_train_on_cpu(dltool, runs_dir, config):
     """20 real steps (4 batches of 16, 5 epochs) at 96x96 on a small subset: the loss falls."""
-    result = dltool("train", CONFIGS / config, "-q", "--device", "cpu", "--set", "data.train_size=64",
-                    "--set", "data.test_size=32", "--set", "data.batch_size=16", "--set", "train.epochs=5")
+    result = dltool(
+        "train",
+        CONFIGS / config,
+        "-q",
+        "--device",
+        "cpu",
+        "--set",
+        "data.train_size=64",
+        "--set",
+        "data.test_size=32",
+        "--set",
+        "data.batch_size=16",
+        "--set",
+        "train.epochs=5",
+    )
     assert result.exit_code == 0, result.output
     folder = only_run(runs_dir)
     train = [r["loss"] for r in read_records(folder) if r["split"] == "train"]

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import CONFIGS, read_records, run_folders, write
 
 NOTES_2D = {  # the notes' `epoch 20, x1 .., x2 ..` for f = 0.1 x1^2 + 2 x2^2 (seed 004)
@@ -68,8 +67,14 @@ def test_default_comparison_is_the_notes_airfoil_study(dltool, runs_dir):
         assert [r["examples"] for r in read_records(member) if r["split"] == "full"] == list(range(0, 3001, 100))
     # every member starts from the same point with the same data order: the first losses agree
     assert len({losses(runs_dir, r["run_id"])[0] for r in rows}) == 1
-    for name in ("comparison.csv", "comparison.json", "comparison.md", "plots/loss_epoch.png", "plots/loss_time.png",
-                 "plots/scratch_vs_torch.png"):
+    for name in (
+        "comparison.csv",
+        "comparison.json",
+        "comparison.md",
+        "plots/loss_epoch.png",
+        "plots/loss_time.png",
+        "plots/scratch_vs_torch.png",
+    ):
         assert (folder / name).is_file(), name
     data = json.loads((folder / "comparison.json").read_text())
     assert data["status"] == "completed" and [m["run_id"] for m in data["members"]] == [r["run_id"] for r in rows]
@@ -102,15 +107,20 @@ def test_quadratic2d_reproduces_the_notes_trajectories(dltool, runs_dir):
     for variant in ("sgd lr=0.4", "sgd lr=0.6", "momentum lr=0.4 momentum=0.5", "momentum lr=0.6 momentum=0.5"):
         assert rows[f"{variant} · torch"]["final_x"] == NOTES_2D[variant]  # same formula in torch.optim
     assert rows["sgd lr=0.6 · scratch"]["status"] == "diverging"  # finite, but moving away in x2
-    trajectory = [r["x"] for r in read_records(runs_dir / rows["sgd lr=0.4 · scratch"]["run_id"]) if r["split"] == "full"]
+    trajectory = [
+        r["x"] for r in read_records(runs_dir / rows["sgd lr=0.4 · scratch"]["run_id"]) if r["split"] == "full"
+    ]
     assert trajectory[0] == [-5.0, -2.0] and len(trajectory) == 21  # the start and each of the 20 steps
     assert (folder / "plots/trajectories.png").is_file()
 
 
-@pytest.mark.parametrize("problem, expected", [
-    ("square1d", {"sgd lr=0.2": "0.060466", "sgd lr=0.05": "3.486784", "sgd lr=1.1": "61.917364"}),
-    ("cosh1d", {"newton lr=1": "0.000000"}),
-])
+@pytest.mark.parametrize(
+    "problem, expected",
+    [
+        ("square1d", {"sgd lr=0.2": "0.060466", "sgd lr=0.05": "3.486784", "sgd lr=1.1": "61.917364"}),
+        ("cosh1d", {"newton lr=1": "0.000000"}),
+    ],
+)
 def test_one_dimensional_problems_reproduce_the_notes(dltool, runs_dir, problem, expected):
     assert dltool("compare-optimizers", "--problem", problem, "-q", "--jobs", "1").exit_code == 0
     rows = by_group(rows_of(comparison_folder(runs_dir)))
@@ -130,7 +140,7 @@ def test_noisy_sgd_with_the_notes_schedules(dltool, runs_dir):
     assert steps == [20, 50, 50, 1000]
     exponential = next(row for row in rows if row["steps"] == "1000")
     lrs = [r["lr"] for r in read_records(runs_dir / exponential["run_id"]) if r["split"] == "full"][1:]
-    assert lrs[0] == pytest.approx(0.1) and lrs[10] == pytest.approx(0.1 * 2.718281828 ** -1.0)
+    assert lrs[0] == pytest.approx(0.1) and lrs[10] == pytest.approx(0.1 * 2.718281828**-1.0)
 
 
 def test_seeds_give_mean_and_std(dltool, runs_dir):
@@ -185,10 +195,20 @@ def test_batch_sizes_follow_the_notes(dltool, runs_dir):
 
 
 def test_a_config_file_varies_only_the_optimizer(dltool, runs_dir):
-    result = dltool("compare-optimizers", CONFIGS / "linreg_synthetic_scratch.yaml", "-q", "--optimizers", "sgd,adam",
-                    "--set", "train.epochs=1")
+    result = dltool(
+        "compare-optimizers",
+        CONFIGS / "linreg_synthetic_scratch.yaml",
+        "-q",
+        "--optimizers",
+        "sgd,adam",
+        "--set",
+        "train.epochs=1",
+    )
     assert result.exit_code == 0, result.output
-    configs = [yaml.safe_load((runs_dir / r["run_id"] / "config.yaml").read_text()) for r in rows_of(comparison_folder(runs_dir))]
+    configs = [
+        yaml.safe_load((runs_dir / r["run_id"] / "config.yaml").read_text())
+        for r in rows_of(comparison_folder(runs_dir))
+    ]
     assert len(configs) == 4
     for config in configs:
         assert config["data"]["name"] == "synthetic_linreg" and config["train"]["epochs"] == 1
@@ -197,7 +217,9 @@ def test_a_config_file_varies_only_the_optimizer(dltool, runs_dir):
 
 
 def test_set_optimizer_key_applies_to_the_members_that_take_it(dltool, runs_dir):
-    result = dltool("compare-optimizers", "-q", "--optimizers", "sgd,adam", "--impl", "scratch", "--set", "optimizer.eps=1e-8")
+    result = dltool(
+        "compare-optimizers", "-q", "--optimizers", "sgd,adam", "--impl", "scratch", "--set", "optimizer.eps=1e-8"
+    )
     assert result.exit_code == 0, result.output
     rows = by_group(rows_of(comparison_folder(runs_dir)))
     assert "eps=1e-08" in rows["adam lr=0.01 · scratch"]["hyperparameters"]
@@ -205,8 +227,22 @@ def test_set_optimizer_key_applies_to_the_members_that_take_it(dltool, runs_dir)
 
 
 def test_fashion_mnist_problem(dltool, runs_dir):
-    result = dltool("compare-optimizers", "--problem", "fashion-mnist", "-q", "--optimizers", "sgd,adam", "--impl", "torch",
-                    "--set", "data.train_size=2000", "--set", "data.test_size=1000", "--set", "train.epochs=1")
+    result = dltool(
+        "compare-optimizers",
+        "--problem",
+        "fashion-mnist",
+        "-q",
+        "--optimizers",
+        "sgd,adam",
+        "--impl",
+        "torch",
+        "--set",
+        "data.train_size=2000",
+        "--set",
+        "data.test_size=1000",
+        "--set",
+        "train.epochs=1",
+    )
     assert result.exit_code == 0, result.output
     rows = rows_of(comparison_folder(runs_dir))
     assert len(rows) == 2
@@ -214,20 +250,26 @@ def test_fashion_mnist_problem(dltool, runs_dir):
         assert row["status"] == "completed" and float(row["final_acc"]) > 0.5  # 1 epoch on 2000 real images
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--problem", "quadratic"], "did you mean 'quadratic2d'"),
-    ([str(CONFIGS / "mlp_torch.yaml"), "--problem", "airfoil"], "not both"),
-    (["--impl", "jax"], "--impl: 'jax' is not one of scratch, torch"),
-    (["--lr-scale", "0.3,x"], "--lr-scale '0.3,x'"),
-    (["--lr-scale", "0,1"], "must be positive"),
-    (["--batch-sizes", "1.5"], "--batch-sizes '1.5'"),
-    (["--optimizers", "adamm"], "did you mean 'adam'"),
-    (["--set", "optimizer.name=sgd"], "--optimizers"),
-    (["--optimizers", "adam", "--set", "optimizer.momentum=0.5"], "no compared optimizer has a hyperparameter 'momentum'"),
-    (["--set", "train.epochs=0"], "train.epochs"),
-    (["--seeds", "0"], "--seeds"),
-    (["missing.yaml"], "missing.yaml"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--problem", "quadratic"], "did you mean 'quadratic2d'"),
+        ([str(CONFIGS / "mlp_torch.yaml"), "--problem", "airfoil"], "not both"),
+        (["--impl", "jax"], "--impl: 'jax' is not one of scratch, torch"),
+        (["--lr-scale", "0.3,x"], "--lr-scale '0.3,x'"),
+        (["--lr-scale", "0,1"], "must be positive"),
+        (["--batch-sizes", "1.5"], "--batch-sizes '1.5'"),
+        (["--optimizers", "adamm"], "did you mean 'adam'"),
+        (["--set", "optimizer.name=sgd"], "--optimizers"),
+        (
+            ["--optimizers", "adam", "--set", "optimizer.momentum=0.5"],
+            "no compared optimizer has a hyperparameter 'momentum'",
+        ),
+        (["--set", "train.epochs=0"], "train.epochs"),
+        (["--seeds", "0"], "--seeds"),
+        (["missing.yaml"], "missing.yaml"),
+    ],
+)
 def test_bad_input_is_one_message_and_exit_2(dltool, runs_dir, args, message):
     result = dltool("compare-optimizers", "-q", *args)
     assert result.exit_code == 2, result.output
@@ -239,12 +281,27 @@ def test_bad_input_is_one_message_and_exit_2(dltool, runs_dir, args, message):
 def test_ctrl_c_stops_the_running_members_and_keeps_the_results(tmp_path, jobs):
     """Ctrl-C in a terminal reaches the whole process group: the command and its member processes."""
     runs_dir = tmp_path / "runs"
-    command = [sys.executable, "-m", "dltool", "compare-optimizers", "--runs-dir", str(runs_dir), "--jobs", str(jobs),
-               "--batch-sizes", "1", "--optimizers", "sgd,adam", "--set", "train.epochs=20"]
+    command = [
+        sys.executable,
+        "-m",
+        "dltool",
+        "compare-optimizers",
+        "--runs-dir",
+        str(runs_dir),
+        "--jobs",
+        str(jobs),
+        "--batch-sizes",
+        "1",
+        "--optimizers",
+        "sgd,adam",
+        "--set",
+        "train.epochs=20",
+    ]
     if jobs == 1:
         command += ["--impl", "scratch"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(runs_dir.glob("*-sgd-*/metrics.jsonl")):
         time.sleep(0.1)
@@ -262,9 +319,12 @@ def test_ctrl_c_stops_the_running_members_and_keeps_the_results(tmp_path, jobs):
 
 
 def test_newton_has_no_torch_counterpart(dltool, runs_dir, tmp_path):
-    config = write(tmp_path / "newton.yaml", "model: {name: square1d}\n"
-                   "data: {name: gradient_noise, batch_size: 1, dims: 1, steps: 3}\n"
-                   "optimizer: {name: newton, impl: torch}\ntrain: {epochs: 1}\n")
+    config = write(
+        tmp_path / "newton.yaml",
+        "model: {name: square1d}\n"
+        "data: {name: gradient_noise, batch_size: 1, dims: 1, steps: 3}\n"
+        "optimizer: {name: newton, impl: torch}\ntrain: {epochs: 1}\n",
+    )
     result = dltool("train", config, "-q")
     assert result.exit_code == 2 and "no torch.optim counterpart" in result.output
     assert run_folders(runs_dir) == []

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from dltool.runs import pid_alive
+from dltool.store.run import pid_alive
 from tests.conftest import CONFIGS, only_run, read_records, run_folders
 
 ONE_EPOCH = ["--set", "train.epochs=1", "-q"]
@@ -21,16 +21,25 @@ ONE_EPOCH = ["--set", "train.epochs=1", "-q"]
 # (Adam steps the conv biases ahead of BN, whose true gradient is 0, by lr whatever the noise's size, and
 # max-pool near-ties flip): one process with 1 thread and with 2 threads already differs by 3e-2 after
 # an epoch. Six SGD steps keep rounding at 1e-6, while BN over each half instead of the batch gives 3e-3.
-LENET_STEPS = ["--set", "data.train_size=1536", "--set", "optimizer.name=sgd", "--set", "optimizer.impl=torch",
-               "--set", "optimizer.lr=0.1"]
+LENET_STEPS = [
+    "--set",
+    "data.train_size=1536",
+    "--set",
+    "optimizer.name=sgd",
+    "--set",
+    "optimizer.impl=torch",
+    "--set",
+    "optimizer.lr=0.1",
+]
 
 
 def ddp_process(runs_dir: Path, *args, launcher: tuple[str, ...] = ("-m", "dltool")) -> subprocess.Popen:
     temp = runs_dir.parent / "tmp"  # the logs `--nproc` keeps of a failed run stay in the test's folder
     temp.mkdir(exist_ok=True)
     env = {**os.environ, "DLTOOL_RUNS_DIR": str(runs_dir), "TMPDIR": str(temp)}
-    return subprocess.Popen([sys.executable, *launcher, *map(str, args)], env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, *launcher, *map(str, args)], env=env, text=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
 
 
 def dltool_run(runs_dir: Path, *args, launcher: tuple[str, ...] = ("-m", "dltool")) -> subprocess.CompletedProcess:
@@ -131,9 +140,9 @@ def sync_bn_errors(rank: int) -> dict:
 
     import torch.distributed as dist
 
-    from dltool.distributed import World
     from dltool.models.batchnorm import BatchNorm, load_state_across_impls_
     from dltool.models.sync_batchnorm import synchronize_batch_norm
+    from dltool.train.distributed import World
 
     errors = {}
     for shape in ((64, 5), (16, 3, 6, 6)):
@@ -143,8 +152,10 @@ def sync_bn_errors(rank: int) -> dict:
         with torch.no_grad():
             oracle.weight.uniform_(0.5, 1.5)
             oracle.bias.uniform_(-1, 1)
-        layers = {"torch": copy.deepcopy(oracle),
-                  "scratch": load_state_across_impls_(BatchNorm(shape[1], len(shape)), oracle)}
+        layers = {
+            "torch": copy.deepcopy(oracle),
+            "scratch": load_state_across_impls_(BatchNorm(shape[1], len(shape)), oracle),
+        }
         full = x.clone().requires_grad_()
         y_full = oracle(full)
         (y_full * upstream).sum().backward()
@@ -158,9 +169,17 @@ def sync_bn_errors(rank: int) -> dict:
             for p in (weight, bias):
                 dist.all_reduce(p.grad)
             mean, var = (b for name, b in layer.named_buffers() if name != "num_batches_tracked")
-            errors[f"{impl}-{len(shape)}d"] = max(float((a.detach() - b.detach()).abs().max()) for a, b in [
-                (y, y_full[mine]), (half.grad, full.grad[mine]), (weight.grad, oracle.weight.grad),
-                (bias.grad, oracle.bias.grad), (mean, oracle.running_mean), (var, oracle.running_var)])
+            errors[f"{impl}-{len(shape)}d"] = max(
+                float((a.detach() - b.detach()).abs().max())
+                for a, b in [
+                    (y, y_full[mine]),
+                    (half.grad, full.grad[mine]),
+                    (weight.grad, oracle.weight.grad),
+                    (bias.grad, oracle.bias.grad),
+                    (mean, oracle.running_mean),
+                    (var, oracle.running_var),
+                ]
+            )
     return errors
 
 
@@ -172,8 +191,8 @@ def test_synchronized_batch_norm_over_two_halves_is_batch_norm_over_the_batch(tm
 
 def build_with_bad_input_on_rank_1(rank: int) -> dict:
     """World.together over a build where only rank 1 meets bad input: what each rank raised."""
-    from dltool.distributed import World
     from dltool.errors import UsageError
+    from dltool.train.distributed import World
 
     def build():
         if rank == 1:
@@ -194,7 +213,7 @@ def test_bad_input_on_one_rank_stops_every_rank_and_rank_0_says_which(tmp_path):
 
 
 def test_shards_cut_every_batch_and_split_into_disjoint_parts():
-    from dltool.distributed import World
+    from dltool.train.distributed import World
 
     index = torch.randperm(11)
     parts = [World(rank, 3).shard(index) for rank in range(3)]
@@ -226,8 +245,15 @@ def started_ddp_run(runs_dir: Path) -> tuple[Path, dict]:
     return folder, status_of(folder)["distributed"]["ranks"]
 
 
-LONG_MLP = ["train", str(CONFIGS / "mlp_scratch.yaml"), "--set", "train.epochs=30",
-            "--set", "train.eval_every_examples=30000", "-q"]
+LONG_MLP = [
+    "train",
+    str(CONFIGS / "mlp_scratch.yaml"),
+    "--set",
+    "train.epochs=30",
+    "--set",
+    "train.eval_every_examples=30000",
+    "-q",
+]
 
 
 @pytest.mark.parametrize(
@@ -264,8 +290,17 @@ def test_a_killed_rank_ends_the_run_failed_within_a_minute(tmp_path, launch, vic
 
 
 def test_an_interrupted_ddp_run_resumes_to_where_the_uninterrupted_one_ends(tmp_path):
-    args = ["train", str(CONFIGS / "mlp_scratch.yaml"), "--set", "train.epochs=3",
-            "--set", "train.eval_every_examples=20000", "--nproc", "2", "-q"]
+    args = [
+        "train",
+        str(CONFIGS / "mlp_scratch.yaml"),
+        "--set",
+        "train.epochs=3",
+        "--set",
+        "train.eval_every_examples=20000",
+        "--nproc",
+        "2",
+        "-q",
+    ]
     full = dltool_run(tmp_path / "full", *args)
     assert full.returncode == 0, full.stderr
 

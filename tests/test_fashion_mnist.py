@@ -75,7 +75,12 @@ def test_truncated_idx_file_is_a_clear_error(tmp_path, no_debian_copy, dltool, r
 def test_absent_data_names_all_three_ways_to_get_it(no_debian_copy, dltool, runs_dir):
     result = dltool("train", CONFIGS / "softmax_scratch.yaml")
     assert result.exit_code == 2
-    for fragment in ("Fashion-MNIST not found", "data.root", "apt-get install dataset-fashion-mnist", "data.download: true"):
+    for fragment in (
+        "Fashion-MNIST not found",
+        "data.root",
+        "apt-get install dataset-fashion-mnist",
+        "data.download: true",
+    ):
         assert fragment in result.output
     assert "Traceback" not in result.output and run_folders(runs_dir) == []
 
@@ -103,8 +108,17 @@ def test_download_uses_torchvision_into_data_root(tmp_path, no_debian_copy, monk
         make_fake_fashion_mnist(Path(root) / "FashionMNIST" / "raw", compress=False)
 
     monkeypatch.setattr(torchvision.datasets, "FashionMNIST", fake_download)
-    result = dltool("train", CONFIGS / "softmax_torch.yaml", "-q", "--set", f"data.root={tmp_path / 'dl'}",
-                    "--set", "data.download=true", "--set", "train.epochs=1")
+    result = dltool(
+        "train",
+        CONFIGS / "softmax_torch.yaml",
+        "-q",
+        "--set",
+        f"data.root={tmp_path / 'dl'}",
+        "--set",
+        "data.download=true",
+        "--set",
+        "train.epochs=1",
+    )
     assert result.exit_code == 0, result.output
     assert calls == [(str(tmp_path / "dl"), True, True), (str(tmp_path / "dl"), False, True)]
 

@@ -8,11 +8,12 @@ import math
 import pytest
 import torch
 
+from dltool.config import load_registries
 from dltool.models import build_loss, scratch_ops
 from dltool.models.build import HalfMSELoss
-from dltool.registry import MODELS, load_all
+from dltool.registry import MODELS
 
-load_all()
+load_registries()
 
 INPUT_SHAPES = {"regression": (5,), "classification": (1, 32, 32)}  # densenet needs >= 29x29
 # the toy objectives' "model" is the point itself, started where the notes start: tested in test_toys.py
@@ -24,8 +25,13 @@ def build(name: str, impl: str, seed: int = 0) -> torch.nn.Module:
     task = entry.meta["task"]
     outputs = 1 if task == "regression" else 10
     options = entry.options().model_dump()
-    return entry.builder(impl=impl, input_shape=INPUT_SHAPES[task], num_outputs=outputs,
-                         generator=torch.Generator().manual_seed(seed), **options)
+    return entry.builder(
+        impl=impl,
+        input_shape=INPUT_SHAPES[task],
+        num_outputs=outputs,
+        generator=torch.Generator().manual_seed(seed),
+        **options,
+    )
 
 
 @pytest.mark.parametrize("name", LAYER_MODELS)
@@ -51,16 +57,26 @@ def test_init_depends_on_the_seed(name):
 def test_scratch_linear_init_follows_the_notes():
     model = build("linreg", "scratch")
     assert model.bias.abs().sum() == 0
-    wide = MODELS.get("mlp").builder(impl="scratch", input_shape=(1, 28, 28), num_outputs=10,
-                                     generator=torch.Generator().manual_seed(0), hidden=[256])
+    wide = MODELS.get("mlp").builder(
+        impl="scratch",
+        input_shape=(1, 28, 28),
+        num_outputs=10,
+        generator=torch.Generator().manual_seed(0),
+        hidden=[256],
+    )
     weight = wide.layers[0].weight
     assert weight.shape == (784, 256)  # 28x28 input
     assert weight.std().item() == pytest.approx(0.01, rel=0.02) and abs(weight.mean().item()) < 1e-3
 
 
 def test_mlp_hidden_sizes_are_configurable():
-    model = MODELS.get("mlp").builder(impl="torch", input_shape=(1, 28, 28), num_outputs=10,
-                                      generator=torch.Generator().manual_seed(0), hidden=[64, 32])
+    model = MODELS.get("mlp").builder(
+        impl="torch",
+        input_shape=(1, 28, 28),
+        num_outputs=10,
+        generator=torch.Generator().manual_seed(0),
+        hidden=[64, 32],
+    )
     sizes = [m.out_features for m in model if isinstance(m, torch.nn.Linear)]
     assert sizes == [64, 32, 10]
 
@@ -93,8 +109,10 @@ def test_relu_and_squared_loss_match_torch():
     assert scratch_ops.squared_loss(torch.tensor([[3.0]]), torch.tensor([1.0])).item() == 2.0  # (3-1)^2/2
 
 
-@pytest.mark.parametrize("task, impl", [("regression", "scratch"), ("regression", "torch"),
-                                        ("classification", "scratch"), ("classification", "torch")])
+@pytest.mark.parametrize(
+    "task, impl",
+    [("regression", "scratch"), ("regression", "torch"), ("classification", "scratch"), ("classification", "torch")],
+)
 def test_losses_are_batch_means(task, impl):
     loss = build_loss(task, impl)
     if task == "regression":

@@ -18,15 +18,17 @@ each impl against its own closed form with eps > 0.
 
 from __future__ import annotations
 
+import functools
 import io
 from fractions import Fraction
 
 import pytest
 import torch
 
-from dltool.registry import OPTIMIZERS, load_all
+from dltool.config import load_registries
+from dltool.registry import OPTIMIZERS
 
-load_all()
+load_registries()
 
 # every optimizer with a torch.optim twin (Newton's method has none: its oracles are in test_toys.py)
 NAMES = [name for name in OPTIMIZERS.names() if OPTIMIZERS.get(name).meta["torch"] is not None]
@@ -256,7 +258,7 @@ def test_notes_2d_trajectories(coefficients, name, overrides, printed):
         optimizer.zero_grad()
         (a * x**2).sum().backward()
         optimizer.step()
-    assert tuple("%f" % v for v in x.tolist()) == printed
+    assert tuple(f"{v:f}" for v in x.tolist()) == printed
 
 
 def notes_gd(eta: float) -> float:
@@ -365,7 +367,8 @@ def test_adam_matches_notes_listing_with_step_counted_per_step():
         listing_params = make_params()
         states = zero_states(listing_params, 2)
         hyperparams = {"lr": 0.01, "t": 1}
-        train(listing_params, batches, lambda: notes_adam(listing_params, states, hyperparams, t_per_tensor))
+        step = functools.partial(notes_adam, listing_params, states, hyperparams, t_per_tensor)
+        train(listing_params, batches, step)
         listings[t_per_tensor] = listing_params
 
     assert_params_close(params, listings[False], rtol=1e-10, atol=1e-10)

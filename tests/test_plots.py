@@ -14,9 +14,11 @@ import numpy as np
 import pytest
 import yaml
 
-from dltool import plot_labels, plot_predictions, plots
 from dltool.errors import UsageError
-from dltool.runs import Run
+from dltool.plots import labels as plot_labels
+from dltool.plots import predictions as plot_predictions
+from dltool.plots import run as plots
+from dltool.store.run import Run
 
 CLASS_NAMES = ("t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot")
 BASE_CONFIG = {
@@ -50,7 +52,10 @@ def make_config(overrides: dict | None = None, base: dict = BASE_CONFIG) -> dict
 def classification_records(epochs: int = 10, steps_per_epoch: int = 235, lr: float = 0.1) -> list[dict]:
     records = []
     for epoch in range(1, epochs + 1):
-        for split, loss, acc in (("train", 0.4 + 0.6 / epoch, 0.9 - 0.2 / epoch), ("test", 0.45 + 0.5 / epoch, 0.88 - 0.15 / epoch)):
+        for split, loss, acc in (
+            ("train", 0.4 + 0.6 / epoch, 0.9 - 0.2 / epoch),
+            ("test", 0.45 + 0.5 / epoch, 0.88 - 0.15 / epoch),
+        ):
             records.append({
                 "step": epoch * steps_per_epoch, "epoch": float(epoch), "examples": epoch * 60000,
                 "time": epoch * 1.5, "split": split, "loss": loss, "acc": acc, "lr": lr,
@@ -63,7 +68,15 @@ def regression_records(examples: int = 3000, every: int = 100, batch: int = 10, 
     records = []
     for seen in range(0, examples + 1, every):
         loss = 0.24 + 0.25 * math.exp(-seen / 300)
-        record = {"step": seen // batch, "epoch": seen / size, "examples": seen, "time": seen * 1e-4, "loss": loss, "acc": None, "lr": 0.05}
+        record = {
+            "step": seen // batch,
+            "epoch": seen / size,
+            "examples": seen,
+            "time": seen * 1e-4,
+            "loss": loss,
+            "acc": None,
+            "lr": 0.05,
+        }
         records.append({**record, "split": "full"})
         if seen and seen % size == 0:
             records.append({**record, "split": "train", "loss": loss + 0.005})
@@ -74,11 +87,15 @@ def make_run(root: Path, run_id: str, config: dict | None = None, records: list[
              status: dict | None = None, eval_split: str = "test", tail: str = "") -> Run:  # fmt: skip
     folder = root / run_id
     folder.mkdir(parents=True)
-    (folder / "config.yaml").write_text(yaml.safe_dump(config if config is not None else make_config(), sort_keys=False))
+    (folder / "config.yaml").write_text(
+        yaml.safe_dump(config if config is not None else make_config(), sort_keys=False)
+    )
     (folder / "status.json").write_text(json.dumps(status or {"status": "completed", "pid": 1}))
     records = classification_records() if records is None else records
     (folder / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records) + tail)
-    (folder / "summary.json").write_text(json.dumps({"status": (status or {}).get("status", "completed"), "eval_split": eval_split}))
+    (folder / "summary.json").write_text(
+        json.dumps({"status": (status or {}).get("status", "completed"), "eval_split": eval_split})
+    )
     return Run(folder)
 
 
@@ -124,7 +141,9 @@ def airfoil_run(runs_root) -> Run:
         "data": {"name": "airfoil", "batch_size": 10, "root": None}, "optimizer.lr": 0.05,
         "train": {"epochs": 2, "eval_every_examples": 100},
     })  # fmt: skip
-    return make_run(runs_root, "20260101-000001-airfoil-scratch-sgd-bbbb", config, regression_records(), eval_split="full")
+    return make_run(
+        runs_root, "20260101-000001-airfoil-scratch-sgd-bbbb", config, regression_records(), eval_split="full"
+    )
 
 
 # ---------------------------------------------------------------- the run's own pictures
@@ -148,8 +167,14 @@ def test_write_run_plots_writes_every_picture(mlp_run):
 def test_regression_run_has_loss_and_lr_but_no_accuracy(airfoil_run):
     """...and, as it evaluates every 100 examples, the notes' loss-against-examples curve."""
     paths = plots.write_run_plots(airfoil_run)
-    assert sorted(p.name for p in paths) == ["loss.png", "loss.svg", "loss_examples.png", "loss_examples.svg",
-                                             "lr.png", "lr.svg"]
+    assert sorted(p.name for p in paths) == [
+        "loss.png",
+        "loss.svg",
+        "loss_examples.png",
+        "loss_examples.svg",
+        "lr.png",
+        "lr.svg",
+    ]
     ax = plots.build_run_figures(airfoil_run)["loss_examples"].axes[0]
     assert ax.get_xlabel() == "examples seen"
 
@@ -212,7 +237,10 @@ def test_overlay_legend_names_what_differs(runs_root):
         "data.root": "/somewhere",
     })  # fmt: skip
     sgd = make_config({"name": "b", "model.impl": "torch", "optimizer": {"name": "sgd", "impl": "torch", "lr": 0.1}})
-    runs = [make_run(runs_root, "20260101-000010-a-adam-0001", adam), make_run(runs_root, "20260101-000011-b-sgd-0002", sgd)]
+    runs = [
+        make_run(runs_root, "20260101-000010-a-adam-0001", adam),
+        make_run(runs_root, "20260101-000011-b-sgd-0002", sgd),
+    ]
     fig = plots.build_overlay(runs)
     ax = fig.axes[0]
     # model.impl and optimizer.impl agree within each run: one bare value; betas belongs to adam only;
@@ -235,7 +263,9 @@ def test_overlay_shows_hyperparameters_of_the_same_optimizer(runs_root):
     fast = make_config({"optimizer": {"name": "momentum", "impl": "scratch", "lr": 0.004, "momentum": 0.9}})
     slow = make_config({"optimizer": {"name": "momentum", "impl": "scratch", "lr": 0.004, "momentum": 0.5}})
     plain = make_config({"optimizer": {"name": "sgd", "impl": "scratch", "lr": 0.004}})
-    runs = [make_run(runs_root, f"20260101-00004{i}-m-x-002{i}", config) for i, config in enumerate((fast, slow, plain))]
+    runs = [
+        make_run(runs_root, f"20260101-00004{i}-m-x-002{i}", config) for i, config in enumerate((fast, slow, plain))
+    ]
     assert plot_labels.run_labels(runs) == ["momentum · momentum=0.9", "momentum · momentum=0.5", "sgd"]
 
 
@@ -350,7 +380,9 @@ def test_diverged_run_plots_what_exists_and_marks_the_end(runs_root):
     assert_inside_limits(ax)
     assert len(plots.write_run_plots(run)) == 4
 
-    other = make_run(runs_root, "20260101-000091-airfoil-sgd-0071", make_config({"optimizer.lr": 0.01}), regression_records())
+    other = make_run(
+        runs_root, "20260101-000091-airfoil-sgd-0071", make_config({"optimizer.lr": 0.01}), regression_records()
+    )
     legend = legend_texts(plots.build_overlay([run, other]).axes[0])
     assert legend == ["lr=0.1 (diverged at step 51)", "lr=0.01"]
 
@@ -401,12 +433,16 @@ def test_prediction_grid_titles_and_mistakes(mlp_run, tmp_path):
     assert "3 wrong" in fig._suptitle.get_text()
     out = plot_predictions.plot_prediction_grid(mlp_run, tmp_path / "grid.png", n=5)
     assert out.read_bytes().startswith(PNG_MAGIC) and out.stat().st_size > 5_000
-    assert len([ax for ax in plot_predictions.build_prediction_grid(mlp_run, n=100).axes if ax.images]) == 36  # all there are
+    assert (
+        len([ax for ax in plot_predictions.build_prediction_grid(mlp_run, n=100).axes if ax.images]) == 36
+    )  # all there are
 
 
 def test_save_predictions_format(tmp_path):
     images = np.linspace(0, 1, 2 * 28 * 28).reshape(2, 1, 28, 28)  # floats in [0, 1], a channel axis
-    path = plot_predictions.save_predictions(tmp_path / "predictions.npz", [1, 2, 3], np.array([1, 2, 4]), images, CLASS_NAMES)
+    path = plot_predictions.save_predictions(
+        tmp_path / "predictions.npz", [1, 2, 3], np.array([1, 2, 4]), images, CLASS_NAMES
+    )
     assert path == tmp_path / "predictions.npz" and not list(tmp_path.glob(".*tmp"))
     with np.load(path, allow_pickle=False) as data:
         assert sorted(data.files) == ["class_names", "images", "labels", "predicted"]
@@ -441,10 +477,10 @@ def test_a_thousand_epochs_plot_quickly(runs_root):
 
 def test_import_does_not_load_torch_or_pyplot(tmp_path):
     code = (
-        "import sys, dltool.plots\n"
+        "import sys, dltool.plots.run\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported eagerly'\n"
-        "dltool.plots.new_figure()\n"
+        "dltool.plots.run.new_figure()\n"
         "assert 'torch' not in sys.modules and 'matplotlib.pyplot' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)

@@ -15,15 +15,32 @@ import torch
 
 from tests.conftest import CONFIGS, read_records, run_folders
 
-ARGS = ["--set", "data.num_examples=60000", "--set", "train.epochs=3", "--set", "train.eval_every_examples=20000",
-        "--set", "optimizer.name=adam", "--set", "optimizer.lr=0.01", "--set", "schedule.name=exponential",
-        "--set", "schedule.unit=step", "--set", "schedule.lam=0.0001", "-q"]
+ARGS = [
+    "--set",
+    "data.num_examples=60000",
+    "--set",
+    "train.epochs=3",
+    "--set",
+    "train.eval_every_examples=20000",
+    "--set",
+    "optimizer.name=adam",
+    "--set",
+    "optimizer.lr=0.01",
+    "--set",
+    "schedule.name=exponential",
+    "--set",
+    "schedule.unit=step",
+    "--set",
+    "schedule.lam=0.0001",
+    "-q",
+]
 
 
 def dltool_process(runs_dir: Path, *args: str) -> subprocess.Popen:
     env = {**os.environ, "DLTOOL_RUNS_DIR": str(runs_dir)}
-    return subprocess.Popen([sys.executable, "-m", "dltool", *args], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dltool", *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def comparable(folder: Path) -> tuple[list[dict], dict]:
@@ -75,7 +92,7 @@ def test_checkpoints_carry_python_and_numpy_random_states(tmp_path):
 
     import numpy as np
 
-    from dltool.engine import host_rng_state, set_host_rng_state
+    from dltool.train.engine import host_rng_state, set_host_rng_state
 
     random.seed(3)
     np.random.seed(5)

@@ -7,11 +7,11 @@ import math
 import pytest
 import torch
 
-from dltool.config import load_config
+from dltool.config import load_config, load_registries
 from dltool.optim.schedules import build_schedule, schedule_factor
-from dltool.registry import SCHEDULES, load_all
+from dltool.registry import SCHEDULES
 
-load_all()
+load_registries()
 
 
 def section(name: str, **options):

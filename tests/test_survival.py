@@ -25,9 +25,10 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from dltool import engine, training
 from dltool.cli import app
 from dltool.data import fashion_mnist
+from dltool.train import engine
+from dltool.train import run as training
 from tests.conftest import CONFIGS, only_run, read_records, run_folders, write
 from tests.test_fashion_mnist import make_fake_fashion_mnist
 from tests.test_resume import dltool_process
@@ -114,7 +115,9 @@ def wait_for_checkpoint(process, runs: Path, count: int = 1) -> Path:
             if len(seen) >= count:
                 return folders[0]
         if process.poll() is not None:
-            pytest.fail(f"dltool ended (rc {process.returncode}) before {count} checkpoints were seen: {process.stderr.read()}")
+            pytest.fail(
+                f"dltool ended (rc {process.returncode}) before {count} checkpoints were seen: {process.stderr.read()}"
+            )
         time.sleep(0.01)
     process.kill()
     pytest.fail(f"{count} checkpoints did not appear in time")
@@ -155,20 +158,40 @@ KILL_CASES = {
     # config, options, checkpoint_every_steps
     "scratch-momentum-piecewise": (
         CONFIGS / "linreg_synthetic_scratch.yaml",
-        SYNTHETIC + sets(optimizer__name="momentum", optimizer__lr=0.01, schedule__name="piecewise",
-                         schedule__unit="step", schedule__milestones="[1000,3000]", schedule__factor=0.5),
+        SYNTHETIC
+        + sets(
+            optimizer__name="momentum",
+            optimizer__lr=0.01,
+            schedule__name="piecewise",
+            schedule__unit="step",
+            schedule__milestones="[1000,3000]",
+            schedule__factor=0.5,
+        ),
         150,
     ),
     "torch-rmsprop-polynomial": (
         CONFIGS / "linreg_synthetic_torch.yaml",
-        SYNTHETIC + sets(optimizer__name="rmsprop", optimizer__lr=0.01, schedule__name="polynomial",
-                         schedule__unit="step", schedule__beta=0.01),
+        SYNTHETIC
+        + sets(
+            optimizer__name="rmsprop",
+            optimizer__lr=0.01,
+            schedule__name="polynomial",
+            schedule__unit="step",
+            schedule__beta=0.01,
+        ),
         150,
     ),
     "lenet-batchnorm-adam-cosine": (
         CONFIGS / "lenet_bn_torch.yaml",
-        sets(device="cpu", data__root="{fashion}", data__batch_size=40, train__epochs=2, train__eval_every_examples=400,
-             schedule__name="cosine", schedule__unit="step"),
+        sets(
+            device="cpu",
+            data__root="{fashion}",
+            data__batch_size=40,
+            train__epochs=2,
+            train__eval_every_examples=400,
+            schedule__name="cosine",
+            schedule__unit="step",
+        ),
         5,
     ),
 }
@@ -231,7 +254,9 @@ def test_sigkilled_run_resumes_to_the_bitwise_same_end(case, tmp_path, fake_fash
 # ------------------------------------------------------------------ Ctrl-C twice
 
 
-def test_two_quick_sigints_end_interrupted_with_130_and_the_run_resumes_exactly(tmp_path, fake_fashion, reference, dltool):
+def test_two_quick_sigints_end_interrupted_with_130_and_the_run_resumes_exactly(
+    tmp_path, fake_fashion, reference, dltool
+):
     config, args, every = kill_case("scratch-momentum-piecewise", fake_fashion)
     full_records, full_state, _ = reference(config, args)
     process = dltool_process(tmp_path, "train", config, *args, *sets(train__checkpoint_every_steps=every), "-q")
@@ -305,9 +330,16 @@ def test_divergence_keeps_the_metrics_before_it_and_is_shown(dltool, runs_dir, l
 
 
 def test_batchnorm_on_a_last_batch_of_one_fails_the_run_into_error_log(dltool, runs_dir, fake_fashion):
-    args = sets(data__root=fake_fashion, data__batch_size=2, data__train_size=3, data__test_size=8,
-                model__widths="[4,4,4,4]", model__blocks_per_stage="[1,1,1,1]", train__epochs=2,
-                train__checkpoint_every_steps=1)
+    args = sets(
+        data__root=fake_fashion,
+        data__batch_size=2,
+        data__train_size=3,
+        data__test_size=8,
+        model__widths="[4,4,4,4]",
+        model__blocks_per_stage="[1,1,1,1]",
+        train__epochs=2,
+        train__checkpoint_every_steps=1,
+    )
     result = dltool("train", CONFIGS / "resnet18_quick.yaml", *args, "-q")
     assert result.exit_code == 1
     assert "Expected more than 1 value per channel" in result.output and "error.log" in result.output
@@ -328,7 +360,14 @@ def test_batchnorm_on_a_last_batch_of_one_fails_the_run_into_error_log(dltool, r
 
 
 def test_a_failed_run_resumes_from_its_checkpoint_to_the_same_end(dltool, runs_dir, reference, monkeypatch):
-    args = sets(device="cpu", train__epochs=3, optimizer__name="adam", optimizer__lr=0.01, schedule__name="exponential", schedule__lam=0.5)
+    args = sets(
+        device="cpu",
+        train__epochs=3,
+        optimizer__name="adam",
+        optimizer__lr=0.01,
+        schedule__name="exponential",
+        schedule__lam=0.5,
+    )
     full_records, full_state, _ = reference(AIRFOIL, args)
     real_step = engine.Trainer.train_step
 
@@ -358,7 +397,7 @@ def test_a_failed_run_resumes_from_its_checkpoint_to_the_same_end(dltool, runs_d
 
 def test_a_process_that_ended_but_is_not_yet_reaped_is_not_alive():
     """A killed rank 0 is a zombie until torchrun reaps it; its run must not look alive meanwhile."""
-    from dltool.runs import is_zombie, pid_alive
+    from dltool.store.run import is_zombie, pid_alive
 
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     try:
@@ -506,7 +545,10 @@ PYTHON_TAGS = {
     "apply in a file": ("seed: !!python/object/apply:os.system ['touch {marker}']\n", []),
     "new in a file": ("name: !!python/object/new:os.system ['touch {marker}']\n", []),
     "name in a file": ("optimizer: {name: !!python/name:os.system }\n", []),
-    "apply in a nested key": ("model: {name: linreg, hidden: !!python/object/apply:os.system ['touch {marker}']}\n", []),
+    "apply in a nested key": (
+        "model: {name: linreg, hidden: !!python/object/apply:os.system ['touch {marker}']}\n",
+        [],
+    ),
     "apply via --set": ("seed: 0\n", ["--set", "seed=!!python/object/apply:os.system ['touch {marker}']"]),
 }
 
@@ -528,31 +570,69 @@ def test_python_yaml_tags_are_rejected_before_anything_runs(dltool, runs_dir, tm
 MORE_BAD_INPUT = {
     "resume with a CONFIG": ({}, [AIRFOIL, "--resume", "latest"], ["--resume", "no CONFIG"]),
     "resume with --set": ({}, ["--resume", "latest", "--set", "seed=1"], ["--resume", "--set"]),
-    "checkpoint every 0 steps": ({}, [AIRFOIL, "--set", "train.checkpoint_every_steps=0"],
-                                 ["train.checkpoint_every_steps", "greater than 0"]),
-    "checkpoint every -5 steps": ({}, [AIRFOIL, "--set", "train.checkpoint_every_steps=-5"], ["train.checkpoint_every_steps"]),
-    "checkpoint every 1.5 steps": ({}, [AIRFOIL, "--set", "train.checkpoint_every_steps=1.5"],
-                                   ["train.checkpoint_every_steps", "valid integer"]),
-    "a string scalar config": ({"c.yaml": "configs/mlp_torch.yaml\n"}, ["{tmp}/c.yaml"], ["c.yaml", "expected a YAML mapping", "str"]),
+    "checkpoint every 0 steps": (
+        {},
+        [AIRFOIL, "--set", "train.checkpoint_every_steps=0"],
+        ["train.checkpoint_every_steps", "greater than 0"],
+    ),
+    "checkpoint every -5 steps": (
+        {},
+        [AIRFOIL, "--set", "train.checkpoint_every_steps=-5"],
+        ["train.checkpoint_every_steps"],
+    ),
+    "checkpoint every 1.5 steps": (
+        {},
+        [AIRFOIL, "--set", "train.checkpoint_every_steps=1.5"],
+        ["train.checkpoint_every_steps", "valid integer"],
+    ),
+    "a string scalar config": (
+        {"c.yaml": "configs/mlp_torch.yaml\n"},
+        ["{tmp}/c.yaml"],
+        ["c.yaml", "expected a YAML mapping", "str"],
+    ),
     "a number scalar config": ({"c.yaml": "42\n"}, ["{tmp}/c.yaml"], ["c.yaml", "expected a YAML mapping", "int"]),
-    "lr 1e400 (inf) in a file": ({"c.yaml": "data: {name: airfoil}\noptimizer: {name: sgd, lr: 1e400}\n"}, ["{tmp}/c.yaml"],
-                                 ["c.yaml", "optimizer.lr", "finite"]),
+    "lr 1e400 (inf) in a file": (
+        {"c.yaml": "data: {name: airfoil}\noptimizer: {name: sgd, lr: 1e400}\n"},
+        ["{tmp}/c.yaml"],
+        ["c.yaml", "optimizer.lr", "finite"],
+    ),
     "lr 1e400 via --set": ({}, [AIRFOIL, "--set", "optimizer.lr=1e400"], ["optimizer.lr=1e400", "finite"]),
     "lr -inf": ({}, [AIRFOIL, "--set", "optimizer.lr=-.inf"], ["optimizer.lr"]),
     "epochs true": ({}, [AIRFOIL, "--set", "train.epochs=true"], ["train.epochs", "valid integer"]),
     "epochs 2.5": ({}, [AIRFOIL, "--set", "train.epochs=2.5"], ["train.epochs", "valid integer"]),
     "seed -1": ({}, [AIRFOIL, "--set", "seed=-1"], ["seed", "greater than or equal to 0"]),
     "eval every 0 examples": ({}, [AIRFOIL, "--set", "train.eval_every_examples=0"], ["train.eval_every_examples"]),
-    "schedule unit typo": ({}, [AIRFOIL, "--set", "schedule.name=cosine", "--set", "schedule.unit=steps"],
-                           ["schedule.unit", "did you mean 'step'"]),
+    "schedule unit typo": (
+        {},
+        [AIRFOIL, "--set", "schedule.name=cosine", "--set", "schedule.unit=steps"],
+        ["schedule.unit", "did you mean 'step'"],
+    ),
     "weight decay negative": ({}, [AIRFOIL, "--set", "optimizer.weight_decay=-0.1"], ["optimizer.weight_decay"]),
-    "synthetic with 0 examples": ({}, [CONFIGS / "linreg_synthetic_scratch.yaml", "--set", "data.num_examples=0"], ["data.num_examples"]),
-    "synthetic with -5 examples": ({}, [CONFIGS / "linreg_synthetic_scratch.yaml", "--set", "data.num_examples=-5"], ["data.num_examples"]),
-    "synthetic with negative noise": ({}, [CONFIGS / "linreg_synthetic_scratch.yaml", "--set", "data.noise_std=-1"], ["data.noise_std"]),
-    "duplicate section": ({"c.yaml": "data: {name: airfoil}\noptimizer: {name: sgd, lr: 0.05}\noptimizer: {name: adam}\n"},
-                          ["{tmp}/c.yaml"], ["c.yaml", "optimizer", "duplicate"]),
-    "duplicate key in a section": ({"c.yaml": "data: {name: airfoil}\noptimizer: {name: sgd, lr: 0.05, lr: 0.5}\n"},
-                                   ["{tmp}/c.yaml"], ["c.yaml", "lr", "duplicate"]),
+    "synthetic with 0 examples": (
+        {},
+        [CONFIGS / "linreg_synthetic_scratch.yaml", "--set", "data.num_examples=0"],
+        ["data.num_examples"],
+    ),
+    "synthetic with -5 examples": (
+        {},
+        [CONFIGS / "linreg_synthetic_scratch.yaml", "--set", "data.num_examples=-5"],
+        ["data.num_examples"],
+    ),
+    "synthetic with negative noise": (
+        {},
+        [CONFIGS / "linreg_synthetic_scratch.yaml", "--set", "data.noise_std=-1"],
+        ["data.noise_std"],
+    ),
+    "duplicate section": (
+        {"c.yaml": "data: {name: airfoil}\noptimizer: {name: sgd, lr: 0.05}\noptimizer: {name: adam}\n"},
+        ["{tmp}/c.yaml"],
+        ["c.yaml", "optimizer", "duplicate"],
+    ),
+    "duplicate key in a section": (
+        {"c.yaml": "data: {name: airfoil}\noptimizer: {name: sgd, lr: 0.05, lr: 0.5}\n"},
+        ["{tmp}/c.yaml"],
+        ["c.yaml", "lr", "duplicate"],
+    ),
 }
 
 

@@ -12,13 +12,14 @@ import numpy as np
 import pytest
 import torch
 
+from dltool.config import load_registries
 from dltool.data.toy2d import gradient_noise
 from dltool.errors import UsageError
 from dltool.objectives import OBJECTIVES, XCOS_C
 from dltool.optim.scratch import Newton
-from dltool.registry import MODELS, load_all
+from dltool.registry import MODELS
 
-load_all()
+load_registries()
 
 GRADIENTS = {  # the notes' gradf for each objective
     "quadratic2d": lambda x: [0.2 * x[0], 4 * x[1]],
@@ -76,11 +77,18 @@ def notes_newton(gradf, hessf, eta: float, x: float = 10.0, steps: int = 10) -> 
     return results
 
 
-@pytest.mark.parametrize("name, eta, gradf, hessf", [
-    ("cosh1d", 1.0, lambda x: 0.5 * math.sinh(0.5 * x), lambda x: 0.25 * math.cosh(0.5 * x)),
-    ("xcos1d", 0.5, lambda x: math.cos(XCOS_C * x) - XCOS_C * x * math.sin(XCOS_C * x),
-     lambda x: -2 * XCOS_C * math.sin(XCOS_C * x) - x * XCOS_C ** 2 * math.cos(XCOS_C * x)),
-])
+@pytest.mark.parametrize(
+    "name, eta, gradf, hessf",
+    [
+        ("cosh1d", 1.0, lambda x: 0.5 * math.sinh(0.5 * x), lambda x: 0.25 * math.cosh(0.5 * x)),
+        (
+            "xcos1d",
+            0.5,
+            lambda x: math.cos(XCOS_C * x) - XCOS_C * x * math.sin(XCOS_C * x),
+            lambda x: -2 * XCOS_C * math.sin(XCOS_C * x) - x * XCOS_C**2 * math.cos(XCOS_C * x),
+        ),
+    ],
+)
 def test_newton_follows_the_notes_loop(name, eta, gradf, hessf):
     model = point(name)
     optimizer = Newton(model.parameters(), lr=eta)
@@ -105,10 +113,10 @@ def test_newton_solves_a_quadratic_in_one_step():
 
 def test_newton_refuses_a_gradient_without_its_graph_and_large_tensors():
     x = torch.ones(3, requires_grad=True)
-    (x ** 2).sum().backward()
+    (x**2).sum().backward()
     with pytest.raises(ValueError, match="create_graph"):
         Newton([x]).step()
     big = torch.ones(65, requires_grad=True)
-    (big ** 2).sum().backward(create_graph=True)
+    (big**2).sum().backward(create_graph=True)
     with pytest.raises(ValueError, match="too many"):
         Newton([big]).step()

@@ -8,10 +8,11 @@ import json
 import pytest
 import yaml
 
-from dltool.registry import OPTIMIZERS, load_all
+from dltool.config import load_registries
+from dltool.registry import OPTIMIZERS
 from tests.conftest import CONFIGS, only_run, read_records, run_folders
 
-load_all()
+load_registries()
 
 
 def test_linreg_scratch_recovers_the_true_parameters(dltool, runs_dir):
@@ -33,8 +34,15 @@ def test_linreg_scratch_recovers_the_true_parameters(dltool, runs_dir):
 @pytest.mark.parametrize("optimizer", [n for n in OPTIMIZERS.names() if OPTIMIZERS.get(n).meta["torch"] is not None])
 def test_airfoil_final_loss_with_the_notes_hyperparameters(dltool, runs_dir, optimizer, impl):
     """Every optimizer x impl at its default (the notes') hyperparameters ends 2 epochs in [0.235, 0.26]."""
-    result = dltool("train", CONFIGS / f"linreg_airfoil_{impl}.yaml", "-q", "--set", f"optimizer.name={optimizer}",
-                    "--set", f"optimizer.lr={OPTIMIZERS.get(optimizer).options().lr}")
+    result = dltool(
+        "train",
+        CONFIGS / f"linreg_airfoil_{impl}.yaml",
+        "-q",
+        "--set",
+        f"optimizer.name={optimizer}",
+        "--set",
+        f"optimizer.lr={OPTIMIZERS.get(optimizer).options().lr}",
+    )
     assert result.exit_code == 0, result.output
     records = read_records(only_run(runs_dir))
     full = [r for r in records if r["split"] == "full"]
@@ -47,8 +55,15 @@ def test_run_folder_holds_the_documented_files(dltool, runs_dir):
     assert result.exit_code == 0
     folder = only_run(runs_dir)
     assert folder.name.split("-")[2:4] == ["airfoil", "torch"] and folder.name.split("-")[-2] == "sgd"
-    for name in ("config.yaml", "status.json", "env.json", "metrics.jsonl", "metrics.csv", "summary.json",
-                 "checkpoints/last.pt"):
+    for name in (
+        "config.yaml",
+        "status.json",
+        "env.json",
+        "metrics.jsonl",
+        "metrics.csv",
+        "summary.json",
+        "checkpoints/last.pt",
+    ):
         assert (folder / name).is_file(), name
     status = json.loads((folder / "status.json").read_text())
     assert status["status"] == "completed" and status["step"] == 300 and status["pid"] > 0
@@ -75,8 +90,14 @@ def test_saved_config_repeats_the_run_bit_for_bit(dltool, runs_dir):
     numbers = [[{k: v for k, v in r.items() if k != "time"} for r in read_records(f)] for f in folders]
     assert numbers[0] == numbers[1] == numbers[2]
     saved = yaml.safe_load((first / "config.yaml").read_text())
-    assert saved["optimizer"] == {"name": "adam", "impl": "scratch", "lr": 0.01, "betas": [0.9, 0.999],
-                                  "eps": 1e-06, "weight_decay": 0.0}
+    assert saved["optimizer"] == {
+        "name": "adam",
+        "impl": "scratch",
+        "lr": 0.01,
+        "betas": [0.9, 0.999],
+        "eps": 1e-06,
+        "weight_decay": 0.0,
+    }
 
 
 def test_scratch_and_torch_models_start_equal_and_stay_close(dltool, runs_dir):
@@ -99,8 +120,17 @@ def test_divergence_is_recorded_with_its_step(dltool, runs_dir):
 
 
 def test_lr_schedule_is_applied_and_recorded(dltool, runs_dir):
-    result = dltool("train", CONFIGS / "linreg_airfoil_torch.yaml", "-q", "--set", "schedule.name=piecewise",
-                    "--set", "schedule.milestones=[1]", "--set", "schedule.factor=0.5")
+    result = dltool(
+        "train",
+        CONFIGS / "linreg_airfoil_torch.yaml",
+        "-q",
+        "--set",
+        "schedule.name=piecewise",
+        "--set",
+        "schedule.milestones=[1]",
+        "--set",
+        "schedule.factor=0.5",
+    )
     assert result.exit_code == 0, result.output
     train = [r for r in read_records(only_run(runs_dir)) if r["split"] == "train"]
     assert [r["lr"] for r in train] == [pytest.approx(0.05), pytest.approx(0.025)]

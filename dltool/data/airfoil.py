@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from dltool.data.dataset import Dataset
-from dltool.registry import DATASETS, Options
+from dltool.registry import DATASETS, DatasetTraits, Options
 
 ROWS = 1500
 
@@ -24,7 +24,7 @@ def load_airfoil_array() -> np.ndarray:
     return standardized
 
 
-@DATASETS.register("airfoil", options=Options, task="regression", input_shape=(5,), num_outputs=1)
+@DATASETS.register("airfoil", options=Options, traits=DatasetTraits("regression", (5,), 1))
 def airfoil(root=None, seed: int = 0) -> Dataset:
     data = load_airfoil_array()
     x = torch.tensor(data[:ROWS, :-1], dtype=torch.float32)

@@ -6,7 +6,7 @@ draws the same batches it would have drawn.
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import torch
 

@@ -33,7 +33,7 @@ class Dataset:
             return (shape[0], self.resize, self.resize)
         return shape
 
-    def to(self, device: torch.device) -> "Dataset":
+    def to(self, device: torch.device) -> Dataset:
         """Move every split to the device once; batches are then sliced there."""
         return replace(
             self,
@@ -56,7 +56,9 @@ class Dataset:
 
 def _checked_size(size: int, available: int, key: str, name: str) -> int:
     if size > available:
-        raise UsageError(f"data.{key}={size} but '{name}' has {available} such examples; use at most {available}, or null for all")
+        raise UsageError(
+            f"data.{key}={size} but '{name}' has {available} such examples; use at most {available}, or null for all"
+        )
     return size
 
 

@@ -14,7 +14,7 @@ import torch
 
 from dltool.data.dataset import Dataset
 from dltool.errors import UsageError
-from dltool.registry import DATASETS, Options
+from dltool.registry import DATASETS, DatasetTraits, Options
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 FILES = {
@@ -96,7 +96,9 @@ def locate(root: Path, allow_download: bool) -> dict[str, Path]:
     return files
 
 
-@DATASETS.register("fashion_mnist", options=FashionMnistOptions, task="classification", input_shape=(1, 28, 28), num_outputs=10)
+@DATASETS.register(
+    "fashion_mnist", options=FashionMnistOptions, traits=DatasetTraits("classification", (1, 28, 28), 10)
+)
 def fashion_mnist(root: str | None = None, seed: int = 0, download: bool = False) -> Dataset:
     folder = Path(root).expanduser() if root else default_root()
     if folder.exists() and not folder.is_dir():

@@ -4,7 +4,7 @@ import torch
 from pydantic import Field
 
 from dltool.data.dataset import Dataset
-from dltool.registry import DATASETS, Options
+from dltool.registry import DATASETS, DatasetTraits, Options
 
 TRUE_W = (2.0, -3.4)
 TRUE_B = 4.2
@@ -15,7 +15,7 @@ class SyntheticOptions(Options):
     noise_std: float = Field(0.01, ge=0)
 
 
-@DATASETS.register("synthetic_linreg", options=SyntheticOptions, task="regression", input_shape=(2,), num_outputs=1)
+@DATASETS.register("synthetic_linreg", options=SyntheticOptions, traits=DatasetTraits("regression", (2,), 1))
 def synthetic_linreg(root=None, seed: int = 0, num_examples: int = 1000, noise_std: float = 0.01) -> Dataset:
     generator = torch.Generator().manual_seed(seed)
     w = torch.tensor(TRUE_W)

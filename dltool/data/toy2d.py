@@ -10,7 +10,7 @@ import torch
 from pydantic import Field
 
 from dltool.data.dataset import Dataset
-from dltool.registry import DATASETS, Options
+from dltool.registry import DATASETS, DatasetTraits, Options
 
 
 class NoiseOptions(Options):
@@ -20,9 +20,20 @@ class NoiseOptions(Options):
     std: float = Field(0.0, ge=0)
 
 
-@DATASETS.register("gradient_noise", options=NoiseOptions, task="objective")
-def gradient_noise(root=None, seed: int = 0, dims: int = 2, steps: int = 20, mean: float = 0.0, std: float = 0.0) -> Dataset:
+@DATASETS.register("gradient_noise", options=NoiseOptions, traits=DatasetTraits("objective"))
+def gradient_noise(
+    root=None, seed: int = 0, dims: int = 2, steps: int = 20, mean: float = 0.0, std: float = 0.0
+) -> Dataset:
     generator = torch.Generator().manual_seed(seed)
     noise = mean + std * torch.randn(steps, dims, generator=generator, dtype=torch.float64)
     zeros = torch.zeros(1, dims, dtype=torch.float64)
-    return Dataset("gradient_noise", "objective", noise, torch.zeros(steps), zeros, torch.zeros(1), eval_split="full", num_outputs=dims)
+    return Dataset(
+        "gradient_noise",
+        "objective",
+        noise,
+        torch.zeros(steps),
+        zeros,
+        torch.zeros(1),
+        eval_split="full",
+        num_outputs=dims,
+    )

@@ -8,7 +8,7 @@ the same starting weights, and a trained state moves from one impl to the other.
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import nn

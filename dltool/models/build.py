@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from dltool.models import scratch_ops
+import dltool.models.scratch_ops as scratch_ops
 from dltool.registry import MODELS
 
 

@@ -13,7 +13,7 @@ from torch import nn
 from dltool.errors import UsageError
 from dltool.models.batchnorm import batch_norm_layer, seeded_init_
 from dltool.models.resnet import stem
-from dltool.registry import MODELS, Options
+from dltool.registry import MODELS, ModelTraits, Options
 
 
 class DenseNetOptions(Options):
@@ -91,7 +91,9 @@ def final_side(side: int, num_transitions: int) -> int:
     return side >> num_transitions
 
 
-@MODELS.register("densenet", options=DenseNetOptions, task="classification", conv=True, prefers_bf16=True)
+@MODELS.register(
+    "densenet", options=DenseNetOptions, traits=ModelTraits("classification", conv=True, prefers_bf16=True)
+)
 def densenet(
     impl: str,
     input_shape,

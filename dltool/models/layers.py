@@ -56,10 +56,10 @@ def describe_model(config, max_depth: int = 2) -> tuple[str, list[LayerRow]]:
     from dltool.models.build import build_model
     from dltool.registry import DATASETS
 
-    meta = DATASETS.get(config.data.name).meta
-    input_shape = tuple(meta["input_shape"])
+    traits = DATASETS.get(config.data.name).traits
+    input_shape = tuple(traits.input_shape)
     if config.data.resize and len(input_shape) == 3:
         input_shape = (input_shape[0], config.data.resize, config.data.resize)
-    model = build_model(config.model, input_shape, meta["num_outputs"], seed=config.seed)
+    model = build_model(config.model, input_shape, traits.num_outputs, seed=config.seed)
     title = f"{config.model.name} ({config.model.impl}) on {config.data.name}, input {'×'.join(map(str, (1, *input_shape)))}"
     return title, layer_table(model, input_shape, max_depth)

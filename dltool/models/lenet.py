@@ -10,7 +10,7 @@ from torch import nn
 
 from dltool.errors import UsageError
 from dltool.models.batchnorm import batch_norm_layer, seeded_init_
-from dltool.registry import MODELS, Options
+from dltool.registry import MODELS, ModelTraits, Options
 
 KERNEL = 5  # the notes' 5x5 convs, no padding, each followed by a 2x2 max-pool of stride 2
 
@@ -20,7 +20,7 @@ class LeNetOptions(Options):
     hidden: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [120, 84])
 
 
-@MODELS.register("lenet_bn", options=LeNetOptions, task="classification", conv=True)
+@MODELS.register("lenet_bn", options=LeNetOptions, traits=ModelTraits("classification", conv=True))
 def lenet_bn(
     impl: str, input_shape, num_outputs: int, generator: torch.Generator, channels: list[int], hidden: list[int]
 ) -> nn.Module:

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from dltool.models.scratch_ops import normal_parameter, zeros_parameter
-from dltool.registry import MODELS, Options
+from dltool.registry import MODELS, ModelTraits, Options
 
 
 class ScratchLinear(nn.Module):
@@ -39,12 +39,12 @@ def affine(impl: str, in_features: int, out_features: int, generator: torch.Gene
     return torch_linear(in_features, out_features, generator)
 
 
-@MODELS.register("linreg", options=Options, task="regression")
+@MODELS.register("linreg", options=Options, traits=ModelTraits("regression"))
 def linreg(impl: str, input_shape, num_outputs: int, generator: torch.Generator) -> nn.Module:
     return affine(impl, math.prod(input_shape), num_outputs, generator)
 
 
-@MODELS.register("softmax", options=Options, task="classification")
+@MODELS.register("softmax", options=Options, traits=ModelTraits("classification"))
 def softmax(impl: str, input_shape, num_outputs: int, generator: torch.Generator) -> nn.Module:
     """Softmax regression: the model gives logits; the softmax lives in the loss (stable there)."""
     layer = affine(impl, math.prod(input_shape), num_outputs, generator)

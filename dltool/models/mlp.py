@@ -11,7 +11,7 @@ from torch import nn
 
 from dltool.models.linear import affine
 from dltool.models.scratch_ops import relu
-from dltool.registry import MODELS, Options
+from dltool.registry import MODELS, ModelTraits, Options
 
 
 class MLPOptions(Options):
@@ -29,7 +29,7 @@ class ScratchMLP(nn.Module):
         return self.layers[-1](x)
 
 
-@MODELS.register("mlp", options=MLPOptions, task="classification")
+@MODELS.register("mlp", options=MLPOptions, traits=ModelTraits("classification"))
 def mlp(impl: str, input_shape, num_outputs: int, generator: torch.Generator, hidden: list[int]) -> nn.Module:
     sizes = [math.prod(input_shape), *hidden, num_outputs]
     if impl == "scratch":

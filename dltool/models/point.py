@@ -14,7 +14,7 @@ from torch import nn
 
 from dltool.errors import UsageError
 from dltool.objectives import OBJECTIVES, Objective
-from dltool.registry import MODELS, Options
+from dltool.registry import MODELS, ModelTraits, Options
 
 
 class PointOptions(Options):
@@ -47,7 +47,7 @@ def _register(name: str, objective: Objective) -> None:
             )
         return Point(objective, start)
 
-    MODELS.register(name, options=PointOptions, task="objective", objective=objective)(build)
+    MODELS.register(name, options=PointOptions, traits=ModelTraits("objective", objective=objective))(build)
 
 
 for _name, _objective in OBJECTIVES.items():

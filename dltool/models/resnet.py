@@ -10,7 +10,7 @@ from pydantic import Field, model_validator
 from torch import nn
 
 from dltool.models.batchnorm import batch_norm_layer, seeded_init_
-from dltool.registry import MODELS, Options
+from dltool.registry import MODELS, ModelTraits, Options
 
 
 class ResNetOptions(Options):
@@ -89,7 +89,7 @@ class ResNet(nn.Module):
         return self.head(self.stages(self.stem(X)))
 
 
-@MODELS.register("resnet18", options=ResNetOptions, task="classification", conv=True, prefers_bf16=True)
+@MODELS.register("resnet18", options=ResNetOptions, traits=ModelTraits("classification", conv=True, prefers_bf16=True))
 def resnet18(
     impl: str,
     input_shape,

@@ -62,8 +62,15 @@ class GlobalBatchNorm(_BatchNorm):
             return super().forward(X)  # the running statistics: nothing to synchronize
         self._check_input_dim(X)
         Y, running_mean, running_var = batch_norm(
-            X, self.weight, self.bias, self.running_mean, self.running_var,
-            training=True, eps=self.eps, momentum=1.0 - self.momentum, moments=global_moments,
+            X,
+            self.weight,
+            self.bias,
+            self.running_mean,
+            self.running_var,
+            training=True,
+            eps=self.eps,
+            momentum=1.0 - self.momentum,
+            moments=global_moments,
         )  # fmt: skip  (batch_norm's momentum is the notes' convention: the weight of the old value)
         with torch.no_grad():
             self.running_mean.copy_(running_mean)
@@ -75,7 +82,9 @@ class GlobalBatchNorm(_BatchNorm):
 def to_global_batch_norm(module: nn.Module) -> nn.Module:
     """`module` with every nn.BatchNorm replaced by a GlobalBatchNorm holding the same state."""
     if isinstance(module, _BatchNorm):
-        layer = GlobalBatchNorm(module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats)
+        layer = GlobalBatchNorm(
+            module.num_features, module.eps, module.momentum, module.affine, module.track_running_stats
+        )
         layer.load_state_dict(module.state_dict())
         return layer
     for name, child in module.named_children():

@@ -3,14 +3,15 @@ included) and how each impl is built from them, so scratch and torch always get 
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable
+from collections.abc import Callable
+from typing import Annotated, Any
 
 import torch
 from pydantic import Field
 
+import dltool.optim.scratch as scratch
 from dltool.errors import UsageError
-from dltool.optim import scratch
-from dltool.registry import OPTIMIZERS, Options
+from dltool.registry import OPTIMIZERS, OptimizerTraits, Options
 
 Positive = Annotated[float, Field(gt=0)]
 NonNegative = Annotated[float, Field(ge=0)]
@@ -69,16 +70,24 @@ def _spec(name: str, options: type[Options], scratch_cls: type, torch_fn: Callab
             raise UsageError(f"optimizer '{name}' has no torch.optim counterpart; set optimizer.impl: scratch")
         return torch_fn(params, **hp)
 
-    OPTIMIZERS.register(name, options=options, scratch=scratch_cls, torch=torch_fn)(build)
+    traits = OptimizerTraits(scratch_cls, torch_fn, second_order=getattr(scratch_cls, "second_order", False))
+    OPTIMIZERS.register(name, options=options, traits=traits)(build)
 
 
-_spec("sgd", SGDOptions, scratch.SGD, lambda params, lr, weight_decay: torch.optim.SGD(params, lr=lr, weight_decay=weight_decay))
+_spec(
+    "sgd",
+    SGDOptions,
+    scratch.SGD,
+    lambda params, lr, weight_decay: torch.optim.SGD(params, lr=lr, weight_decay=weight_decay),
+)
 _spec(
     "momentum",
     MomentumOptions,
     scratch.Momentum,
     # torch keeps buf = m*buf + g and steps lr*buf; with a constant lr that is the notes' v = lr*buf.
-    lambda params, lr, momentum, weight_decay: torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay),
+    lambda params, lr, momentum, weight_decay: torch.optim.SGD(
+        params, lr=lr, momentum=momentum, weight_decay=weight_decay
+    ),
 )
 _spec(
     "adagrad",
@@ -92,19 +101,25 @@ _spec(
     RMSpropOptions,
     scratch.RMSprop,
     # the notes' gamma is torch's alpha; eps sits outside the root in torch, as for AdaGrad.
-    lambda params, lr, gamma, eps, weight_decay: torch.optim.RMSprop(params, lr=lr, alpha=gamma, eps=eps, weight_decay=weight_decay),
+    lambda params, lr, gamma, eps, weight_decay: torch.optim.RMSprop(
+        params, lr=lr, alpha=gamma, eps=eps, weight_decay=weight_decay
+    ),
 )
 _spec(
     "adadelta",
     AdaDeltaOptions,
     scratch.AdaDelta,
-    lambda params, lr, rho, eps, weight_decay: torch.optim.Adadelta(params, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay),
+    lambda params, lr, rho, eps, weight_decay: torch.optim.Adadelta(
+        params, lr=lr, rho=rho, eps=eps, weight_decay=weight_decay
+    ),
 )
 _spec(
     "adam",
     AdamOptions,
     scratch.Adam,
-    lambda params, lr, betas, eps, weight_decay: torch.optim.Adam(params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay),
+    lambda params, lr, betas, eps, weight_decay: torch.optim.Adam(
+        params, lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay
+    ),
 )
 
 # torch.optim has no Newton's method (LBFGS is quasi-Newton, a different algorithm): scratch only.

@@ -7,12 +7,13 @@ torch LambdaLR stepped after every optimizer step, so it saves and restores with
 from __future__ import annotations
 
 import math
-from typing import Annotated, Callable, Literal
+from collections.abc import Callable
+from typing import Annotated, Literal
 
 import torch
 from pydantic import Field
 
-from dltool.registry import SCHEDULES, Options
+from dltool.registry import SCHEDULES, Options, ScheduleTraits
 
 Unit = Literal["epoch", "step"]
 
@@ -51,27 +52,27 @@ class CosineOptions(Options):
     unit: Unit = "epoch"
 
 
-@SCHEDULES.register("constant", options=ConstantOptions)
+@SCHEDULES.register("constant", options=ConstantOptions, traits=ScheduleTraits())
 def constant(total: int) -> Callable[[float], float]:
     return lambda t: 1.0
 
 
-@SCHEDULES.register("piecewise", options=PiecewiseOptions)
+@SCHEDULES.register("piecewise", options=PiecewiseOptions, traits=ScheduleTraits())
 def piecewise(total: int, milestones: list[int], factor: float) -> Callable[[float], float]:
     return lambda t: factor ** sum(t >= m for m in milestones)
 
 
-@SCHEDULES.register("exponential", options=ExponentialOptions)
+@SCHEDULES.register("exponential", options=ExponentialOptions, traits=ScheduleTraits())
 def exponential(total: int, lam: float) -> Callable[[float], float]:
     return lambda t: math.exp(-lam * t)
 
 
-@SCHEDULES.register("polynomial", options=PolynomialOptions)
+@SCHEDULES.register("polynomial", options=PolynomialOptions, traits=ScheduleTraits())
 def polynomial(total: int, alpha: float, beta: float) -> Callable[[float], float]:
     return lambda t: (beta * t + 1) ** (-alpha)
 
 
-@SCHEDULES.register("cosine", options=CosineOptions)
+@SCHEDULES.register("cosine", options=CosineOptions, traits=ScheduleTraits())
 def cosine(total: int, final_factor: float) -> Callable[[float], float]:
     return lambda t: final_factor + (1 - final_factor) * (1 + math.cos(math.pi * min(t, total) / total)) / 2
 

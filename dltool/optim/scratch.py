@@ -71,7 +71,10 @@ class ScratchOptimizer(torch.optim.Optimizer):
             for i, count in enumerate(torch.stack(steps).tolist()):  # one read-back, not one per tensor
                 by_step.setdefault(count, []).append(i)
             for count, idx in by_step.items():
-                pick = (lambda xs: xs) if len(idx) == len(params) else (lambda xs: [xs[i] for i in idx])
+
+                def pick(xs: list, idx: list[int] = idx) -> list:
+                    return xs if len(idx) == len(xs) else [xs[i] for i in idx]
+
                 self._update(group, pick(params), pick(grads), {k: pick(v) for k, v in states.items()}, count)
         return loss
 
@@ -214,8 +217,10 @@ class Newton(ScratchOptimizer):
     def _update(self, group, params, grads, states, step) -> None:
         for p, g in zip(params, grads):
             if p.numel() > self.max_numel:
-                raise ValueError(f"newton builds the dense Hessian: {p.numel()} parameters in one tensor is too many "
-                                 f"(at most {self.max_numel}); it is meant for the toy objectives")
+                raise ValueError(
+                    f"newton builds the dense Hessian: {p.numel()} parameters in one tensor is too many "
+                    f"(at most {self.max_numel}); it is meant for the toy objectives"
+                )
             if g.grad_fn is None:
                 raise ValueError("newton needs the gradient's graph: call backward(create_graph=True)")
             with torch.enable_grad():  # step() runs under no_grad; the Hessian rows need g's graph

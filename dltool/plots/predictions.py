@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dltool.errors import UsageError
-from dltool.plot_labels import describe
-from dltool.plots import PREDICTIONS, blank_figure, new_figure, save_figure
-from dltool.runs import Run
+from dltool.plots.labels import describe
+from dltool.plots.run import PREDICTIONS, blank_figure, new_figure, save_figure
+from dltool.store.run import Run
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -133,4 +133,3 @@ def plot_confusion(run: Run, out: Path) -> Path:
 
 def plot_prediction_grid(run: Run, out: Path, n: int = 18) -> Path:
     return save_figure(build_prediction_grid(run, n=n), Path(out))
-

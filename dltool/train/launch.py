@@ -16,7 +16,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from dltool.runs import Run, atomic_write_json, read_json
+from dltool.store.run import Run, atomic_write_json, read_json
 
 LAUNCH_INFO = "DLTOOL_LAUNCH_INFO"
 
@@ -37,11 +37,11 @@ def check_launch(nproc: int, config_path: Path | None, overrides: list[str], res
     import torch
 
     from dltool.config import load_config
-    from dltool.distributed import check_distributed
     from dltool.errors import UsageError
+    from dltool.train.distributed import check_distributed
 
     if resume is not None:
-        from dltool.training import resumable_run
+        from dltool.train.run import resumable_run
 
         config = resumable_run(resume, runs_dir)[1]
     else:
@@ -49,7 +49,9 @@ def check_launch(nproc: int, config_path: Path | None, overrides: list[str], res
     check_distributed(config, nproc)
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if config.device in ("auto", "cuda") and gpus and nproc > gpus:
-        raise UsageError(f"--nproc {nproc}: this machine has {gpus} GPU(s), one per process; use --nproc {gpus} or --device cpu")
+        raise UsageError(
+            f"--nproc {nproc}: this machine has {gpus} GPU(s), one per process; use --nproc {gpus} or --device cpu"
+        )
 
 
 def launch(nproc: int, worker_args: list[str]) -> int:
@@ -90,11 +92,16 @@ def finish(info: dict, failures: dict, workdir: Path) -> int:
     code = info.get("exit_code")
     if code is None:  # rank 0 never reached its exit: it was killed, or died before it could say
         rank0 = failures.get(0)
-        why = (f"was killed by {signal_name(-rank0.exitcode)}" if rank0 and rank0.exitcode < 0
-               else f"exited with code {rank0.exitcode}" if rank0 else "ended without recording an outcome")
+        why = (
+            f"was killed by {signal_name(-rank0.exitcode)}"
+            if rank0 and rank0.exitcode < 0
+            else f"exited with code {rank0.exitcode}"
+            if rank0
+            else "ended without recording an outcome"
+        )
         message = f"error: rank 0 {why}"
         if info.get("run"):
-            from dltool.report import resume_command
+            from dltool.cli.report import resume_command
 
             run = Run(Path(info["run"]))
             if run.fail_if_running(f"rank 0 {why}"):

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from dltool.errors import UsageError
-from dltool.plot_labels import run_labels, run_title, shared_context
-from dltool.runs import Run
+from dltool.plots.labels import run_labels, run_title, shared_context
+from dltool.store.run import Run
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -114,7 +114,6 @@ def eval_split(run: Run, splits: dict[str, Columns]) -> str:
     return next((split for split in ("test", "full", "train") if split in splits), next(iter(splits)))
 
 
-
 # ---------------------------------------------------------------- drawing
 
 
@@ -153,8 +152,14 @@ def save_figure(fig: Figure, path: Path) -> Path:
 def draw_curve(ax: Axes, xs: np.ndarray, ys: np.ndarray, style: str, label: str, color=None) -> None:
     linestyle, marker = STYLES.get(style, STYLES["run"])
     ax.plot(
-        xs, ys, linestyle=linestyle, marker=marker if len(xs) <= MAX_MARKERS else None,
-        markersize=4, linewidth=1.5, color=color, label=label,
+        xs,
+        ys,
+        linestyle=linestyle,
+        marker=marker if len(xs) <= MAX_MARKERS else None,
+        markersize=4,
+        linewidth=1.5,
+        color=color,
+        label=label,
     )
 
 
@@ -205,8 +210,14 @@ def mark_divergence(ax: Axes, run: Run, xs: np.ndarray, ys: np.ndarray, color="t
     ax.plot([xs[last]], [ys[last]], marker="X", markersize=10, color=color, linestyle="none")
     if annotate:
         ax.annotate(
-            text, xy=(xs[last], ys[last]), xytext=(-8, -14), textcoords="offset points",
-            ha="right", va="top", color=color, fontsize=9,
+            text,
+            xy=(xs[last], ys[last]),
+            xytext=(-8, -14),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            color=color,
+            fontsize=9,
         )
 
 
@@ -369,8 +380,13 @@ def _colors(n: int) -> list:
 
 
 def plot_overlay(
-    runs: Sequence[Run], metric: str = "loss", x: str = "epoch", split: str | None = None, logy: bool = False,
-    *, out: Path,
+    runs: Sequence[Run],
+    metric: str = "loss",
+    x: str = "epoch",
+    split: str | None = None,
+    logy: bool = False,
+    *,
+    out: Path,
 ) -> Path:
     """build_overlay saved to out (.png, .svg or .pdf by extension)."""
     if Path(out).suffix.lower() not in FORMATS:  # before drawing anything
@@ -383,7 +399,7 @@ def write_run_plots(run: Run) -> list[Path]:
     out_dir = run.path("plots")
     paths = plot_run(run, out_dir)
     if run.path(PREDICTIONS).exists():
-        from dltool.plot_predictions import build_confusion, build_prediction_grid, load_predictions
+        from dltool.plots.predictions import build_confusion, build_prediction_grid, load_predictions
 
         predictions = load_predictions(run)
         for name, fig in (

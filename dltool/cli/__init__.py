@@ -9,7 +9,7 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -23,7 +23,7 @@ app = typer.Typer(
 )
 
 RunsDir = Annotated[
-    Optional[Path],
+    Path | None,
     typer.Option("--runs-dir", help="Folder of runs (default: $DLTOOL_RUNS_DIR or ./runs).", show_default=False),
 ]
 
@@ -54,21 +54,23 @@ def user_errors(command):
 @app.command()
 @user_errors
 def train(
-    config: Annotated[Optional[Path], typer.Argument(help="YAML config (see configs/).", show_default=False)] = None,
+    config: Annotated[Path | None, typer.Argument(help="YAML config (see configs/).", show_default=False)] = None,
     set_: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--set", help="Override a config key: --set optimizer.lr=0.01 (repeatable).", show_default=False),
     ] = None,
-    device: Annotated[Optional[str], typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False)] = None,
+    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False)] = None,
     resume: Annotated[
-        Optional[str], typer.Option(help="Continue an interrupted or crashed run from its checkpoint.", show_default=False)
+        str | None,
+        typer.Option(help="Continue an interrupted or crashed run from its checkpoint.", show_default=False),
     ] = None,
     runs_dir: RunsDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     nproc: Annotated[
-        Optional[int],
-        typer.Option(min=1, help="Data-parallel processes on this machine (DDP, launched like torchrun).",
-                     show_default=False),
+        int | None,
+        typer.Option(
+            min=1, help="Data-parallel processes on this machine (DDP, launched like torchrun).", show_default=False
+        ),
     ] = None,
 ) -> None:
     """Train one model from a config; the run is stored in runs/<run-id>/."""
@@ -81,8 +83,8 @@ def train(
     overrides = list(set_ or []) + ([f"device={device}"] if device else [])
     if nproc is not None and nproc > 1:
         launch_ranks(nproc, config, overrides, resume, runs_dir, quiet)
-    from dltool import training
-    from dltool.distributed import join_world
+    from dltool.train import run as training
+    from dltool.train.distributed import join_world
 
     world = join_world()
     if resume is not None:
@@ -95,9 +97,11 @@ def train(
         raise typer.Exit(outcome.exit_code)
 
 
-def launch_ranks(nproc: int, config: Path | None, overrides: list[str], resume: str | None, runs_dir, quiet: bool) -> None:
+def launch_ranks(
+    nproc: int, config: Path | None, overrides: list[str], resume: str | None, runs_dir, quiet: bool
+) -> None:
     """`train --nproc N`: check the input once here, then start N ranks running the same command."""
-    from dltool.launch import check_launch, launch
+    from dltool.train.launch import check_launch, launch
 
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         fail("--nproc starts its own processes; under torchrun leave it out", 2)
@@ -109,7 +113,7 @@ def launch_ranks(nproc: int, config: Path | None, overrides: list[str], resume: 
 
 
 def report_outcome(outcome) -> None:
-    from dltool.report import outcome_lines
+    from dltool.cli.report import outcome_lines
 
     for line in outcome_lines(outcome.run, outcome.summary):
         typer.echo(line, err=outcome.exit_code != 0)
@@ -142,50 +146,61 @@ def comma_list(option: str, text: str | None, kind: type, choices: tuple[str, ..
 @user_errors
 def compare_optimizers(
     config: Annotated[
-        Optional[Path], typer.Argument(help="A train config to compare optimizers on (default: --problem).", show_default=False)
+        Path | None,
+        typer.Argument(help="A train config to compare optimizers on (default: --problem).", show_default=False),
     ] = None,
     problem: Annotated[
-        Optional[str],
-        typer.Option(help="airfoil (default), fashion-mnist, quadratic2d, bowl2d, square1d, xcos1d or cosh1d.",
-                     show_default=False),
+        str | None,
+        typer.Option(
+            help="airfoil (default), fashion-mnist, quadratic2d, bowl2d, square1d, xcos1d or cosh1d.",
+            show_default=False,
+        ),
     ] = None,
     optimizers: Annotated[
-        Optional[str], typer.Option(help="Comma-separated optimizers (default: the problem's).", show_default=False)
+        str | None, typer.Option(help="Comma-separated optimizers (default: the problem's).", show_default=False)
     ] = None,
     impl: Annotated[str, typer.Option("--impl", help="Comma-separated implementations.")] = "scratch,torch",
     seeds: Annotated[int, typer.Option(min=1, help="Repeat every member with this many seeds (mean ± std).")] = 1,
     jobs: Annotated[
-        Optional[int], typer.Option(min=1, help="Parallel member processes (default: one per CPU core).", show_default=False)
+        int | None,
+        typer.Option(min=1, help="Parallel member processes (default: one per CPU core).", show_default=False),
     ] = None,
     set_: Annotated[
-        Optional[list[str]],
+        list[str] | None,
         typer.Option("--set", help="Override a config key for every member (repeatable).", show_default=False),
     ] = None,
     lr_scale: Annotated[
-        Optional[str], typer.Option(help="Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).", show_default=False)
+        str | None,
+        typer.Option(help="Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).", show_default=False),
     ] = None,
     batch_sizes: Annotated[
-        Optional[str], typer.Option(help="Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).",
-                                    show_default=False)
+        str | None,
+        typer.Option(help="Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).", show_default=False),
     ] = None,
     target_loss: Annotated[
-        Optional[float], typer.Option(help="Loss for 'time to target' (default: best final loss + 10%).", show_default=False)
+        float | None,
+        typer.Option(help="Loss for 'time to target' (default: best final loss + 10%).", show_default=False),
     ] = None,
     runs_dir: RunsDir = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No per-member progress lines.")] = False,
 ) -> None:
     """Compare optimizers (scratch and torch.optim) on one problem; tables and plots in runs/<comparison-id>/."""
     if jobs != 1:
-        from dltool.workers import start_workers_early
+        from dltool.train.workers import start_workers_early
 
         start_workers_early()  # first: the worker server's imports then overlap everything below
-    from dltool.compare import compare_optimizers as run
-    from dltool.compare_plan import IMPLS, PlanRequest
+    from dltool.study.compare import compare_optimizers as run
+    from dltool.study.plan import IMPLS, PlanRequest
 
     request = PlanRequest(
-        config_path=config, problem=problem, optimizers=comma_list("--optimizers", optimizers, str),
-        impls=comma_list("--impl", impl, str, IMPLS), seeds=seeds, lr_scales=comma_list("--lr-scale", lr_scale, float),
-        batch_sizes=comma_list("--batch-sizes", batch_sizes, int), overrides=tuple(set_ or []),
+        config_path=config,
+        problem=problem,
+        optimizers=comma_list("--optimizers", optimizers, str),
+        impls=comma_list("--impl", impl, str, IMPLS),
+        seeds=seeds,
+        lr_scales=comma_list("--lr-scale", lr_scale, float),
+        batch_sizes=comma_list("--batch-sizes", batch_sizes, int),
+        overrides=tuple(set_ or []),
     )
     report = run(request, runs_dir, jobs=jobs, quiet=quiet, target=target_loss)
     if report.exit_code:
@@ -196,17 +211,17 @@ def compare_optimizers(
 @user_errors
 def runs(
     status: Annotated[
-        Optional[str],
+        str | None,
         typer.Option(help="Only runs with this status (running, completed, failed, diverged, interrupted, crashed)."),
     ] = None,
-    model: Annotated[Optional[str], typer.Option(help="Only runs of this model (e.g. mlp).")] = None,
-    optimizer: Annotated[Optional[str], typer.Option(help="Only runs with this optimizer (e.g. adam).")] = None,
+    model: Annotated[str | None, typer.Option(help="Only runs of this model (e.g. mlp).")] = None,
+    optimizer: Annotated[str | None, typer.Option(help="Only runs with this optimizer (e.g. adam).")] = None,
     format: Annotated[str, typer.Option("--format", help="table, csv or json (for scripts).")] = "table",
     runs_dir: RunsDir = None,
 ) -> None:
     """Runs, newest first, as a table (or csv / json)."""
-    from dltool.report import print_runs
-    from dltool.runs import RunStore
+    from dltool.cli.report import print_runs
+    from dltool.store.run import RunStore
 
     print_runs(RunStore(runs_dir), status=status, model=model, optimizer=optimizer, fmt=format)
 
@@ -214,18 +229,20 @@ def runs(
 @app.command()
 @user_errors
 def plot(
-    run_ids: Annotated[list[str], typer.Argument(help="Run ids (unique prefixes and 'latest' work).", show_default=False)],
-    metric: Annotated[Optional[str], typer.Option(help="loss, acc or lr.", show_default=False)] = None,
+    run_ids: Annotated[
+        list[str], typer.Argument(help="Run ids (unique prefixes and 'latest' work).", show_default=False)
+    ],
+    metric: Annotated[str | None, typer.Option(help="loss, acc or lr.", show_default=False)] = None,
     x: Annotated[str, typer.Option("--x", help="epoch, step, examples or time.")] = "epoch",
     logy: Annotated[bool, typer.Option("--logy", help="Logarithmic y axis.")] = False,
     out: Annotated[
-        Optional[Path], typer.Option(help="Output file; .png, .svg or .pdf by extension.", show_default=False)
+        Path | None, typer.Option(help="Output file; .png, .svg or .pdf by extension.", show_default=False)
     ] = None,
     runs_dir: RunsDir = None,
 ) -> None:
     """Plot runs from their stored metrics: one run -> its curves in its plots/; several -> an overlay."""
-    from dltool.report import plot_command
-    from dltool.runs import RunStore
+    from dltool.cli.report import plot_command
+    from dltool.store.run import RunStore
 
     for path in plot_command(RunStore(runs_dir), run_ids, metric=metric, x=x, logy=logy, out=out):
         typer.echo(str(path))
@@ -239,11 +256,11 @@ def export(
     runs_dir: RunsDir = None,
 ) -> None:
     """Write a stored run's metrics in another tool's format (TensorBoard event files)."""
-    from dltool.runs import RunStore
+    from dltool.store.run import RunStore
 
     if format != "tensorboard":
         fail(f"--format '{format}': the export format is 'tensorboard'", 2)
-    from dltool.tensorboard import export_run
+    from dltool.store.tensorboard import export_run
 
     folder = export_run(RunStore(runs_dir).resolve(run_id))
     typer.echo(f"wrote TensorBoard events to {folder} (view with: tensorboard --logdir {folder})")
@@ -256,8 +273,8 @@ def show(
     runs_dir: RunsDir = None,
 ) -> None:
     """Config, status, final metrics and timings of one run."""
-    from dltool.report import print_run
-    from dltool.runs import RunStore
+    from dltool.cli.report import print_run
+    from dltool.store.run import RunStore
 
     print_run(RunStore(runs_dir).resolve(run_id))
 
@@ -267,14 +284,14 @@ def show(
 def model(
     config: Annotated[Path, typer.Argument(help="YAML config whose model and data define the table.")],
     set_: Annotated[
-        Optional[list[str]], typer.Option("--set", help="Override a config key (repeatable).", show_default=False)
+        list[str] | None, typer.Option("--set", help="Override a config key (repeatable).", show_default=False)
     ] = None,
     depth: Annotated[int, typer.Option(min=1, help="How deep to list nested layers.")] = 2,
 ) -> None:
     """Layer table of the configured model for its input size: output shapes, parameter counts, totals."""
+    from dltool.cli.report import print_layer_table
     from dltool.config import load_config
     from dltool.models.layers import describe_model
-    from dltool.report import print_layer_table
 
     title, rows = describe_model(load_config(config, list(set_ or [])), depth)
     print_layer_table(title, rows)
@@ -293,7 +310,7 @@ def main() -> None:
             print(exc.code, file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
-    from dltool.launch import tell_launcher
+    from dltool.train.launch import tell_launcher
 
     tell_launcher(exit_code=code)
     os._exit(code)

@@ -10,7 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dltool.errors import UsageError
-from dltool.runs import Run, RunStore
+from dltool.store.run import Run, RunStore
 
 STATUSES = ("running", "completed", "failed", "diverged", "interrupted", "crashed")
 
@@ -116,7 +116,9 @@ def print_runs(store: RunStore, status=None, model=None, optimizer=None, fmt: st
         return
     console = make_console()
     if not rows:
-        filters = ", ".join(f"{k} '{v}'" for k, v in (("status", status), ("model", model), ("optimizer", optimizer)) if v)
+        filters = ", ".join(
+            f"{k} '{v}'" for k, v in (("status", status), ("model", model), ("optimizer", optimizer)) if v
+        )
         console.print(f"no runs{' with ' + filters if filters else ''} in {store.root}")
         return
     table = Table(title=f"runs in {store.root}")
@@ -131,7 +133,7 @@ def plot_command(store: RunStore, run_ids: list[str], metric: str | None, x: str
     """One run and no options: its standard pictures. Otherwise one overlay figure."""
     from pathlib import Path
 
-    from dltool import plots
+    from dltool.plots import run as plots
 
     runs = [store.resolve(run_id) for run_id in run_ids]
     if metric is not None and metric not in PLOT_METRICS:

@@ -7,13 +7,14 @@ saved in checkpoints, so a resumed run continues exactly.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 import signal
 import time
 import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -21,8 +22,8 @@ from torch import nn
 
 from dltool.data.batches import EpochBatches
 from dltool.data.dataset import Dataset
-from dltool.device import autocast
-from dltool.distributed import World
+from dltool.train.device import autocast
+from dltool.train.distributed import World
 
 EVAL_BATCH = 8192
 
@@ -97,12 +98,10 @@ class StopFlag:
             raise KeyboardInterrupt
         self.signum = signum
 
-    def __enter__(self) -> "StopFlag":
+    def __enter__(self) -> StopFlag:
         for signum in (signal.SIGINT, signal.SIGTERM):
-            try:
+            with contextlib.suppress(ValueError):  # not the main thread: leave signals alone
                 self._previous[signum] = signal.signal(signum, self._handle)
-            except ValueError:  # not the main thread: leave signals alone
-                pass
         return self
 
     def __exit__(self, *exc) -> None:
@@ -116,8 +115,13 @@ def host_rng_state() -> dict:
     kind, keys, pos, has_gauss, cached = np.random.get_state()
     return {
         "python": {"version": version, "words": torch.tensor(words, dtype=torch.int64), "gauss": gauss},
-        "numpy": {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos,
-                  "has_gauss": has_gauss, "cached": cached},
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": pos,
+            "has_gauss": has_gauss,
+            "cached": cached,
+        },
     }
 
 
@@ -176,7 +180,12 @@ class Trainer:
     """Runs epochs over a Setup from a Position, reporting through Hooks."""
 
     def __init__(
-        self, setup: Setup, position: Position, hooks: Hooks, eval_every: int | None, checkpoint_every: int | None = None
+        self,
+        setup: Setup,
+        position: Position,
+        hooks: Hooks,
+        eval_every: int | None,
+        checkpoint_every: int | None = None,
     ) -> None:
         self.setup = setup
         self.pos = position
@@ -329,12 +338,18 @@ class Trainer:
                 raise Diverged(self.pos.step, loss)
             if self.eval_every and self.pos.examples // self.eval_every > before // self.eval_every:
                 self.record_eval()
-            self.hooks.progress(step=self.pos.step, epoch=self.pos.epoch, loss=loss, examples=self.pos.examples, now=self.now)
+            self.hooks.progress(
+                step=self.pos.step, epoch=self.pos.epoch, loss=loss, examples=self.pos.examples, now=self.now
+            )
             signum = self.stop_signal()
             if signum is not None:
                 self.hooks.checkpoint(self.checkpoint_state(mid_epoch=True))
                 raise Interrupted(signum)
-            if self.checkpoint_every and self.pos.step % self.checkpoint_every == 0 and self.pos.batch_in_epoch < len(setup.batches):
+            if (
+                self.checkpoint_every
+                and self.pos.step % self.checkpoint_every == 0
+                and self.pos.batch_in_epoch < len(setup.batches)
+            ):
                 self.hooks.checkpoint(self.checkpoint_state(mid_epoch=True))  # long epochs: don't lose them
         self.end_epoch()
 

@@ -104,5 +104,8 @@ class MemberProgress:
     def member_done(self, member, run_id: str | None, status: str) -> None:
         self.done += 1
         if not self.quiet:
-            print(f"[{self.done}/{self.total}] {member.group} (seed {member.seed}): {status}  {run_id or ''}",
-                  file=self.stream, flush=True)
+            print(
+                f"[{self.done}/{self.total}] {member.group} (seed {member.seed}): {status}  {run_id or ''}",
+                file=self.stream,
+                flush=True,
+            )

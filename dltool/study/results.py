@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dltool.runs import Run
+from dltool.store.run import Run
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,9 @@ def load_results(folder: Path) -> list[MemberResult]:
             results.append(MemberResult(info, None, status, [], {}))
             continue
         summary = run.summary()
-        split = summary.get("eval_split") or ("test" if run.config().get("data", {}).get("name") == "fashion_mnist" else "full")
+        split = summary.get("eval_split") or (
+            "test" if run.config().get("data", {}).get("name") == "fashion_mnist" else "full"
+        )
         records = [r for r in run.metrics() if r.get("split") == split]
         results.append(MemberResult(info, run, run.status().get("status", entry["status"]), records, summary))
     return results
@@ -186,11 +188,21 @@ def member_row(result: MemberResult) -> dict[str, Any]:
     """One member as a flat row (comparison.csv and the members of comparison.json)."""
     m, s = result.member, result.summary
     return {
-        "group": m.group, "optimizer": m.optimizer, "impl": m.impl, "seed": m.seed,
-        "hyperparameters": " ".join(f"{k}={v}" for k, v in m.hyper.items()), "lr": m.lr, "batch_size": m.batch_size,
-        "final_loss": result.final_loss, "best_loss": result.best_loss, "final_acc": result.final_acc,
-        "time_to_target_s": result.time_to_target, "wall_time_s": s.get("wall_time_s"),
-        "examples_per_s": s.get("examples_per_s"), "steps": s.get("steps"), "status": "diverging" if result.growing else result.status,
+        "group": m.group,
+        "optimizer": m.optimizer,
+        "impl": m.impl,
+        "seed": m.seed,
+        "hyperparameters": " ".join(f"{k}={v}" for k, v in m.hyper.items()),
+        "lr": m.lr,
+        "batch_size": m.batch_size,
+        "final_loss": result.final_loss,
+        "best_loss": result.best_loss,
+        "final_acc": result.final_acc,
+        "time_to_target_s": result.time_to_target,
+        "wall_time_s": s.get("wall_time_s"),
+        "examples_per_s": s.get("examples_per_s"),
+        "steps": s.get("steps"),
+        "status": "diverging" if result.growing else result.status,
         "diverged_at_step": result.diverged_at,
         "final_x": " ".join(f"{v:.6f}" for v in result.final_point) if result.final_point else None,
         "run_id": result.run.id if result.run else None,

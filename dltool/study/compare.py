@@ -18,13 +18,13 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dltool.compare_plan import Plan, PlanRequest
-from dltool.compare_plots import draw_figures, figure_names
-from dltool.compare_report import print_comparison, write_tables
-from dltool.compare_results import group_results, impl_gaps, load_results, read_comparison, target_loss
-from dltool.progress import MemberProgress
-from dltool.runs import RunStore, atomic_write_json, now_iso
-from dltool.workers import ignore_interrupts, start_workers_early, worker_context
+from dltool.plots.study import draw_figures, figure_names
+from dltool.store.run import RunStore, atomic_write_json, now_iso
+from dltool.study.plan import Plan, PlanRequest
+from dltool.study.results import group_results, impl_gaps, load_results, read_comparison, target_loss
+from dltool.study.tables import print_comparison, write_tables
+from dltool.train.progress import MemberProgress
+from dltool.train.workers import ignore_interrupts, start_workers_early, worker_context
 
 
 @dataclass
@@ -41,13 +41,32 @@ class Comparison:
 
     def save(self, status: str, **extra) -> None:
         members = [
-            {"group": m.group, "variant": m.variant, "note": m.note, "optimizer": m.optimizer, "impl": m.impl, "seed": m.seed,
-             "hyper": m.hyper, "lr": m.lr, "batch_size": m.batch_size, "run_id": run_id, "status": member_status}
+            {
+                "group": m.group,
+                "variant": m.variant,
+                "note": m.note,
+                "optimizer": m.optimizer,
+                "impl": m.impl,
+                "seed": m.seed,
+                "hyper": m.hyper,
+                "lr": m.lr,
+                "batch_size": m.batch_size,
+                "run_id": run_id,
+                "status": member_status,
+            }
             for m, run_id, member_status in zip(self.plan.members, self.run_ids, self.statuses)
         ]
         self.info.update(extra)
-        data = {"id": self.id, "status": status, "problem": self.plan.problem, "title": self.plan.title,
-                "source": self.plan.source, "objective": self.plan.objective, **self.info, "members": members}
+        data = {
+            "id": self.id,
+            "status": status,
+            "problem": self.plan.problem,
+            "title": self.plan.title,
+            "source": self.plan.source,
+            "objective": self.plan.objective,
+            **self.info,
+            "members": members,
+        }
         atomic_write_json(self.folder / "comparison.json", data)
 
 
@@ -66,7 +85,7 @@ def run_member(raw_config: dict, runs_dir: str, quiet: bool = True) -> tuple[str
     import torch
 
     from dltool.config import validate
-    from dltool.training import train
+    from dltool.train.run import train
 
     torch.set_num_threads(MEMBER_THREADS)
     outcome = train(validate(raw_config, "comparison member"), Path(runs_dir), quiet=quiet, plots=False)
@@ -76,8 +95,15 @@ def run_member(raw_config: dict, runs_dir: str, quiet: bool = True) -> tuple[str
 def new_comparison(plan: Plan, runs_dir: Path | None, jobs: int) -> Comparison:
     folder = RunStore(runs_dir).create("compare", plan.problem).folder
     comparison = Comparison(folder, plan, [None] * len(plan.members), ["pending"] * len(plan.members))
-    comparison.save("running", started=now_iso(), jobs=jobs, pid=os.getpid(), seeds=plan.seeds,
-                    lr_scan=plan.lr_scan, batch_scan=plan.batch_scan)
+    comparison.save(
+        "running",
+        started=now_iso(),
+        jobs=jobs,
+        pid=os.getpid(),
+        seeds=plan.seeds,
+        lr_scan=plan.lr_scan,
+        batch_scan=plan.batch_scan,
+    )
     return comparison
 
 
@@ -112,7 +138,7 @@ def run_in_pool(comparison: Comparison, pool: ProcessPoolExecutor, jobs: int, pr
     """Members in the pool's processes, at most `jobs` handed out at a time: on SIGINT/SIGTERM nothing
     new starts (the pool queues ahead what it is given, so handing out everything at once would run
     members after the signal); the running ones stop at their next step if they got it too, else finish."""
-    from dltool.engine import StopFlag
+    from dltool.train.engine import StopFlag
 
     members, runs_root = comparison.plan.members, str(comparison.folder.parent)
     waiting = iter(enumerate(members))
@@ -154,10 +180,15 @@ class Report:
     exit_code: int
 
 
-def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | None = None, quiet: bool = False,
-                       target: float | None = None) -> Report:
+def compare_optimizers(
+    request: PlanRequest,
+    runs_dir: Path | None,
+    jobs: int | None = None,
+    quiet: bool = False,
+    target: float | None = None,
+) -> Report:
     """Plan (all input checked first), run, then write the tables and plots and print the verdict."""
-    from dltool.compare_plan import plan_comparison
+    from dltool.study.plan import plan_comparison
 
     if jobs is None or jobs > 1:
         start_workers_early()  # a no-op when the CLI has started it already
@@ -180,7 +211,9 @@ def compare_optimizers(request: PlanRequest, runs_dir: Path | None, jobs: int | 
         plots = []
     wall = round(time.perf_counter() - started, 3)
     comparison.save(status, ended=now_iso(), wall_time_s=wall, **{k: header[k] for k in SUMMARY_KEYS})
-    write_tables(comparison.folder, read_comparison(comparison.folder), results, groups, plan.seeds, plan.objective is not None)
+    write_tables(
+        comparison.folder, read_comparison(comparison.folder), results, groups, plan.seeds, plan.objective is not None
+    )
     print_comparison(header, groups, plan.seeds, plan.objective is not None, comparison.folder, plots)
     if status == "interrupted":
         return Report(comparison, status, code)
@@ -225,7 +258,12 @@ def summarize_comparison(folder: Path, status: str, target: float | None):
     else:
         how = "given" if target is not None else "best final + 10%"
         target_text = f"target loss {goal:.6g} ({how})"
-    header = {**read_comparison(folder), "status": status, "target_loss": goal, "target_text": target_text,
-              "impl_gaps": impl_gaps(results)}
+    header = {
+        **read_comparison(folder),
+        "status": status,
+        "target_loss": goal,
+        "target_text": target_text,
+        "impl_gaps": impl_gaps(results),
+    }
     atomic_write_json(folder / "comparison.json", header)  # the figures, drawn elsewhere, read the target from here
     return header, groups, results

@@ -9,10 +9,10 @@ from pathlib import Path
 
 from rich.table import Table
 
-from dltool.compare_results import Group, MemberResult, member_row
-from dltool.plot_labels import format_value
-from dltool.report import make_console
-from dltool.runs import atomic_write_json, atomic_write_text
+from dltool.cli.report import make_console
+from dltool.plots.labels import format_value
+from dltool.store.run import atomic_write_json, atomic_write_text
+from dltool.study.results import Group, MemberResult, member_row
 
 COLUMNS = (  # (stat key, heading, format)
     ("final_loss", "final loss", "{:.6g}"),
@@ -46,7 +46,12 @@ def table_rows(groups: list[Group], seeds: int, toy: bool) -> tuple[list[str], l
         member = group.first
         hyper = " ".join(f"{k}={format_value(v)}" for k, v in member.hyper.items() if k != "weight_decay" or v)
         hyper += f" batch={member.batch_size}" if vary_batch else ""
-        cells = ["★" if group.winner else "", member.optimizer, member.impl, hyper + (f" ({member.note})" if member.note else "")]
+        cells = [
+            "★" if group.winner else "",
+            member.optimizer,
+            member.impl,
+            hyper + (f" ({member.note})" if member.note else ""),
+        ]
         cells += [format_stat(group.stats.get(key), fmt, seeds) for key, _, fmt in columns]
         if toy:
             point = group.results[0].final_point
@@ -56,31 +61,48 @@ def table_rows(groups: list[Group], seeds: int, toy: bool) -> tuple[list[str], l
     return headings, rows
 
 
-def write_tables(folder: Path, header: dict, results: list[MemberResult], groups: list[Group], seeds: int, toy: bool) -> None:
+def write_tables(
+    folder: Path, header: dict, results: list[MemberResult], groups: list[Group], seeds: int, toy: bool
+) -> None:
     rows = [member_row(r) for r in results]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
     atomic_write_text(folder / "comparison.csv", buffer.getvalue())
-    json_groups = [{"group": g.name, "winner": g.winner, "status": g.status, "seeds": len(g.results),
-                    **{key: (list(value) if value else None) for key, value in g.stats.items()}} for g in groups]
+    json_groups = [
+        {
+            "group": g.name,
+            "winner": g.winner,
+            "status": g.status,
+            "seeds": len(g.results),
+            **{key: (list(value) if value else None) for key, value in g.stats.items()},
+        }
+        for g in groups
+    ]
     atomic_write_json(folder / "comparison.json", {**header, "groups": json_groups, "results": rows})
     atomic_write_text(folder / "comparison.md", markdown(header, groups, rows, seeds, toy))
 
 
 def markdown(header: dict, groups: list[Group], rows: list[dict], seeds: int, toy: bool) -> str:
     headings, cells = table_rows(groups, seeds, toy)
-    lines = [f"# Optimizer comparison: {header['title']}", "",
-             f"{header['status']}; {len(rows)} member runs, {seeds} seed(s) each; {header['target_text']}.", ""]
+    lines = [
+        f"# Optimizer comparison: {header['title']}",
+        "",
+        f"{header['status']}; {len(rows)} member runs, {seeds} seed(s) each; {header['target_text']}.",
+        "",
+    ]
     lines += ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
     if seeds > 1:
         lines += ["", "Values are mean ± standard deviation over the seeds."]
     if header.get("impl_gaps"):
         variant, gap = max(header["impl_gaps"].items(), key=lambda item: item[1])
-        lines += ["", f"Largest scratch vs torch gap: {gap:.1e} of the loss ({variant}). The notes' and torch's "
-                      "formulas differ for AdaGrad and RMSprop (eps inside or outside the root)."]
+        lines += [
+            "",
+            f"Largest scratch vs torch gap: {gap:.1e} of the loss ({variant}). The notes' and torch's "
+            "formulas differ for AdaGrad and RMSprop (eps inside or outside the root).",
+        ]
     lines += ["", "## Member runs", "", "| group | seed | run id | status |", "|---|---|---|---|"]
     lines += [f"| {r['group']} | {r['seed']} | {r['run_id'] or '-'} | {r['status']} |" for r in rows]
     return "\n".join(lines) + "\n"

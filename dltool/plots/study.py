@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from dltool.compare_results import Group, MemberResult, group_results, impl_gaps, load_results, read_comparison
 from dltool.objectives import OBJECTIVES
-from dltool.plots import auto_log, blank_figure, finish_axes, new_figure, save_figure
+from dltool.plots.run import auto_log, blank_figure, finish_axes, new_figure, save_figure
+from dltool.study.results import Group, MemberResult, group_results, impl_gaps, load_results, read_comparison
 
 IMPL_STYLE = {"scratch": ("-", "o"), "torch": ("--", "s")}
 MAX_MARKERS = 25
@@ -57,15 +57,30 @@ def draw_group(ax, group: Group, x_key: str, color, label: str) -> list[np.ndarr
         return []
     xs, mean, std = mean_curve(results, x_key)
     linestyle, marker = IMPL_STYLE[group.first.impl]
-    ax.plot(xs, mean, linestyle=linestyle, marker=marker if len(xs) <= MAX_MARKERS else None, markersize=4,
-            linewidth=1.5, color=color, label=label)
+    ax.plot(
+        xs,
+        mean,
+        linestyle=linestyle,
+        marker=marker if len(xs) <= MAX_MARKERS else None,
+        markersize=4,
+        linewidth=1.5,
+        color=color,
+        label=label,
+    )
     if len(results) > 1:
         ax.fill_between(xs, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
     if any(r.status == "diverged" for r in group.results) and len(xs):
         ax.plot([xs[-1]], [mean[-1]], marker="X", markersize=10, color=color, linestyle="none")
         step = next(r.diverged_at for r in group.results if r.status == "diverged")
-        ax.annotate(f"diverged at step {step}", xy=(xs[-1], mean[-1]), xytext=(-6, 8), textcoords="offset points",
-                    ha="right", fontsize=8, color=color)
+        ax.annotate(
+            f"diverged at step {step}",
+            xy=(xs[-1], mean[-1]),
+            xytext=(-6, 8),
+            textcoords="offset points",
+            ha="right",
+            fontsize=8,
+            color=color,
+        )
     return [mean[np.isfinite(mean)]]
 
 
@@ -100,10 +115,11 @@ def impl_figure(groups: list[Group], gaps: dict[str, float], x_key: str, xlabel:
         finish_axes(ax, xlabel if bottom else "", ylabel if left else "", variant + gap)
         if ax.get_legend():  # a panel with nothing finite to draw has none
             ax.get_legend().remove()
-    for ax in axes[len(variants):]:
+    for ax in axes[len(variants) :]:
         ax.set_visible(False)
-    fig.suptitle(f"{title}: scratch (solid) vs torch.optim (dashed); gap: the largest |scratch - torch| / loss",
-                 fontsize=11)
+    fig.suptitle(
+        f"{title}: scratch (solid) vs torch.optim (dashed); gap: the largest |scratch - torch| / loss", fontsize=11
+    )
     return fig
 
 
@@ -115,17 +131,24 @@ def trajectory_figure(groups: list[Group], objective_name: str, title: str):
     fig = blank_figure(4.4 * cols, 3.6 * rows)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     for ax, variant in zip(axes, variants):
-        paths = {g.first.impl: _path(g.results[0]) for g in groups if g.first.variant == variant and g.results[0].records}
+        paths = {
+            g.first.impl: _path(g.results[0]) for g in groups if g.first.variant == variant and g.results[0].records
+        }
         draw = _trace_2d if objective.dims == 2 else _trace_1d
         draw(ax, objective, paths)
         final = next(iter(paths.values()))[-1] if paths else None
         where = "(" + ", ".join(f"{v:.6f}" for v in final) + ")" if final is not None else "not run"
-        moving_away = any(r.growing or r.status == "diverged" for g in groups if g.first.variant == variant for r in g.results)
-        ax.set_title(f"{variant}\nend {where}" + ("  diverging" if moving_away else ""), fontsize=9,
-                     color="tab:red" if moving_away else "black")
+        moving_away = any(
+            r.growing or r.status == "diverged" for g in groups if g.first.variant == variant for r in g.results
+        )
+        ax.set_title(
+            f"{variant}\nend {where}" + ("  diverging" if moving_away else ""),
+            fontsize=9,
+            color="tab:red" if moving_away else "black",
+        )
         if len(paths) > 1:
             ax.legend(fontsize=8, loc="best")
-    for ax in axes[len(variants):]:
+    for ax in axes[len(variants) :]:
         ax.set_visible(False)
     fig.suptitle(f"{title}: trajectories (scratch solid, torch.optim dashed)", fontsize=11)
     return fig
@@ -160,8 +183,15 @@ def _trace_2d(ax, objective, paths: dict[str, np.ndarray]) -> None:
     ax.contour(grid[0], grid[1], _values(objective, grid), levels=12, colors="#1f77b4", linewidths=0.7)
     for impl, path in paths.items():
         linestyle, marker = IMPL_STYLE[impl]
-        ax.plot(path[:, 0], path[:, 1], linestyle=linestyle, marker=marker if len(path) <= 60 else None, markersize=3,
-                color="#ff7f0e" if impl == "scratch" else "#2ca02c", label=impl)
+        ax.plot(
+            path[:, 0],
+            path[:, 1],
+            linestyle=linestyle,
+            marker=marker if len(path) <= 60 else None,
+            markersize=3,
+            color="#ff7f0e" if impl == "scratch" else "#2ca02c",
+            label=impl,
+        )
     ax.set_xlabel("x1")
     ax.set_ylabel("x2")
 
@@ -172,8 +202,15 @@ def _trace_1d(ax, objective, paths: dict[str, np.ndarray]) -> None:
     ax.plot(line, _values(objective, [line]), color="#1f77b4", linewidth=1)
     for impl, path in paths.items():
         linestyle, marker = IMPL_STYLE[impl]
-        ax.plot(path[:, 0], _values(objective, [path[:, 0]]), linestyle=linestyle, marker=marker, markersize=4,
-                color="#ff7f0e" if impl == "scratch" else "#2ca02c", label=impl)
+        ax.plot(
+            path[:, 0],
+            _values(objective, [path[:, 0]]),
+            linestyle=linestyle,
+            marker=marker,
+            markersize=4,
+            color="#ff7f0e" if impl == "scratch" else "#2ca02c",
+            label=impl,
+        )
     ax.set_xlabel("x")
     ax.set_ylabel(f"f(x) = {objective.formula}")
 
@@ -199,7 +236,9 @@ def sensitivity_figure(groups: list[Group], title: str):
     auto_log(ax, [np.array(finite)])
     if any(not g.stats.get("final_loss") for g in groups):
         ax.annotate("X on top: diverged or failed", xy=(0.01, 0.99), xycoords="axes fraction", va="top", fontsize=8)
-    finish_axes(ax, "learning rate (log scale)", "final loss", f"{title}: learning-rate sensitivity", legend_outside=True)
+    finish_axes(
+        ax, "learning rate (log scale)", "final loss", f"{title}: learning-rate sensitivity", legend_outside=True
+    )
     return fig
 
 

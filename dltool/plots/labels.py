@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dltool.runs import Run
+from dltool.store.run import Run
 
 # Config keys that never explain a difference between runs (where data lives, bookkeeping).
 IGNORED_KEYS = frozenset({"data.root", "data.download", "train.tensorboard", "train.checkpoint_every_steps"})
@@ -17,8 +17,6 @@ IGNORED_KEYS = frozenset({"data.root", "data.download", "train.tensorboard", "tr
 MINOR_KEYS = ("name", "seed")
 # Shown as bare values ("adam · scratch"), in this order, before the key=value parts.
 BARE_KEYS = ("model.name", "data.name", "optimizer.name", "model.impl", "optimizer.impl", "schedule.name")
-
-
 
 
 def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
@@ -152,4 +150,3 @@ def shared_context(configs: list[dict]) -> str:
             value = format_value(flats[0][key])
             parts.append(f"lr={value}" if key == "optimizer.lr" else value)
     return " · ".join(parts)
-

@@ -12,7 +12,9 @@ def worker_context():
     if "forkserver" in multiprocessing.get_all_start_methods():
         context = multiprocessing.get_context("forkserver")
         # torch._dynamo: torch.optim imports it on the first optimizer, 1.5 s that every worker would pay
-        context.set_forkserver_preload(["dltool.training", "dltool.compare", "torch._dynamo", "dltool.forkserver_exit"])
+        context.set_forkserver_preload(
+            ["dltool.train.run", "dltool.study.compare", "torch._dynamo", "dltool.train.forkserver_exit"]
+        )
         return context
     return multiprocessing.get_context("spawn")
 

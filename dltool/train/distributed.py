@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import re
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from torch import nn
@@ -175,7 +176,9 @@ def rank_device(device: torch.device, spec: str, world: World) -> torch.device:
         return device
     if device.type == "mps":
         if spec != "auto":
-            raise UsageError("device 'mps': torch.distributed has no MPS backend; use device: cpu for several processes")
+            raise UsageError(
+                "device 'mps': torch.distributed has no MPS backend; use device: cpu for several processes"
+            )
         return torch.device("cpu")
     if device.type != "cuda":
         return device
@@ -198,8 +201,10 @@ def check_distributed(config, world_size: int) -> None:
         return
     from dltool.registry import DATASETS
 
-    if DATASETS.get(config.data.name).meta.get("task") == "objective":
-        raise UsageError(f"data '{config.data.name}' is a toy objective with no examples to split; run it in one process")
+    if DATASETS.get(config.data.name).traits.task == "objective":
+        raise UsageError(
+            f"data '{config.data.name}' is a toy objective with no examples to split; run it in one process"
+        )
     if config.data.batch_size < world_size:
         raise UsageError(
             f"data.batch_size {config.data.batch_size} is smaller than the {world_size} processes; it is the "

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dltool.config import Config, apply_overrides, load_config, parse_override, read_yaml, validate
+from dltool.config import Config, apply_overrides, load_config, load_registries, parse_override, read_yaml, validate
 from dltool.errors import UsageError
-from dltool.plot_labels import format_value
-from dltool.registry import OPTIMIZERS, load_all
+from dltool.plots.labels import format_value
+from dltool.registry import OPTIMIZERS
 
 IMPLS = ("scratch", "torch")
 
@@ -65,46 +65,89 @@ PROBLEMS = {
     problem.name: problem
     for problem in (
         Problem(
-            "airfoil", "airfoil, linear regression", AIRFOIL,
+            "airfoil",
+            "airfoil, linear regression",
+            AIRFOIL,
             tuple(Variant(name) for name in ("sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam")),
         ),
         Problem(
-            "fashion-mnist", "Fashion-MNIST", FASHION,
-            (Variant("sgd", {"lr": 0.1}), Variant("momentum", {"lr": 0.01, "momentum": 0.9}), Variant("adagrad", {"lr": 0.1}),
-             Variant("rmsprop", {"lr": 0.001}), Variant("adadelta"), Variant("adam", {"lr": 0.001})),
+            "fashion-mnist",
+            "Fashion-MNIST",
+            FASHION,
+            (
+                Variant("sgd", {"lr": 0.1}),
+                Variant("momentum", {"lr": 0.01, "momentum": 0.9}),
+                Variant("adagrad", {"lr": 0.1}),
+                Variant("rmsprop", {"lr": 0.001}),
+                Variant("adadelta"),
+                Variant("adam", {"lr": 0.001}),
+            ),
             pair_model_impl=False,
         ),
         Problem(
-            "quadratic2d", "f = 0.1·x1² + 2·x2² from (-5, -2), 20 steps", _toy("quadratic2d", 2, 20),
-            (Variant("sgd", {"lr": 0.4}), Variant("sgd", {"lr": 0.6}),
-             Variant("momentum", {"lr": 0.4, "momentum": 0.5}), Variant("momentum", {"lr": 0.6, "momentum": 0.5}),
-             Variant("adagrad", {"lr": 0.4}), Variant("adagrad", {"lr": 2.0}),
-             Variant("rmsprop", {"lr": 0.4, "gamma": 0.9}),
-             Variant("adadelta", {"rho": 0.9}, note="not in the notes"), Variant("adam", {"lr": 0.4}, note="not in the notes")),
+            "quadratic2d",
+            "f = 0.1·x1² + 2·x2² from (-5, -2), 20 steps",
+            _toy("quadratic2d", 2, 20),
+            (
+                Variant("sgd", {"lr": 0.4}),
+                Variant("sgd", {"lr": 0.6}),
+                Variant("momentum", {"lr": 0.4, "momentum": 0.5}),
+                Variant("momentum", {"lr": 0.6, "momentum": 0.5}),
+                Variant("adagrad", {"lr": 0.4}),
+                Variant("adagrad", {"lr": 2.0}),
+                Variant("rmsprop", {"lr": 0.4, "gamma": 0.9}),
+                Variant("adadelta", {"rho": 0.9}, note="not in the notes"),
+                Variant("adam", {"lr": 0.4}, note="not in the notes"),
+            ),
             objective="quadratic2d",
         ),
         Problem(
-            "bowl2d", "f = x1² + 2·x2² from (-5, -2)", _toy("bowl2d", 2, 20),
-            (Variant("sgd", {"lr": 0.1}),
-             Variant("sgd", {"lr": 0.1}, ("data.steps=50", *NOISY), "noisy gradient, constant lr"),
-             Variant("sgd", {"lr": 0.1}, ("data.steps=1000", *NOISY, "schedule.name=exponential", "schedule.lam=0.1",
-                                          "schedule.unit=step"), "noisy gradient, exponential lr"),
-             Variant("sgd", {"lr": 0.1}, ("data.steps=50", *NOISY, "schedule.name=polynomial", "schedule.alpha=0.5",
-                                          "schedule.beta=0.1", "schedule.unit=step"), "noisy gradient, polynomial lr")),
+            "bowl2d",
+            "f = x1² + 2·x2² from (-5, -2)",
+            _toy("bowl2d", 2, 20),
+            (
+                Variant("sgd", {"lr": 0.1}),
+                Variant("sgd", {"lr": 0.1}, ("data.steps=50", *NOISY), "noisy gradient, constant lr"),
+                Variant(
+                    "sgd",
+                    {"lr": 0.1},
+                    ("data.steps=1000", *NOISY, "schedule.name=exponential", "schedule.lam=0.1", "schedule.unit=step"),
+                    "noisy gradient, exponential lr",
+                ),
+                Variant(
+                    "sgd",
+                    {"lr": 0.1},
+                    (
+                        "data.steps=50",
+                        *NOISY,
+                        "schedule.name=polynomial",
+                        "schedule.alpha=0.5",
+                        "schedule.beta=0.1",
+                        "schedule.unit=step",
+                    ),
+                    "noisy gradient, polynomial lr",
+                ),
+            ),
             objective="bowl2d",
         ),
         Problem(
-            "square1d", "f = x² from 10, 10 steps", _toy("square1d", 1, 10),
+            "square1d",
+            "f = x² from 10, 10 steps",
+            _toy("square1d", 1, 10),
             (Variant("sgd", {"lr": 0.2}), Variant("sgd", {"lr": 0.05}), Variant("sgd", {"lr": 1.1}), Variant("newton")),
             objective="square1d",
         ),
         Problem(
-            "xcos1d", "f = x·cos(0.15π·x) from 10, 10 steps", _toy("xcos1d", 1, 10),
+            "xcos1d",
+            "f = x·cos(0.15π·x) from 10, 10 steps",
+            _toy("xcos1d", 1, 10),
             (Variant("sgd", {"lr": 2.0}), Variant("newton"), Variant("newton", {"lr": 0.5})),
             objective="xcos1d",
         ),
         Problem(
-            "cosh1d", "f = cosh(0.5·x) from 10, 10 steps", _toy("cosh1d", 1, 10),
+            "cosh1d",
+            "f = cosh(0.5·x) from 10, 10 steps",
+            _toy("cosh1d", 1, 10),
             (Variant("newton"), Variant("sgd", {"lr": 1.0}, note="for contrast")),
             objective="cosh1d",
         ),
@@ -162,7 +205,7 @@ def describe_hyper(optimizer: str, hyper: dict[str, Any]) -> str:
 
 def plan_comparison(request: PlanRequest) -> Plan:
     """Every member's validated config; any bad input is a UsageError before anything runs."""
-    load_all()
+    load_registries()
     problem, source = _problem(request)
     optimizer_sets = [text for text in request.overrides if text.startswith("optimizer.")]
     _check_optimizer_set_keys(optimizer_sets)
@@ -177,12 +220,14 @@ def plan_comparison(request: PlanRequest) -> Plan:
     members = []
     for variant in variants:
         for impl in request.impls:
-            if impl == "torch" and OPTIMIZERS.get(variant.optimizer).meta.get("torch") is None:
+            if impl == "torch" and OPTIMIZERS.get(variant.optimizer).traits.torch is None:
                 continue  # Newton's method has no torch.optim counterpart
             for scale in request.lr_scales or (None,):
                 for batch_size in request.batch_sizes or (None,):
                     for k in range(request.seeds):
-                        members.append(_member(problem, base, variant, impl, scale, batch_size, k, request.overrides, source))
+                        members.append(
+                            _member(problem, base, variant, impl, scale, batch_size, k, request.overrides, source)
+                        )
     if not members:
         raise UsageError("nothing to compare: no member has both a chosen optimizer and a chosen --impl")
     _check_optimizer_sets(optimizer_sets, members)
@@ -190,8 +235,16 @@ def plan_comparison(request: PlanRequest) -> Plan:
     if problem.objective is None and not request.batch_sizes:
         model = "" if problem.name == "airfoil" else f", {base['model']['name']}"  # airfoil's title says it
         title += f"{model}, batch {base['data']['batch_size']}"
-    return Plan(problem.name, title, problem.objective, tuple(members), source, request.seeds,
-                lr_scan=len(request.lr_scales) > 1, batch_scan=len(request.batch_sizes) > 1)
+    return Plan(
+        problem.name,
+        title,
+        problem.objective,
+        tuple(members),
+        source,
+        request.seeds,
+        lr_scan=len(request.lr_scales) > 1,
+        batch_scan=len(request.batch_sizes) > 1,
+    )
 
 
 def _problem(request: PlanRequest) -> tuple[Problem, str]:
@@ -206,8 +259,10 @@ def _problem(request: PlanRequest) -> tuple[Problem, str]:
     if name not in PROBLEMS:
         from dltool.errors import did_you_mean
 
-        raise UsageError(f"--problem '{name}' is not a problem{did_you_mean(name, list(PROBLEMS))}; "
-                         f"valid problems: {', '.join(PROBLEMS)}, or give a train CONFIG")
+        raise UsageError(
+            f"--problem '{name}' is not a problem{did_you_mean(name, list(PROBLEMS))}; "
+            f"valid problems: {', '.join(PROBLEMS)}, or give a train CONFIG"
+        )
     return PROBLEMS[name], f"--problem {name}"
 
 
@@ -224,8 +279,17 @@ def _chosen_variants(problem: Problem, optimizers: tuple[str, ...]) -> list[Vari
     return chosen
 
 
-def _member(problem: Problem, base: dict, variant: Variant, impl: str, scale: float | None, batch_size: int | None,
-            k: int, overrides: tuple[str, ...], source: str) -> Member:
+def _member(
+    problem: Problem,
+    base: dict,
+    variant: Variant,
+    impl: str,
+    scale: float | None,
+    batch_size: int | None,
+    k: int,
+    overrides: tuple[str, ...],
+    source: str,
+) -> Member:
     optimizer_sets = [text for text in overrides if text.startswith("optimizer.")]
     user_keys = {".".join(parse_override(text)[0]) for text in overrides}
     raw = apply_overrides(copy.deepcopy(base), list(variant.extra))
@@ -254,16 +318,28 @@ def _member(problem: Problem, base: dict, variant: Variant, impl: str, scale: fl
         label += f" batch={batch_size}"
     if variant.note:
         label += f" ({variant.note})"
-    return Member(f"{label} · {impl}", label, variant.note, variant.optimizer, impl, config.optimizer.options, config.seed,
-                  config.optimizer.options["lr"], config.data.batch_size, config)
+    return Member(
+        f"{label} · {impl}",
+        label,
+        variant.note,
+        variant.optimizer,
+        impl,
+        config.optimizer.options,
+        config.seed,
+        config.optimizer.options["lr"],
+        config.data.batch_size,
+        config,
+    )
 
 
 def _check_optimizer_set_keys(optimizer_sets: list[str]) -> None:
     for text in optimizer_sets:
         path = parse_override(text)[0]
         if len(path) != 2 or path[1] in ("name", "impl"):
-            raise UsageError(f"--set '{text}': a comparison chooses optimizer.name and .impl itself (use --optimizers "
-                             f"and --impl); it takes --set optimizer.KEY=VALUE for a hyperparameter")
+            raise UsageError(
+                f"--set '{text}': a comparison chooses optimizer.name and .impl itself (use --optimizers "
+                f"and --impl); it takes --set optimizer.KEY=VALUE for a hyperparameter"
+            )
 
 
 def _check_optimizer_sets(optimizer_sets: list[str], members: list[Member]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import torch
 
@@ -34,7 +35,7 @@ def resolve_device(spec: str) -> torch.device:
 def cpu_has_bf16() -> bool:
     """AVX512-BF16 or AMX: the CPU multiplies bf16 natively (elsewhere bf16 autocast is slower)."""
     try:
-        flags = open("/proc/cpuinfo", encoding="ascii", errors="ignore").read()
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="ignore")
     except OSError:
         return False
     return "avx512_bf16" in flags or "amx_bf16" in flags

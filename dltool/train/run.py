@@ -22,9 +22,24 @@ from dltool import __version__
 from dltool.config import Config, dump_config, load_config
 from dltool.data import build_dataset
 from dltool.data.batches import EpochBatches
-from dltool.device import resolve_device, resolve_precision
-from dltool.distributed import World, check_batches, check_distributed, lost_peer, rank_device
-from dltool.engine import (
+from dltool.errors import UsageError
+from dltool.models import build_loss, build_model
+from dltool.models.sync_batchnorm import synchronize_batch_norm
+from dltool.optim import build_optimizer, build_schedule
+from dltool.registry import MODELS
+from dltool.store.run import (
+    MetricsWriter,
+    Run,
+    RunStore,
+    atomic_write,
+    atomic_write_json,
+    atomic_write_text,
+    now_iso,
+    pid_alive,
+)
+from dltool.train.device import resolve_device, resolve_precision
+from dltool.train.distributed import World, check_batches, check_distributed, lost_peer, rank_device
+from dltool.train.engine import (
     Diverged,
     Hooks,
     Interrupted,
@@ -35,16 +50,8 @@ from dltool.engine import (
     predict_labels,
     set_host_rng_state,
 )
-from dltool.errors import UsageError
-from dltool.launch import LAUNCH_INFO, announce_run
-from dltool.models import build_loss, build_model
-from dltool.models.sync_batchnorm import synchronize_batch_norm
-from dltool.optim import build_optimizer, build_schedule
-from dltool.progress import make_progress
-from dltool.registry import MODELS
-from dltool.runs import (
-    MetricsWriter, Run, RunStore, atomic_write, atomic_write_json, atomic_write_text, now_iso, pid_alive,
-)
+from dltool.train.launch import LAUNCH_INFO, announce_run
+from dltool.train.progress import make_progress
 
 # Separate seeded streams for the data, the initial parameters and the data order.
 SEED_STREAMS = {"data": 0, "init": 1_000_003, "order": 2_000_003}
@@ -64,7 +71,8 @@ class Outcome:
     summary: dict
 
 
-def build_setup(config: Config, world: World = World()) -> Setup:
+def build_setup(config: Config, world: World | None = None) -> Setup:
+    world = world or World()
     setup = world.together(lambda: build_rank_setup(config, world))
     # DDP's constructor is the first collective: every rank has got this far
     setup.train_model = world.wrap(setup.model, setup.device, config.model.sync_bn)
@@ -88,8 +96,10 @@ def build_rank_setup(config: Config, world: World) -> Setup:
     model = model.to(device=device, memory_format=memory_format)
     optimizer = build_optimizer(config.optimizer, model.parameters())
     if world.distributed and getattr(optimizer, "second_order", False):
-        raise UsageError(f"optimizer '{config.optimizer.name}' differentiates the gradient again, which DDP cannot; "
-                         "run it in one process")
+        raise UsageError(
+            f"optimizer '{config.optimizer.name}' differentiates the gradient again, which DDP cannot; "
+            "run it in one process"
+        )
     check_batches(len(data.train_y), config.data.batch_size, world.size)
     batches = EpochBatches(len(data.train_y), config.data.batch_size, stream_seed(config.seed, "order"))
     scheduler = build_schedule(config.schedule, optimizer, len(batches), config.train.epochs)
@@ -125,8 +135,10 @@ def environment(setup: Setup, config: Config) -> dict:
 
 def run_card(config: Config) -> dict:
     """What `dltool runs` shows of a run's config, kept in status.json so listing needs no YAML."""
-    return {"model": {"name": config.model.name, "impl": config.model.impl},
-            "optimizer": {"name": config.optimizer.name, "impl": config.optimizer.impl}}
+    return {
+        "model": {"name": config.model.name, "impl": config.model.impl},
+        "optimizer": {"name": config.optimizer.name, "impl": config.optimizer.impl},
+    }
 
 
 def save_checkpoint(run: Run, state: dict) -> None:
@@ -141,7 +153,9 @@ def read_checkpoint(run: Run) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
-        raise UsageError(f"run '{run.id}' has no checkpoint yet (checkpoints/last.pt); start it again instead") from None
+        raise UsageError(
+            f"run '{run.id}' has no checkpoint yet (checkpoints/last.pt); start it again instead"
+        ) from None
     except Exception as exc:  # torch raises many kinds for a truncated or foreign file
         raise UsageError(f"{path}: not a readable dltool checkpoint ({type(exc).__name__}: {exc})") from None
 
@@ -166,7 +180,9 @@ def load_checkpoint(run: Run, state: dict, setup: Setup) -> Position:
         ) from None
 
 
-def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position, new_examples: int) -> dict:
+def summarize(
+    run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position, new_examples: int
+) -> dict:
     """Final and best metrics from the stored records; timings of this process (a resume counts its own)."""
     records = run.metrics()
     final: dict = {}
@@ -196,7 +212,13 @@ def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float
 
 
 def execute(
-    run: Run, setup: Setup, config: Config, position: Position, quiet: bool, plots: bool = True, ranks: dict | None = None
+    run: Run,
+    setup: Setup,
+    config: Config,
+    position: Position,
+    quiet: bool,
+    plots: bool = True,
+    ranks: dict | None = None,
 ) -> Outcome:
     """Fit and record how it ended: completed, diverged, interrupted or failed. plots=False leaves the
     run's pictures to `dltool plot` (a comparison draws its own, for all members at once). `ranks`
@@ -216,8 +238,16 @@ def execute(
     trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
     previous = run.status()
     started, created = previous.get("started") or now_iso(), previous.get("created", time.time())
-    run.set_status("running", replace=True, pid=os.getpid(), started=started, created=created, step=position.step,
-                   **run_card(config), **({"distributed": ranks} if ranks else {}))
+    run.set_status(
+        "running",
+        replace=True,
+        pid=os.getpid(),
+        started=started,
+        created=created,
+        step=position.step,
+        **run_card(config),
+        **({"distributed": ranks} if ranks else {}),
+    )
     with StopFlag() as stop:
         status, exit_code, extra = fit_and_classify(trainer, progress, config.train.epochs, stop, run.path("error.log"))
         stop.finishing = True  # from here a Ctrl-C must not leave the run half-recorded
@@ -233,7 +263,7 @@ def execute(
         atomic_write_json(run.path("summary.json"), summary)
         run.set_status(status, ended=now_iso(), step=position.step, **extra)
         if plots and run.metrics():  # a run stopped before its first record has nothing to draw
-            from dltool.plots import write_run_plots
+            from dltool.plots.run import write_run_plots
 
             best_effort(run, "plots", lambda: write_run_plots(run))
     return Outcome(run, status, exit_code, summary)
@@ -242,7 +272,7 @@ def execute(
 def open_writers(run: Run, config: Config) -> list:
     writers = [MetricsWriter(run.folder)]
     if config.train.tensorboard:
-        from dltool.tensorboard import TensorBoardWriter
+        from dltool.store.tensorboard import TensorBoardWriter
 
         writers.append(TensorBoardWriter(run.path("tensorboard")))
     return writers
@@ -252,8 +282,13 @@ def follow(setup: Setup, config: Config, position: Position, run: Run, ranks: di
     """A rank other than 0: the same training steps and collectives, nothing written and nothing shown
     (but for a run whose rank 0 died: see record_lost_main)."""
     ignore = lambda *args, **kwargs: None  # noqa: E731
-    trainer = Trainer(setup, position, Hooks(ignore, ignore, ignore), config.train.eval_every_examples,
-                      config.train.checkpoint_every_steps)
+    trainer = Trainer(
+        setup,
+        position,
+        Hooks(ignore, ignore, ignore),
+        config.train.eval_every_examples,
+        config.train.checkpoint_every_steps,
+    )
     with StopFlag() as stop:  # torchrun's SIGTERM to the survivors must not cut record_lost_main short
         status, exit_code, extra = fit_and_classify(trainer, contextlib.nullcontext(), config.train.epochs, stop, None)
         if status == "failed":
@@ -276,7 +311,9 @@ def record_lost_main(run: Run, main: dict) -> None:
     run.fail_if_running(f"rank 0 (pid {main['pid']}) died without recording how the run ended")
 
 
-def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, error_log: Path | None) -> tuple[str, int, dict]:
+def fit_and_classify(
+    trainer: Trainer, progress, epochs: int, stop: StopFlag, error_log: Path | None
+) -> tuple[str, int, dict]:
     """Fit, and name how it ended: (status, exit code, fields for status.json). A failure's traceback
     goes to error_log, or to stderr where there is none (a rank other than 0; not for a lost peer)."""
     try:
@@ -303,7 +340,7 @@ def fit_and_classify(trainer: Trainer, progress, epochs: int, stop: StopFlag, er
 
 def save_test_predictions(run: Run, setup: Setup, grid_images: int = 36) -> None:
     """Test labels, predictions and the first images, so plots can be redrawn without torch."""
-    from dltool.plot_predictions import save_predictions
+    from dltool.plots.predictions import save_predictions
 
     data = setup.data
     predicted = predict_labels(setup, data.eval_x).cpu().numpy()
@@ -319,11 +356,13 @@ def best_effort(run: Run, what: str, write) -> None:
         print(f"warning: {what} for {run.id} not written ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
-def train(config: Config, runs_dir: Path | None = None, quiet: bool = False, plots: bool = True,
-          world: World = World()) -> Outcome:
+def train(
+    config: Config, runs_dir: Path | None = None, quiet: bool = False, plots: bool = True, world: World | None = None
+) -> Outcome:
     """A new run of `config` in a new folder under runs_dir (made by rank 0 alone)."""
+    world = world or World()
     if config.train.tensorboard:
-        from dltool.tensorboard import require_tensorboard
+        from dltool.store.tensorboard import require_tensorboard
 
         require_tensorboard()
     setup = build_setup(config, world)
@@ -351,8 +390,9 @@ def resumable_run(run_id: str, runs_dir: Path | None) -> tuple[Run, Config]:
     return run, load_config(run.path("config.yaml"))
 
 
-def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world: World = World()) -> Outcome:
+def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world: World | None = None) -> Outcome:
     """Continue an interrupted, failed or crashed run from its last checkpoint, in its own folder."""
+    world = world or World()
 
     def locate() -> tuple[Run, Config, dict]:
         run, config = resumable_run(run_id, runs_dir)

@@ -1,0 +1,1 @@
+"""Figures drawn from stored files only (matplotlib Agg); never imports torch."""

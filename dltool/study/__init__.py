@@ -1,0 +1,1 @@
+"""Groups of runs: compare-optimizers (plan, execute, results, tables)."""

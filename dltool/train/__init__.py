@@ -1,0 +1,1 @@
+"""Training: the engine, one run, checkpoints, resume, devices, processes and progress."""

@@ -12,48 +12,40 @@ import math
 import os
 import re
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 from dltool.errors import UsageError, did_you_mean
+from dltool.store.files import atomic_write_json, atomic_write_text, read_json
 
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The names of a run folder's files: the only place they are written down."""
+
+    config: str = "config.yaml"
+    status: str = "status.json"
+    env: str = "env.json"
+    metrics: str = "metrics.jsonl"
+    metrics_csv: str = "metrics.csv"
+    summary: str = "summary.json"
+    checkpoints: str = "checkpoints"
+    checkpoint: str = "checkpoints/last.pt"
+    predictions: str = "predictions.npz"
+    error_log: str = "error.log"
+    plots: str = "plots"
+    tensorboard: str = "tensorboard"
+
+
+RUN_FILES = RunFiles()
 METRIC_FIELDS = ("step", "epoch", "examples", "time", "split", "loss", "acc", "lr")
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def default_runs_dir() -> Path:
     return Path(os.environ.get("DLTOOL_RUNS_DIR", "runs"))
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
-    """`write` fills a temporary file, then fsync and rename: readers see the old file or the new one,
-    never half. Temporaries left by a process killed mid-write are removed first."""
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        write(handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
-
-
-def read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
 
 
 def read_metrics(path: Path) -> list[dict]:

@@ -17,12 +17,12 @@ load_registries()
 
 INPUT_SHAPES = {"regression": (5,), "classification": (1, 32, 32)}  # densenet needs >= 29x29
 # the toy objectives' "model" is the point itself, started where the notes start: tested in test_toys.py
-LAYER_MODELS = [name for name in MODELS.names() if MODELS.get(name).meta["task"] in INPUT_SHAPES]
+LAYER_MODELS = [name for name in MODELS.names() if MODELS.get(name).traits.task in INPUT_SHAPES]
 
 
 def build(name: str, impl: str, seed: int = 0) -> torch.nn.Module:
     entry = MODELS.get(name)
-    task = entry.meta["task"]
+    task = entry.traits.task
     outputs = 1 if task == "regression" else 10
     options = entry.options().model_dump()
     return entry.builder(
@@ -37,7 +37,7 @@ def build(name: str, impl: str, seed: int = 0) -> torch.nn.Module:
 @pytest.mark.parametrize("name", LAYER_MODELS)
 def test_both_impls_start_from_the_same_parameters_and_agree(name):
     """Same seed -> same initial function in both impls, so scratch vs torch curves are comparable."""
-    task = MODELS.get(name).meta["task"]
+    task = MODELS.get(name).traits.task
     x = torch.rand(8, *INPUT_SHAPES[task], generator=torch.Generator().manual_seed(1))
     outputs = {}
     for impl in ("scratch", "torch"):

@@ -31,7 +31,7 @@ from dltool.registry import OPTIMIZERS
 load_registries()
 
 # every optimizer with a torch.optim twin (Newton's method has none: its oracles are in test_toys.py)
-NAMES = [name for name in OPTIMIZERS.names() if OPTIMIZERS.get(name).meta["torch"] is not None]
+NAMES = [name for name in OPTIMIZERS.names() if OPTIMIZERS.get(name).traits.torch is not None]
 
 # Optimizers whose notes formula puts eps inside the square root: g / sqrt(s + eps), whereas torch
 # uses g / (sqrt(s) + eps). Value: the accumulator s after the first step from a zero state.
@@ -67,7 +67,7 @@ def build(name: str, impl: str, params, hp: dict) -> torch.optim.Optimizer:
 
 
 def scratch_class(name: str) -> type:
-    return OPTIMIZERS.get(name).meta["scratch"]
+    return OPTIMIZERS.get(name).traits.scratch
 
 
 def make_params(dtype=torch.float64, seed: int = 0) -> list[torch.Tensor]:

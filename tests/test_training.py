@@ -31,7 +31,7 @@ def test_linreg_scratch_recovers_the_true_parameters(dltool, runs_dir):
 
 
 @pytest.mark.parametrize("impl", ["scratch", "torch"])
-@pytest.mark.parametrize("optimizer", [n for n in OPTIMIZERS.names() if OPTIMIZERS.get(n).meta["torch"] is not None])
+@pytest.mark.parametrize("optimizer", [n for n in OPTIMIZERS.names() if OPTIMIZERS.get(n).traits.torch is not None])
 def test_airfoil_final_loss_with_the_notes_hyperparameters(dltool, runs_dir, optimizer, impl):
     """Every optimizer x impl at its default (the notes') hyperparameters ends 2 epochs in [0.235, 0.26]."""
     result = dltool(

@@ -26,17 +26,9 @@ from dltool.errors import UsageError
 from dltool.models import build_loss, build_model
 from dltool.models.sync_batchnorm import synchronize_batch_norm
 from dltool.optim import build_optimizer, build_schedule
-from dltool.registry import MODELS
-from dltool.store.run import (
-    MetricsWriter,
-    Run,
-    RunStore,
-    atomic_write,
-    atomic_write_json,
-    atomic_write_text,
-    now_iso,
-    pid_alive,
-)
+from dltool.registry import MODELS, OPTIMIZERS
+from dltool.store.files import atomic_write, atomic_write_json, atomic_write_text
+from dltool.store.run import MetricsWriter, Run, RunStore, now_iso, pid_alive
 from dltool.train.device import resolve_device, resolve_precision
 from dltool.train.distributed import World, check_batches, check_distributed, lost_peer, rank_device
 from dltool.train.engine import (
@@ -83,19 +75,19 @@ def build_rank_setup(config: Config, world: World) -> Setup:
     """Everything of this rank's Setup but the DDP wrapper; bad input raises UsageError here."""
     check_distributed(config, world.size)
     device = rank_device(resolve_device(config.device), config.device, world)
-    traits = MODELS.get(config.model.name).meta
-    precision = resolve_precision(config.precision, device, traits.get("prefers_bf16", False))
+    traits = MODELS.get(config.model.name).traits
+    precision = resolve_precision(config.precision, device, traits.prefers_bf16)
     torch.manual_seed(config.seed)
     data = build_dataset(config.data, stream_seed(config.seed, "data"))
     # channels_last lets oneDNN/cuDNN pick their fast conv kernels (DenseNet at 96: 1.3x in bf16 here).
-    memory_format = torch.channels_last if traits.get("conv") else torch.contiguous_format
+    memory_format = torch.channels_last if traits.conv else torch.contiguous_format
     data = replace(data, memory_format=memory_format).to(device)
     model = build_model(config.model, data.input_shape, data.num_outputs, stream_seed(config.seed, "init"))
     if config.model.sync_bn:
         model = synchronize_batch_norm(model, config.model.name, device, world.distributed)
     model = model.to(device=device, memory_format=memory_format)
     optimizer = build_optimizer(config.optimizer, model.parameters())
-    if world.distributed and getattr(optimizer, "second_order", False):
+    if world.distributed and OPTIMIZERS.get(config.optimizer.name).traits.second_order:
         raise UsageError(
             f"optimizer '{config.optimizer.name}' differentiates the gradient again, which DDP cannot; "
             "run it in one process"

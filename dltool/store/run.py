@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from dltool.config import Config
 from dltool.errors import UsageError, did_you_mean
 from dltool.store.files import atomic_write_json, atomic_write_text, read_json
 
@@ -170,6 +171,9 @@ class Run:
         config = self.config()
         return {"model": config.get("model", {}), "optimizer": config.get("optimizer", {})}
 
+    def snapshot(self) -> RunSnapshot:
+        return RunSnapshot(self, load_config_of(self), self.status(), self.summary(), self.metrics())
+
     def metrics(self) -> list[dict]:
         return read_metrics(self.path("metrics.jsonl"))
 
@@ -182,6 +186,39 @@ class Run:
         for record in kept:
             writer.write_csv(record)
         writer.close()
+
+
+@dataclass(frozen=True)
+class RunSnapshot:
+    """What a run's files held when it was read: each file read once. Readers (show, plot, studies)
+    take a snapshot, never paths or raw dicts. `config` is validated by the schema (the entries'
+    own keys stay as they were saved); it is None where config.yaml is missing or not a valid config."""
+
+    run: Run
+    config: Config | None
+    status: dict
+    summary: dict
+    metrics: list[dict]
+
+    @property
+    def id(self) -> str:
+        return self.run.id
+
+    @property
+    def eval_split(self) -> str | None:
+        """The split a run is judged on ('test', 'full'), as its summary names it."""
+        return self.summary.get("eval_split")
+
+
+def load_config_of(run: Run) -> Config | None:
+    """A stored config, validated by the schema alone (no registries, so no torch): None if unreadable."""
+    from pydantic import ValidationError
+
+    raw = run.config()
+    try:
+        return Config.model_validate(raw) if raw else None
+    except ValidationError:
+        return None
 
 
 class RunStore:

@@ -6,8 +6,8 @@
 
 Each section module measures both sides in this process run and returns rows (what, dltool,
 reference, ratio, target, met, note), and may say in MISSES why a target is out of reach. A missed
-target is reported as such: the report never hides a number. Timings are wall-clock on a shared machine: compare ratios, not
-seconds, and only within one report.
+target is reported as such: the report never hides a number. Timings are wall-clock on a shared
+machine: compare ratios, not seconds, and only within one report.
 """
 
 from __future__ import annotations

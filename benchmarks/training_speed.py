@@ -44,8 +44,10 @@ import torch
 from torch import nn
 
 from dltool.config import load_config
-from dltool.train.engine import Hooks, Position, Setup, Trainer, evaluate
-from dltool.train.run import build_setup
+from dltool.train.build import build_setup
+from dltool.train.engine import Hooks, Trainer
+from dltool.train.evaluate import evaluate
+from dltool.train.setup import Position, Setup
 
 BENCHMARKS_DIR = Path(__file__).resolve().parent
 if str(BENCHMARKS_DIR) not in sys.path:  # reference_d2l.py sits next to this file
@@ -343,7 +345,8 @@ def precision_accuracy_row(sizes: dict, quick: bool) -> dict:
         f"Both dltool (the reference column is dltool in fp32, not the notes): resnet18_quick.yaml at 28x28, "
         f"seed 0, {fp32['steps']} steps of batch 128 over the first {sizes['train_size']:,} training images, "
         f"evaluated on the first {sizes['test_size']:,} test images (standard error of an accuracy there ≈ "
-        f"{standard_error:.3f}). Δ acc auto - fp32 = {precision_change:+.3f}, Δ loss = {auto['loss'] - fp32['loss']:+.3f}; "
+        f"{standard_error:.3f}). Δ acc auto - fp32 = {precision_change:+.3f}, "
+        f"Δ loss = {auto['loss'] - fp32['loss']:+.3f}; "
         f"fp32 with seed 1 instead: {describe(other_seed)}, |Δ acc| = {seed_gap:.3f} (the seed-to-seed spread). "
         f"Met when auto's accuracy is at most max(seed spread, 0.01) below fp32's."
     )

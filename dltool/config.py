@@ -1,24 +1,28 @@
-"""The config schema, YAML loading, --set overrides and error messages that name the file and key.
+"""The config schema, YAML loading, --set overrides (each parsed once, into an `Override` that both writes
+its value and is named when that value is wrong) and error messages that name the file or --set and the key.
 
-Sections that name a registry entry (model, data, optimizer, schedule) take the common keys below
-plus the keys of the entry's own `options` model; both are validated, with the defaults of both
-filled in, before anything runs.
+Sections that name a registry entry (model, data, optimizer, schedule) take the common keys below plus
+the keys of the entry's own `options` model. Each value is validated once: the common keys by the
+schema, then the entry's keys by its options model, whose values (defaults filled in) are kept.
 """
 
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from dltool.errors import UsageError, did_you_mean
 from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry
+from dltool.safe_yaml import safe_load
 
-STRICT = dict(strict=True, allow_inf_nan=False)
+STRICT = dict(strict=True, allow_inf_nan=False)  # no coercion ('1' is not 1), no NaN or infinity
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
 
 
@@ -33,7 +37,12 @@ class NamedSection(BaseModel):
 
     @property
     def options(self) -> dict[str, Any]:
+        """The entry's keys (a copy): as written until `resolve`, then validated, the entry's defaults filled in."""
         return dict(self.model_extra or {})
+
+    def resolve(self, options: BaseModel) -> None:
+        """Keep the entry's validated options (its field order, defaults included) in place of the keys as written."""
+        self.__pydantic_extra__ = options.model_dump()
 
 
 class ModelSection(NamedSection):
@@ -100,40 +109,6 @@ class Config(Section):
         return self.model_dump(mode="json")
 
 
-class YamlLoader(yaml.SafeLoader):
-    """yaml.safe_load's loader, but '1e-3' is a float (YAML 1.1 wants '1.0e-3', which nobody writes)
-    and a key written twice in one mapping is an error (PyYAML would silently keep the last)."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key '{key}' (it appears twice in one mapping)", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-YamlLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(
-        r"""^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
-        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
-        |\.[0-9_]+(?:[eE][-+][0-9]+)?
-        |[-+]?\.(?:inf|Inf|INF)
-        |\.(?:nan|NaN|NAN))$""",
-        re.X,
-    ),
-    list("-+0123456789."),
-)
-
-
-def safe_load(text: str):
-    return yaml.load(text, Loader=YamlLoader)  # a SafeLoader subclass: no python tags, nothing executed
-
-
 def load_registries() -> None:
     """Fill the registries: their modules register entries when imported. Imported here, late, because
     they import torch, and the schema alone (the readers of stored runs) must not."""
@@ -142,15 +117,7 @@ def load_registries() -> None:
     import dltool.optim  # noqa: F401
 
 
-NAMED_SECTIONS: dict[str, Registry] = {
-    "model": MODELS,
-    "data": DATASETS,
-    "optimizer": OPTIMIZERS,
-    "schedule": SCHEDULES,
-}
-
-
-# ---------------------------------------------------------------- loading
+NAMED_SECTIONS: dict[str, Registry] = dict(model=MODELS, data=DATASETS, optimizer=OPTIMIZERS, schedule=SCHEDULES)
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -160,13 +127,11 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UsageError(f"config '{path}' is not a file; give the path of a YAML file (see configs/)")
     try:
-        text = path.read_text(encoding="utf-8")
+        raw = safe_load(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError:
         raise UsageError(f"{path}: not a text file (it is not UTF-8); a config is a YAML text file") from None
     except OSError as exc:
         raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
-    try:
-        raw = safe_load(text)
     except yaml.constructor.ConstructorError as exc:
         line = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
         if "duplicate key" in (exc.problem or ""):
@@ -177,8 +142,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise UsageError(f"{path}:{where}: YAML syntax error: {problem}") from None
+        raise UsageError(f"{path}:{where}: YAML syntax error: {getattr(exc, 'problem', None) or exc}") from None
     if raw is None:
         raise UsageError(f"{path}: the file is empty; a config is a YAML mapping such as 'model: {{name: mlp}}'")
     if not isinstance(raw, dict):
@@ -188,12 +152,24 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return raw
 
 
-def parse_override(text: str) -> tuple[list[str], Any]:
-    """`optimizer.lr=0.01` -> (['optimizer', 'lr'], 0.01); the value is read as YAML."""
+class Override(NamedTuple):
+    """One --set, parsed once: where it writes, the value (read as YAML) and the text as given, to blame."""
+
+    path: tuple[str, ...]
+    value: Any
+    text: str
+
+    @property
+    def key(self) -> str:
+        return ".".join(self.path)
+
+
+def parse_override(text: str) -> Override:
+    """`optimizer.lr=0.01` -> Override(('optimizer', 'lr'), 0.01, 'optimizer.lr=0.01')."""
     key, sep, value = text.partition("=")
     if not sep or not key.strip():
         raise UsageError(f"--set '{text}': expected KEY=VALUE, e.g. --set optimizer.lr=0.01")
-    path = key.strip().split(".")
+    path = tuple(key.strip().split("."))
     if any(not part for part in path):
         raise UsageError(f"--set '{text}': '{key}' is not a dotted key such as optimizer.lr")
     try:
@@ -202,55 +178,60 @@ def parse_override(text: str) -> tuple[list[str], Any]:
         raise UsageError(f"--set '{text}': {exc.problem}; values are plain YAML (no tags)") from None
     except yaml.YAMLError:
         parsed = value  # not YAML: take it as a string and let the schema judge it
-    return path, parsed
+    return Override(path, parsed, text)
 
 
-def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+def parse_overrides(texts: Iterable[str]) -> tuple[Override, ...]:
+    return tuple(parse_override(text) for text in texts)
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[Override]) -> dict[str, Any]:
+    """A copy of `raw` with each override's value written at its dotted key (sections made on the way)."""
     merged = copy.deepcopy(raw)
-    for text in overrides:
-        path, value = parse_override(text)
+    for override in overrides:
         node = merged
-        for depth, part in enumerate(path[:-1]):
-            child = node.setdefault(part, {})
-            if not isinstance(child, dict):
-                where = ".".join(path[: depth + 1])
-                raise UsageError(f"--set '{text}': '{where}' is a value, not a section with keys")
-            node = child
-        node[path[-1]] = value
+        for depth, part in enumerate(override.path[:-1]):
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                where = ".".join(override.path[: depth + 1])
+                raise UsageError(f"--set '{override.text}': '{where}' is a value, not a section with keys")
+        node[override.path[-1]] = copy.deepcopy(override.value)  # one parsed override may serve many configs
     return merged
 
 
-def load_config(path: Path | str | None, overrides: list[str] = (), base: dict | None = None) -> Config:
+def load_config(path: Path | str | None, overrides: Sequence[str] = (), base: dict | None = None) -> Config:
     """Read, override and validate a config; every problem becomes one UsageError."""
     source = str(path) if path is not None else "default config"
-    raw = read_yaml(Path(path)) if path is not None else copy.deepcopy(base or {})
-    override_keys = {".".join(parse_override(text)[0]): text for text in overrides}
-    merged = apply_overrides(raw, list(overrides))
-    return validate(merged, source, override_keys)
+    raw = read_yaml(Path(path)) if path is not None else (base or {})
+    parsed = parse_overrides(overrides)
+    return validate(apply_overrides(raw, parsed), source, parsed)
 
 
-def validate(raw: dict[str, Any], source: str, override_keys: dict[str, str] | None = None) -> Config:
-    override_keys = override_keys or {}
+def validate(raw: dict[str, Any], source: str, overrides: Sequence[Override] = ()) -> Config:
+    """The Config of a merged mapping, each value validated once; `overrides` (the --sets merged into it)
+    are named in the messages about the keys they wrote."""
+    blame = Blame(source, {override.key: override.text for override in overrides})
     try:
         config = Config.model_validate(raw)
     except ValidationError as exc:
-        raise UsageError(format_errors(exc, source, override_keys, Config)) from None
+        raise UsageError(format_errors(exc, blame, Config)) from None
     load_registries()
     for key, registry in NAMED_SECTIONS.items():
-        section = getattr(config, key)
-        try:
-            entry = registry.get(section.name)
-        except UsageError as exc:
-            where = _where(f"{key}.name", source, override_keys)
-            raise UsageError(f"{where}: {exc}") from None
-        try:
-            options = entry.options.model_validate(section.options)
-        except ValidationError as exc:
-            raise UsageError(format_errors(exc, source, override_keys, entry.options, prefix=key)) from None
-        common = section.model_dump(exclude=set(section.options))
-        setattr(config, key, type(section).model_validate({**common, **options.model_dump()}))
+        resolve_section(getattr(config, key), key, registry, blame)
     check_model_fits_data(config, source)
     return config
+
+
+def resolve_section(section: NamedSection, key: str, registry: Registry, blame: Blame) -> None:
+    """Validate a section's own keys against the options of the entry it names, and keep them."""
+    try:
+        entry = registry.get(section.name)
+    except UsageError as exc:
+        raise UsageError(f"{blame.where(f'{key}.name')}: {exc}") from None
+    try:
+        section.resolve(entry.options.model_validate(section.options))
+    except ValidationError as exc:
+        raise UsageError(format_errors(exc, blame, entry.options, prefix=key)) from None
 
 
 def check_model_fits_data(config: Config, source: str) -> None:
@@ -264,48 +245,36 @@ def check_model_fits_data(config: Config, source: str) -> None:
         )
 
 
-# ---------------------------------------------------------------- messages
+@dataclass(frozen=True)
+class Blame:
+    """Names where a key's value came from: the --set that wrote it (or a key below it), else the file."""
+
+    source: str
+    overridden: dict[str, str]  # dotted key -> the text of its last --set
+
+    def where(self, key: str) -> str:
+        sets = [text for written, text in self.overridden.items() if written == key or written.startswith(f"{key}.")]
+        return f"--set {sets[0]}" if sets else f"{self.source}: {key}"
 
 
-def _where(key: str, source: str, override_keys: dict[str, str]) -> str:
-    """Blame the --set that wrote this key (or a key below it), else the file."""
-    for written, text in override_keys.items():
-        if written == key or written.startswith(key + "."):
-            return f"--set {text}"
-    return f"{source}: {key}"
+def _valid_keys(model_cls: type[BaseModel], loc: tuple, prefix: str | None) -> list[str]:
+    """The keys a schema accepts where an unknown key was found: a section's (the Config's sections are
+    one level deep, the entries' options flat); in a named section, its common keys too."""
+    valid = list((model_cls.model_fields[loc[0]].annotation if len(loc) > 1 else model_cls).model_fields)
+    if prefix in NAMED_SECTIONS:
+        return sorted(set(valid) | set(Config.model_fields[prefix].annotation.model_fields))
+    return valid
 
 
-def _valid_keys(model_cls: type[BaseModel], loc: tuple) -> list[str]:
-    """The keys a schema accepts at a location (its parent's fields)."""
-    cls = model_cls
-    for part in loc[:-1]:
-        field = cls.model_fields.get(str(part)) if isinstance(part, str) else None
-        annotation = getattr(field, "annotation", None)
-        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
-            return []
-        cls = annotation
-    return list(cls.model_fields)
-
-
-def format_errors(
-    exc: ValidationError,
-    source: str,
-    override_keys: dict[str, str],
-    model_cls: type[BaseModel],
-    prefix: str | None = None,
-) -> str:
+def format_errors(exc: ValidationError, blame: Blame, model_cls: type[BaseModel], prefix: str | None = None) -> str:
+    """One line per error: where (the --set or the file and dotted key), what was expected, what was got."""
     lines = []
     for error in exc.errors():
         loc = tuple(error["loc"])
-        key = ".".join(str(part) for part in ((prefix,) if prefix else ()) + loc)
-        where = _where(key, source, override_keys)
+        where = blame.where(".".join(str(part) for part in ((prefix,) if prefix else ()) + loc))
         if error["type"] == "extra_forbidden":
-            valid = _valid_keys(model_cls, loc)
-            if prefix in NAMED_SECTIONS:
-                common = type(getattr(Config(), prefix)).model_fields
-                valid = sorted(set(valid) | set(common))
-            name = str(loc[-1])
-            hint = did_you_mean(name, valid)
+            valid = _valid_keys(model_cls, loc, prefix)
+            hint = did_you_mean(str(loc[-1]), valid)
             lines.append(f"{where}: unknown key{hint}; valid keys here: {', '.join(valid)}")
         elif error["type"] == "missing":
             lines.append(f"{where}: required key is missing")
@@ -314,8 +283,7 @@ def format_errors(
             message = error["msg"].replace("Value error, ", "")
             hint = ""
             if error["type"] == "literal_error" and isinstance(got, str):
-                choices = re.findall(r"'([^']*)'", message)
-                hint = did_you_mean(got, choices)
+                hint = did_you_mean(got, re.findall(r"'([^']*)'", message))
             lines.append(f"{where}: {message} (got {got!r}){hint}")
     return "\n".join(lines)
 

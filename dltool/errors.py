@@ -7,6 +7,8 @@ class DltoolError(Exception):
     """Base class: `message` is shown as is, `exit_code` is what the process returns."""
 
     exit_code = 1
+    # set on the ranks of a torchrun job whose rank 0 prints the message: the others exit quietly
+    reported_elsewhere = False
 
 
 class UsageError(DltoolError):

@@ -5,14 +5,19 @@ Reads run folders only (never imports torch), so browsing runs is quick.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from dltool.errors import UsageError
-from dltool.store.run import Run, RunStore
+from dltool.store.run import RUN_FILES, Run, RunStore
+from dltool.study.tables import table_rows
+from dltool.train.resume import resume_command
 
-STATUSES = ("running", "completed", "failed", "diverged", "interrupted", "crashed")
+if TYPE_CHECKING:
+    from dltool.study.compare import Report
 
 
 def make_console() -> Console:
@@ -39,21 +44,10 @@ def outcome_lines(run: Run, summary: dict) -> list[str]:
     lines = [f"run {run.id} {status}{timing}", f"  final: {format_metrics(summary.get('final', {}))}"]
     if summary.get("error"):
         lines.append(f"  {summary['error']}")
-    if status == "interrupted" or (status == "failed" and run.path("checkpoints/last.pt").exists()):
+    if status == "interrupted" or (status == "failed" and run.path(RUN_FILES.checkpoint).exists()):
         lines.append(f"  continue it with: {resume_command(run)}")
     lines.append(f"  files: {run.folder}")
     return lines
-
-
-def resume_command(run: Run) -> str:
-    """What continues `run`: with the processes it had, when it had several."""
-    distributed = run.status().get("distributed")
-    command = f"dltool train --resume {run.id}"
-    if not distributed:
-        return command
-    if len({rank["host"] for rank in distributed["ranks"]}) > 1:
-        return f"torchrun ... -m {command.removeprefix('dltool ')} (on every machine, as it was started)"
-    return f"{command} --nproc {distributed['world_size']}"
 
 
 def run_row(run: Run) -> list[str]:
@@ -77,15 +71,9 @@ def run_row(run: Run) -> list[str]:
 
 
 COLUMNS = ("id", "status", "model", "optimizer", "epochs", "eval loss", "eval acc", "wall s")
-FORMATS = ("table", "csv", "json")
-PLOT_METRICS = ("loss", "acc", "lr")
-PLOT_X = ("epoch", "step", "examples", "time")
-PLOT_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def filtered_runs(store: RunStore, status: str | None, model: str | None, optimizer: str | None) -> list[Run]:
-    if status is not None and status not in STATUSES:
-        raise UsageError(f"--status '{status}': expected one of {', '.join(STATUSES)}")
     runs = store.list()
     if status is not None:
         runs = [run for run in runs if run.shown_status() == status]
@@ -98,8 +86,6 @@ def filtered_runs(store: RunStore, status: str | None, model: str | None, optimi
 
 def print_runs(store: RunStore, status=None, model=None, optimizer=None, fmt: str = "table") -> None:
     """The runs table, newest first; csv and json carry the same columns for scripts."""
-    if fmt not in FORMATS:
-        raise UsageError(f"--format '{fmt}': expected one of {', '.join(FORMATS)}")
     rows = [run_row(run) for run in filtered_runs(store, status, model, optimizer)]
     if fmt == "csv":
         import csv
@@ -130,28 +116,29 @@ def print_runs(store: RunStore, status=None, model=None, optimizer=None, fmt: st
 
 
 def plot_command(store: RunStore, run_ids: list[str], metric: str | None, x: str, logy: bool, out) -> list:
-    """One run and no options: its standard pictures. Otherwise one overlay figure."""
+    """One run and no options: its standard pictures. Otherwise one overlay figure. Each run's files
+    are read once, into a snapshot; metric and x are choices the command line and the overlay check."""
     from pathlib import Path
 
-    from dltool.plots import run as plots
+    # the plot modules (numpy, matplotlib) load only when something is drawn
+    from dltool.plots.figure import FORMATS
+    from dltool.plots.overlay import plot_overlay
+    from dltool.plots.run import write_snapshot_plots
 
     runs = [store.resolve(run_id) for run_id in run_ids]
-    if metric is not None and metric not in PLOT_METRICS:
-        raise UsageError(f"--metric '{metric}': expected one of {', '.join(PLOT_METRICS)}")
-    if x not in PLOT_X:
-        raise UsageError(f"--x '{x}': expected one of {', '.join(PLOT_X)}")
-    if out is not None and Path(out).suffix.lower() not in PLOT_SUFFIXES:
-        raise UsageError(f"--out '{out}': the file name must end in {', '.join(PLOT_SUFFIXES)}")
-    for run in runs:
-        if not run.metrics():
-            raise UsageError(f"run '{run.id}' has no metrics yet; nothing to plot")
-    if len(runs) == 1 and metric is None and x == "epoch" and not logy and out is None:
-        return plots.write_run_plots(runs[0])
+    if out is not None and Path(out).suffix.lower() not in FORMATS:
+        raise UsageError(f"--out '{out}': the file name must end in {', '.join(FORMATS)}")
+    snapshots = [run.snapshot() for run in runs]
+    for snapshot in snapshots:
+        if not snapshot.metrics:
+            raise UsageError(f"run '{snapshot.id}' has no metrics yet; nothing to plot")
+    if len(snapshots) == 1 and metric is None and x == "epoch" and not logy and out is None:
+        return write_snapshot_plots(snapshots[0])
     metric = metric or "loss"
     if out is None:
-        out = (runs[0].path("plots") if len(runs) == 1 else store.root / "plots") / f"{metric}-vs-{x}.png"
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    return [plots.plot_overlay(runs, metric=metric, x=x, logy=logy, out=Path(out))]
+        folder = runs[0].path(RUN_FILES.plots) if len(runs) == 1 else store.root / RUN_FILES.plots
+        out = folder / f"{metric}-vs-{x}.png"
+    return [plot_overlay(snapshots, metric=metric, x=x, logy=logy, out=Path(out))]
 
 
 def print_run(run: Run) -> None:
@@ -174,12 +161,12 @@ def print_run(run: Run) -> None:
             f"timings: train {summary.get('train_time_s')} s, wall {summary.get('wall_time_s')} s, "
             f"{summary.get('examples_per_s')} examples/s, {summary.get('steps')} steps"
         )
-    plots = sorted(run.path("plots").glob("*")) if run.path("plots").is_dir() else []
+    plots = sorted(run.path(RUN_FILES.plots).glob("*")) if run.path(RUN_FILES.plots).is_dir() else []
     if plots:
         console.print("plots:")
         for path in plots:
             console.print(f"  {path}", markup=False, highlight=False)
-    config_path = run.path("config.yaml")
+    config_path = run.path(RUN_FILES.config)
     if config_path.exists():
         console.print("config:")
         console.print(config_path.read_text(encoding="utf-8").rstrip(), markup=False, highlight=False)
@@ -198,3 +185,23 @@ def print_layer_table(title: str, rows) -> None:
         style = "bold" if row.name == "total" else None
         table.add_row(name, row.kind, shape, f"{row.params:,}", style=style)
     console.print(table)
+
+
+def print_comparison(report: Report) -> None:
+    """The verdict table, the winner and where the files are."""
+    comparison, verdict, plots = report.comparison, report.verdict, report.plots
+    record = comparison.record
+    headings, cells = table_rows(verdict.groups, record.header.seeds, record.header.objective is not None)
+    table = Table(title=f"{record.header.title} — {verdict.target_text}", title_justify="left")
+    for heading in headings:
+        table.add_column(heading, no_wrap=heading in ("", "impl"))
+    for group, row in zip(verdict.groups, cells):
+        table.add_row(*row, style="bold green" if group.winner else ("red" if "diverg" in group.status else None))
+    console = make_console()
+    console.print(table)
+    winners = [g for g in verdict.groups if g.winner]
+    if winners:
+        console.print(f"winner (lowest final loss): [bold]{winners[0].name}[/bold]")
+    console.print(f"comparison {comparison.id} {record.status}: {comparison.folder}")
+    for path in plots:
+        console.print(f"  {path}")

@@ -25,7 +25,7 @@ def load_airfoil_array() -> np.ndarray:
 
 
 @DATASETS.register("airfoil", options=Options, traits=DatasetTraits("regression", (5,), 1))
-def airfoil(root=None, seed: int = 0) -> Dataset:
+def airfoil(*, root: str | None, seed: int) -> Dataset:
     data = load_airfoil_array()
     x = torch.tensor(data[:ROWS, :-1], dtype=torch.float32)
     y = torch.tensor(data[:ROWS, -1], dtype=torch.float32)

@@ -99,7 +99,7 @@ def locate(root: Path, allow_download: bool) -> dict[str, Path]:
 @DATASETS.register(
     "fashion_mnist", options=FashionMnistOptions, traits=DatasetTraits("classification", (1, 28, 28), 10)
 )
-def fashion_mnist(root: str | None = None, seed: int = 0, download: bool = False) -> Dataset:
+def fashion_mnist(*, root: str | None, seed: int, download: bool) -> Dataset:
     folder = Path(root).expanduser() if root else default_root()
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"data.root '{folder}' is a file; give the folder that holds the Fashion-MNIST IDX files")

@@ -16,7 +16,7 @@ class SyntheticOptions(Options):
 
 
 @DATASETS.register("synthetic_linreg", options=SyntheticOptions, traits=DatasetTraits("regression", (2,), 1))
-def synthetic_linreg(root=None, seed: int = 0, num_examples: int = 1000, noise_std: float = 0.01) -> Dataset:
+def synthetic_linreg(*, root: str | None, seed: int, num_examples: int, noise_std: float) -> Dataset:
     generator = torch.Generator().manual_seed(seed)
     w = torch.tensor(TRUE_W)
     x = torch.normal(0.0, 1.0, (num_examples, len(TRUE_W)), generator=generator)

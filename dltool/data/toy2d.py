@@ -21,9 +21,7 @@ class NoiseOptions(Options):
 
 
 @DATASETS.register("gradient_noise", options=NoiseOptions, traits=DatasetTraits("objective"))
-def gradient_noise(
-    root=None, seed: int = 0, dims: int = 2, steps: int = 20, mean: float = 0.0, std: float = 0.0
-) -> Dataset:
+def gradient_noise(*, root: str | None, seed: int, dims: int, steps: int, mean: float, std: float) -> Dataset:
     generator = torch.Generator().manual_seed(seed)
     noise = mean + std * torch.randn(steps, dims, generator=generator, dtype=torch.float64)
     zeros = torch.zeros(1, dims, dtype=torch.float64)

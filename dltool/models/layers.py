@@ -21,7 +21,7 @@ def count_params(module: nn.Module) -> int:
     return sum(p.numel() for p in module.parameters())
 
 
-def layer_table(model: nn.Module, input_shape: tuple[int, ...], max_depth: int = 2) -> list[LayerRow]:
+def layer_table(model: nn.Module, input_shape: tuple[int, ...], max_depth: int) -> list[LayerRow]:
     """One forward pass of a batch of 2 (BatchNorm needs more than one value) in eval mode, with hooks
     recording the output shape of every module down to `max_depth`."""
     rows: dict[str, LayerRow] = {}
@@ -51,7 +51,7 @@ def layer_table(model: nn.Module, input_shape: tuple[int, ...], max_depth: int =
     return table
 
 
-def describe_model(config, max_depth: int = 2) -> tuple[str, list[LayerRow]]:
+def describe_model(config, max_depth: int) -> tuple[str, list[LayerRow]]:
     """A title and the layer table of a config's model, for its data's input size (no data is loaded)."""
     from dltool.models.build import build_model
     from dltool.registry import DATASETS
@@ -61,5 +61,6 @@ def describe_model(config, max_depth: int = 2) -> tuple[str, list[LayerRow]]:
     if config.data.resize and len(input_shape) == 3:
         input_shape = (input_shape[0], config.data.resize, config.data.resize)
     model = build_model(config.model, input_shape, traits.num_outputs, seed=config.seed)
-    title = f"{config.model.name} ({config.model.impl}) on {config.data.name}, input {'×'.join(map(str, (1, *input_shape)))}"
+    shape = "×".join(map(str, (1, *input_shape)))
+    title = f"{config.model.name} ({config.model.impl}) on {config.data.name}, input {shape}"
     return title, layer_table(model, input_shape, max_depth)

@@ -37,7 +37,7 @@ class Point(nn.Module):
 
 
 def _register(name: str, objective: Objective) -> None:
-    def build(impl: str, input_shape, num_outputs: int, generator, start: list[float] | None = None) -> Point:
+    def build(impl: str, input_shape, num_outputs: int, generator, start: list[float] | None) -> Point:
         # impl is irrelevant here (there are no layers); both are accepted so comparisons stay uniform
         start = list(start or objective.start)
         if len(start) != objective.dims or tuple(input_shape) != (objective.dims,):

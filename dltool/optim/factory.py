@@ -60,7 +60,12 @@ class NewtonOptions(Options):
     lr: Positive = 1.0
 
 
-def _spec(name: str, options: type[Options], scratch_cls: type, torch_fn: Callable[..., torch.optim.Optimizer] | None):
+def _spec(
+    name: str,
+    options: type[Options],
+    scratch_cls: type[scratch.ScratchOptimizer],
+    torch_fn: Callable[..., torch.optim.Optimizer] | None,
+) -> None:
     """Register `name`: the builder takes (impl, params, **hyperparameters). torch_fn None: scratch only."""
 
     def build(impl: str, params, **hp: Any) -> torch.optim.Optimizer:
@@ -70,7 +75,7 @@ def _spec(name: str, options: type[Options], scratch_cls: type, torch_fn: Callab
             raise UsageError(f"optimizer '{name}' has no torch.optim counterpart; set optimizer.impl: scratch")
         return torch_fn(params, **hp)
 
-    traits = OptimizerTraits(scratch_cls, torch_fn, second_order=getattr(scratch_cls, "second_order", False))
+    traits = OptimizerTraits(scratch_cls, torch_fn, second_order=scratch_cls.second_order)
     OPTIMIZERS.register(name, options=options, traits=traits)(build)
 
 

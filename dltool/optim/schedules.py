@@ -79,11 +79,11 @@ def cosine(total: int, final_factor: float) -> Callable[[float], float]:
 
 def schedule_factor(section, steps_per_epoch: int, epochs: int) -> Callable[[int], float]:
     """The factor as a function of the optimizer step count."""
-    options = dict(section.options)
-    unit = options.pop("unit", "epoch")
-    total = epochs if unit == "epoch" else epochs * steps_per_epoch
+    options = section.options
+    per_step = options.pop("unit", None) == "step"  # a schedule without a unit (constant) ignores t
+    total = epochs * steps_per_epoch if per_step else epochs
     factor = SCHEDULES.get(section.name).builder(total, **options)
-    if unit == "step":
+    if per_step:
         return factor
     return lambda step: factor(step // steps_per_epoch)
 

@@ -1,14 +1,20 @@
-"""The notes' six optimizers (seed 004), and Newton's method for the toy objectives, written by hand as torch.optim.Optimizer subclasses.
+"""The notes' six optimizers (seed 004), and Newton's method for the toy objectives, written by hand
+as torch.optim.Optimizer subclasses.
 
 Each follows torch/optim's layout: argument checks in __init__, state created lazily under named
 keys, the update in a pure function over lists of tensors using torch._foreach_* (one kernel per
 operation for all parameters, not one Python loop iteration per tensor). Because they are real
 Optimizers, state_dict, param_groups and LR schedulers work as with torch.optim.
 
+Hyperparameters are required keyword arguments: their defaults are written once, in the options
+models of optim/factory.py (the config schema).
+
 Weight decay, where set, is L2 added to the gradient (g <- g + wd * x), as torch.optim does.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor
@@ -25,10 +31,11 @@ class ScratchOptimizer(torch.optim.Optimizer):
 
     state_keys: tuple[str, ...] = ()
     uses_step = False  # only Adam's bias correction reads t; every optimizer counts it, as torch's do
+    second_order = False  # Newton: differentiates the gradient again (the registry's trait says so)
 
     def __init__(self, params, defaults: dict) -> None:
         _check("learning rate", defaults["lr"], 0.0, low_open=True)
-        _check("weight_decay", defaults.get("weight_decay", 0.0), 0.0)
+        _check("weight_decay", defaults["weight_decay"], 0.0)
         super().__init__(params, defaults)
 
     def _gather(self, group: dict) -> tuple[list[Tensor], list[Tensor], dict[str, list[Tensor]], list[Tensor]]:
@@ -85,7 +92,7 @@ class ScratchOptimizer(torch.optim.Optimizer):
 class SGD(ScratchOptimizer):
     """x <- x - lr * g"""
 
-    def __init__(self, params, lr: float, weight_decay: float = 0.0) -> None:
+    def __init__(self, params, *, lr: float, weight_decay: float) -> None:
         super().__init__(params, dict(lr=lr, weight_decay=weight_decay))
 
     def _update(self, group, params, grads, states, step) -> None:
@@ -97,7 +104,7 @@ class Momentum(ScratchOptimizer):
 
     state_keys = ("velocity",)
 
-    def __init__(self, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0) -> None:
+    def __init__(self, params, *, lr: float, momentum: float, weight_decay: float) -> None:
         _check("momentum", momentum, 0.0, 1.0)
         super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay))
 
@@ -113,7 +120,7 @@ class AdaGrad(ScratchOptimizer):
 
     state_keys = ("sum_sq",)
 
-    def __init__(self, params, lr: float, eps: float = 1e-6, weight_decay: float = 0.0) -> None:
+    def __init__(self, params, *, lr: float, eps: float, weight_decay: float) -> None:
         _check("eps", eps, 0.0)
         super().__init__(params, dict(lr=lr, eps=eps, weight_decay=weight_decay))
 
@@ -130,7 +137,7 @@ class RMSprop(ScratchOptimizer):
 
     state_keys = ("mean_sq",)
 
-    def __init__(self, params, lr: float, gamma: float = 0.9, eps: float = 1e-6, weight_decay: float = 0.0) -> None:
+    def __init__(self, params, *, lr: float, gamma: float, eps: float, weight_decay: float) -> None:
         _check("gamma", gamma, 0.0, 1.0)
         _check("eps", eps, 0.0)
         super().__init__(params, dict(lr=lr, gamma=gamma, eps=eps, weight_decay=weight_decay))
@@ -150,7 +157,7 @@ class AdaDelta(ScratchOptimizer):
 
     state_keys = ("mean_sq", "mean_dx_sq")
 
-    def __init__(self, params, lr: float = 1.0, rho: float = 0.9, eps: float = 1e-5, weight_decay: float = 0.0) -> None:
+    def __init__(self, params, *, lr: float, rho: float, eps: float, weight_decay: float) -> None:
         _check("rho", rho, 0.0, 1.0)
         _check("eps", eps, 0.0)
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
@@ -179,7 +186,7 @@ class Adam(ScratchOptimizer):
     state_keys = ("exp_avg", "exp_avg_sq")
     uses_step = True
 
-    def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-6, weight_decay: float = 0.0) -> None:
+    def __init__(self, params, *, lr: float, betas: Sequence[float], eps: float, weight_decay: float) -> None:
         beta1, beta2 = betas
         _check("beta1", beta1, 0.0, 1.0)
         _check("beta2", beta2, 0.0, 1.0)
@@ -211,7 +218,7 @@ class Newton(ScratchOptimizer):
     second_order = True
     max_numel = 64
 
-    def __init__(self, params, lr: float = 1.0) -> None:
+    def __init__(self, params, *, lr: float) -> None:
         super().__init__(params, dict(lr=lr, weight_decay=0.0))
 
     def _update(self, group, params, grads, states, step) -> None:

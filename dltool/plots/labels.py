@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from dltool.store.run import Run
+from dltool.config import Config
+from dltool.store.run import RunSnapshot
 
 # Config keys that never explain a difference between runs (where data lives, bookkeeping).
 IGNORED_KEYS = frozenset({"data.root", "data.download", "train.tensorboard", "train.checkpoint_every_steps"})
@@ -28,6 +29,11 @@ def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
         else:
             flat[f"{prefix}{key}"] = value
     return flat
+
+
+def flat_config(snapshot: RunSnapshot) -> dict[str, Any]:
+    """The run's config as dotted keys; empty for a run whose config.yaml is missing or damaged."""
+    return flatten(snapshot.config.to_dict()) if snapshot.config is not None else {}
 
 
 def format_value(value: Any) -> str:
@@ -81,16 +87,15 @@ def short_names(keys: list[str]) -> dict[str, str]:
     return names
 
 
-def run_labels(runs: Sequence[Run], configs: list[dict] | None = None) -> list[str]:
+def run_labels(snapshots: Sequence[RunSnapshot]) -> list[str]:
     """Legend labels naming what differs between the runs, e.g. 'adam · scratch · lr=0.01'.
 
     Optimizer, model, data and schedule names and impls are bare values, everything else key=value;
     with nothing different (or one run) the run ids are used, and labels that would collide get the
     run id's last part appended.
     """
-    configs = configs if configs is not None else [run.config() for run in runs]
-    flats = [flatten(config) for config in configs]
-    keys = differing_keys(flats) if len(runs) > 1 else []
+    flats = [flat_config(snapshot) for snapshot in snapshots]
+    keys = differing_keys(flats) if len(snapshots) > 1 else []
     names = short_names(keys)
     # An impl is a bare value when it cannot be misread: the optimizer's alone, or both when every
     # run uses one impl for model and optimizer (then shown once); else 'model.impl=torch'.
@@ -101,48 +106,44 @@ def run_labels(runs: Sequence[Run], configs: list[dict] | None = None) -> list[s
         bare_keys.add(impls[-1])
     names.update({key: key for key in impls})
     labels = []
-    for run, flat in zip(runs, flats):
+    for snapshot, flat in zip(snapshots, flats):
         parts = []
         for key in keys:
             if key not in flat or (together and key == "model.impl"):
                 continue
             value = format_value(flat[key])
             parts.append(value if key in bare_keys else f"{names[key]}={value}")
-        labels.append(" · ".join(parts) or run.id)
+        labels.append(" · ".join(parts) or snapshot.id)
     if len(set(labels)) < len(labels):  # the same config twice: tell them apart by the id's last part
-        tails = [run.id.rsplit("-", 1)[-1] for run in runs]
+        tails = [snapshot.id.rsplit("-", 1)[-1] for snapshot in snapshots]
         labels = [f"{label} #{tail}" if labels.count(label) > 1 else label for label, tail in zip(labels, tails)]
     return labels
 
 
-def describe(config: dict) -> str:
-    """One line naming a run: model (impl) · optimizer (impl), lr · schedule · data."""
-    model, optimizer = config.get("model") or {}, config.get("optimizer") or {}
-    parts = []
-    if model:
-        parts.append(f"{model.get('name', '?')} ({model.get('impl', '?')})")
-    if optimizer:
-        lr = format_value(optimizer.get("lr"))
-        parts.append(f"{optimizer.get('name', '?')} ({optimizer.get('impl', '?')}), lr {lr}")
-    schedule = (config.get("schedule") or {}).get("name")
-    if schedule and schedule != "constant":
-        parts.append(f"{schedule} schedule")
-    data = (config.get("data") or {}).get("name")
-    if data:
-        parts.append(data)
+def describe(config: Config | None) -> str:
+    """One line naming a run: model (impl) · optimizer (impl), lr · schedule · data; '' without a config."""
+    if config is None:
+        return ""
+    lr = format_value(config.optimizer.options.get("lr"))
+    parts = [
+        f"{config.model.name} ({config.model.impl})",
+        f"{config.optimizer.name} ({config.optimizer.impl}), lr {lr}",
+    ]
+    if config.schedule.name != "constant":
+        parts.append(f"{config.schedule.name} schedule")
+    parts.append(config.data.name)
     return " · ".join(parts)
 
 
-def run_title(run: Run, what: str, config: dict | None = None) -> str:
-    config = config if config is not None else run.config()
-    status = run.shown_status()
-    line = f"{what}: {describe(config) or run.id}"
-    return f"{line}\n{run.id}" + ("" if status == "completed" else f" ({status})")
+def run_title(snapshot: RunSnapshot, what: str) -> str:
+    status = snapshot.shown_status
+    line = f"{what}: {describe(snapshot.config) or snapshot.id}"
+    return f"{line}\n{snapshot.id}" + ("" if status == "completed" else f" ({status})")
 
 
-def shared_context(configs: list[dict]) -> str:
+def shared_context(snapshots: Sequence[RunSnapshot]) -> str:
     """What all the runs have in common, for an overlay's title (model, data, optimizer, lr)."""
-    flats = [flatten(config) for config in configs]
+    flats = [flat_config(snapshot) for snapshot in snapshots]
     parts = []
     for key in ("model.name", "data.name", "optimizer.name", "optimizer.lr"):
         values = {repr(flat.get(key)) for flat in flats}

@@ -1,4 +1,5 @@
-"""A comparison's pictures, from its members' stored records (torch is never imported):
+"""A comparison's pictures, from its verdict: the members' stored records, grouped over seeds, and
+the target loss and gaps computed once for the tables too (torch is never imported):
 
 - loss against epoch (the notes' figure; steps for the toy objectives), and against training time;
 - scratch vs torch, one panel per optimizer setting;
@@ -19,23 +20,24 @@ from pathlib import Path
 import numpy as np
 
 from dltool.objectives import OBJECTIVES
-from dltool.plots.run import auto_log, blank_figure, finish_axes, new_figure, save_figure
-from dltool.study.results import Group, MemberResult, group_results, impl_gaps, load_results, read_comparison
-
-IMPL_STYLE = {"scratch": ("-", "o"), "torch": ("--", "s")}
-MAX_MARKERS = 25
-
-
-def _colors(n: int) -> list:
-    from matplotlib import colormaps
-
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
+from dltool.plots.figure import (
+    STYLES,
+    auto_log,
+    blank_figure,
+    colors,
+    draw_curve,
+    finish_axes,
+    mark_divergence,
+    new_figure,
+    save_figure,
+)
+from dltool.store.study import ComparisonHeader, ComparisonRecord
+from dltool.study.results import Group, MemberResult, Verdict
 
 
 def variant_colors(groups: list[Group]) -> dict[str, tuple]:
     variants = list(dict.fromkeys(g.first.variant for g in groups))
-    return dict(zip(variants, _colors(len(variants))))
+    return dict(zip(variants, colors(len(variants))))
 
 
 def mean_curve(results: list[MemberResult], x_key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -56,40 +58,22 @@ def draw_group(ax, group: Group, x_key: str, color, label: str) -> list[np.ndarr
     if not results:
         return []
     xs, mean, std = mean_curve(results, x_key)
-    linestyle, marker = IMPL_STYLE[group.first.impl]
-    ax.plot(
-        xs,
-        mean,
-        linestyle=linestyle,
-        marker=marker if len(xs) <= MAX_MARKERS else None,
-        markersize=4,
-        linewidth=1.5,
-        color=color,
-        label=label,
-    )
+    draw_curve(ax, xs, mean, group.first.impl, label, color)
     if len(results) > 1:
         ax.fill_between(xs, mean - std, mean + std, color=color, alpha=0.2, linewidth=0)
-    if any(r.status == "diverged" for r in group.results) and len(xs):
-        ax.plot([xs[-1]], [mean[-1]], marker="X", markersize=10, color=color, linestyle="none")
-        step = next(r.diverged_at for r in group.results if r.status == "diverged")
-        ax.annotate(
-            f"diverged at step {step}",
-            xy=(xs[-1], mean[-1]),
-            xytext=(-6, 8),
-            textcoords="offset points",
-            ha="right",
-            fontsize=8,
-            color=color,
-        )
-    return [mean[np.isfinite(mean)]]
+    diverged = next((r for r in group.results if r.status == "diverged"), None)
+    finite = np.isfinite(mean)
+    if diverged is not None:  # at the last finite point: the diverged evaluation itself is not finite
+        mark_divergence(ax, f"diverged at step {diverged.diverged_at}", xs[finite], mean[finite], color)
+    return [mean[finite]]
 
 
 def loss_figure(groups: list[Group], x_key: str, xlabel: str, ylabel: str, title: str, seeds: int):
     fig, ax = new_figure(9.0, 5.0)
-    colors = variant_colors(groups)
+    palette = variant_colors(groups)
     values = []
     for group in groups:
-        values += draw_group(ax, group, x_key, colors[group.first.variant], group.name)
+        values += draw_group(ax, group, x_key, palette[group.first.variant], group.name)
     auto_log(ax, values)
     band = f" (mean of {seeds} seeds, band ±1 std)" if seeds > 1 else ""
     finish_axes(ax, xlabel, ylabel + band, title, legend_outside=True)
@@ -103,11 +87,11 @@ def impl_figure(groups: list[Group], gaps: dict[str, float], x_key: str, xlabel:
     rows = math.ceil(len(variants) / cols)
     fig = blank_figure(4.2 * cols, 3.0 * rows)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    colors = variant_colors(groups)
+    palette = variant_colors(groups)
     for i, (ax, variant) in enumerate(zip(axes, variants)):
         values = []
         for group in (g for g in groups if g.first.variant == variant):
-            values += draw_group(ax, group, x_key, colors[variant], group.first.impl)
+            values += draw_group(ax, group, x_key, palette[variant], group.first.impl)
         auto_log(ax, values)
         gap = f", largest gap {gaps[variant]:.1e}" if variant in gaps else ""
         # axis labels on the outer panels only: the same quantities everywhere, and half the text to lay out
@@ -182,7 +166,7 @@ def _trace_2d(ax, objective, paths: dict[str, np.ndarray]) -> None:
     grid = np.meshgrid(np.linspace(x_low, x_high, 200), np.linspace(y_low, y_high, 200))
     ax.contour(grid[0], grid[1], _values(objective, grid), levels=12, colors="#1f77b4", linewidths=0.7)
     for impl, path in paths.items():
-        linestyle, marker = IMPL_STYLE[impl]
+        linestyle, marker = STYLES[impl]
         ax.plot(
             path[:, 0],
             path[:, 1],
@@ -201,7 +185,7 @@ def _trace_1d(ax, objective, paths: dict[str, np.ndarray]) -> None:
     line = np.linspace(low, high, 400)
     ax.plot(line, _values(objective, [line]), color="#1f77b4", linewidth=1)
     for impl, path in paths.items():
-        linestyle, marker = IMPL_STYLE[impl]
+        linestyle, marker = STYLES[impl]
         ax.plot(
             path[:, 0],
             _values(objective, [path[:, 0]]),
@@ -221,17 +205,19 @@ def sensitivity_figure(groups: list[Group], title: str):
     series: dict[tuple[str, str], list[Group]] = {}
     for group in groups:
         series.setdefault((group.first.optimizer, group.first.impl), []).append(group)
-    colors = dict(zip(dict.fromkeys(opt for opt, _ in series), _colors(len(series))))
+    palette = dict(zip(dict.fromkeys(opt for opt, _ in series), colors(len(series))))
     finite = [g.stats["final_loss"][0] for g in groups if g.stats.get("final_loss")]
     top = max(finite) * 1.5 if finite else 1.0
     for (optimizer, impl), members in series.items():
         members.sort(key=lambda g: g.first.lr)
         lrs = [g.first.lr for g in members]
         losses = [g.stats["final_loss"][0] if g.stats.get("final_loss") else np.nan for g in members]
-        linestyle, marker = IMPL_STYLE[impl]
-        ax.plot(lrs, losses, linestyle=linestyle, marker=marker, color=colors[optimizer], label=f"{optimizer} · {impl}")
+        linestyle, marker = STYLES[impl]
+        ax.plot(
+            lrs, losses, linestyle=linestyle, marker=marker, color=palette[optimizer], label=f"{optimizer} · {impl}"
+        )
         lost = [lr for lr, loss in zip(lrs, losses) if not np.isfinite(loss)]
-        ax.plot(lost, [top] * len(lost), marker="X", markersize=10, linestyle="none", color=colors[optimizer])
+        ax.plot(lost, [top] * len(lost), marker="X", markersize=10, linestyle="none", color=palette[optimizer])
     ax.set_xscale("log")
     auto_log(ax, [np.array(finite)])
     if any(not g.stats.get("final_loss") for g in groups):
@@ -242,35 +228,36 @@ def sensitivity_figure(groups: list[Group], title: str):
     return fig
 
 
-def figure_names(header: dict) -> list[str]:
-    """The pictures a comparison gets, from what comparison.json says about it."""
+def figure_names(record: ComparisonRecord) -> list[str]:
+    """The pictures a comparison gets, from what its plan says about it."""
     names = ["loss_epoch", "loss_time"]
-    if {member["impl"] for member in header["members"]} == {"scratch", "torch"}:
+    if {member.impl for member in record.members} == {"scratch", "torch"}:
         names.append("scratch_vs_torch")
-    if header.get("objective"):
+    if record.header.objective:
         names.append("trajectories")
-    if header.get("lr_scan"):
+    if record.header.lr_scan:
         names.append("lr_sensitivity")
-    if header.get("batch_scan"):
+    if record.header.batch_scan:
         names.append("loss_examples")
     return names
 
 
-def draw_figures(folder: Path, names: list[str]) -> list[Path]:
-    """Draw the named pictures of the comparison in `folder` into its plots/, from its stored files."""
-    header = read_comparison(folder)
-    results = load_results(folder)
-    groups = group_results(results, header.get("target_loss"))
-    title, objective, seeds = header["title"], header.get("objective"), header.get("seeds", 1)
+def draw_figures(folder: Path, names: list[str], header: ComparisonHeader, verdict: Verdict) -> list[Path]:
+    """Draw the named pictures of a comparison into `folder` (its plots folder)."""
+    groups, title, objective, seeds = verdict.groups, header.title, header.objective, header.seeds
     toy = objective is not None
     x_key, xlabel = ("step", "step") if toy else ("epoch", "epoch")
     ylabel = f"f(x) = {OBJECTIVES[objective].formula}" if toy else "loss"
     builders = {
         "loss_epoch": lambda: loss_figure(groups, x_key, xlabel, ylabel, title, seeds),
         "loss_time": lambda: loss_figure(groups, "time", "training time (s)", ylabel, title, seeds),
-        "scratch_vs_torch": lambda: impl_figure(groups, impl_gaps(results), x_key, xlabel, ylabel, title),
+        "scratch_vs_torch": lambda: impl_figure(groups, verdict.gaps, x_key, xlabel, ylabel, title),
         "trajectories": lambda: trajectory_figure(groups, objective, title),
         "lr_sensitivity": lambda: sensitivity_figure(groups, title),
         "loss_examples": lambda: loss_figure(groups, "examples", "examples seen", ylabel, title, seeds),
     }
-    return [save_figure(builders[name](), folder / "plots" / f"{name}.png") for name in names]
+    return [save_figure(builders[name](), figure_path(folder, name)) for name in names]
+
+
+def figure_path(folder: Path, name: str) -> Path:
+    return folder / f"{name}.png"

@@ -89,10 +89,11 @@ class MetricsWriter:
     """metrics.jsonl and metrics.csv, appended and flushed record by record."""
 
     def __init__(self, folder: Path) -> None:
-        csv_path = folder / "metrics.csv"
+        csv_path = folder / RUN_FILES.metrics_csv
         new_csv = not csv_path.exists()
-        self._jsonl = open(folder / "metrics.jsonl", "a", encoding="utf-8")
-        self._csv_file = open(csv_path, "a", encoding="utf-8", newline="")
+        # open for the whole run (closed by close()): a record is appended and flushed as it comes
+        self._jsonl = open(folder / RUN_FILES.metrics, "a", encoding="utf-8")  # noqa: SIM115
+        self._csv_file = open(csv_path, "a", encoding="utf-8", newline="")  # noqa: SIM115
         self._csv = csv.DictWriter(self._csv_file, fieldnames=METRIC_FIELDS, extrasaction="ignore")
         if new_csv:
             self._csv.writeheader()
@@ -127,19 +128,16 @@ class Run:
         return self.folder / name
 
     def status(self) -> dict:
-        return read_json(self.path("status.json")) or {"status": "unknown"}
+        return read_json(self.path(RUN_FILES.status)) or {"status": "unknown"}
 
     def shown_status(self) -> str:
         """The status a user should see: a 'running' run whose process is gone has crashed."""
-        status = self.status()
-        if status.get("status") == "running" and not pid_alive(status.get("pid")):
-            return "crashed"
-        return status.get("status", "unknown")
+        return shown_status(self.status())
 
     def set_status(self, status: str, replace: bool = False, **fields: Any) -> None:
         """Update status.json (atomically); `replace` drops what an earlier attempt recorded (resume)."""
         data = {**({} if replace else self.status()), "status": status, **fields}
-        atomic_write_json(self.path("status.json"), data)
+        atomic_write_json(self.path(RUN_FILES.status), data)
 
     def fail_if_running(self, error: str) -> bool:
         """Mark a run whose process died without recording its end as failed; False if it had recorded one."""
@@ -149,7 +147,7 @@ class Run:
         return True
 
     def summary(self) -> dict:
-        return read_json(self.path("summary.json")) or {}
+        return read_json(self.path(RUN_FILES.summary)) or {}
 
     def config(self) -> dict:
         """The saved config as plain data. libyaml's safe loader where PyYAML has it: `dltool runs`
@@ -158,7 +156,7 @@ class Run:
 
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         try:
-            return yaml.load(self.path("config.yaml").read_text(encoding="utf-8"), Loader=loader) or {}
+            return yaml.load(self.path(RUN_FILES.config).read_text(encoding="utf-8"), Loader=loader) or {}
         except (OSError, yaml.YAMLError):
             return {}
 
@@ -175,13 +173,13 @@ class Run:
         return RunSnapshot(self, load_config_of(self), self.status(), self.summary(), self.metrics())
 
     def metrics(self) -> list[dict]:
-        return read_metrics(self.path("metrics.jsonl"))
+        return read_metrics(self.path(RUN_FILES.metrics))
 
     def truncate_metrics(self, step: int) -> None:
         """Keep only the records up to `step` (the checkpoint a resumed run continues from)."""
         kept = [record for record in self.metrics() if record["step"] <= step]
-        atomic_write_text(self.path("metrics.jsonl"), "".join(json.dumps(r) + "\n" for r in kept))
-        self.path("metrics.csv").unlink(missing_ok=True)
+        atomic_write_text(self.path(RUN_FILES.metrics), "".join(json.dumps(r) + "\n" for r in kept))
+        self.path(RUN_FILES.metrics_csv).unlink(missing_ok=True)
         writer = MetricsWriter(self.folder)
         for record in kept:
             writer.write_csv(record)
@@ -205,9 +203,21 @@ class RunSnapshot:
         return self.run.id
 
     @property
+    def shown_status(self) -> str:
+        return shown_status(self.status)
+
+    @property
     def eval_split(self) -> str | None:
         """The split a run is judged on ('test', 'full'), as its summary names it."""
         return self.summary.get("eval_split")
+
+
+def shown_status(status: dict) -> str:
+    """The status a user should see, from status.json's content: a 'running' run whose process is gone
+    has crashed."""
+    if status.get("status") == "running" and not pid_alive(status.get("pid")):
+        return "crashed"
+    return status.get("status", "unknown")
 
 
 def load_config_of(run: Run) -> Config | None:
@@ -253,7 +263,7 @@ class RunStore:
         """All runs, newest first (ids share their second; the creation time in status.json breaks ties)."""
         if not self.root.is_dir():
             return []
-        runs = [Run(p) for p in self.root.iterdir() if p.is_dir() and (p / "status.json").exists()]
+        runs = [Run(p) for p in self.root.iterdir() if p.is_dir() and (p / RUN_FILES.status).exists()]
         return sorted(runs, key=lambda run: (run.id[:15], run.status().get("created", 0.0), run.id), reverse=True)
 
     def resolve(self, run_id: str) -> Run:

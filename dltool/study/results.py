@@ -3,39 +3,31 @@ tables of a finished, interrupted or crashed comparison can always be rebuilt th
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
 
-from dltool.store.run import Run
+from dltool.store.run import RunSnapshot
+from dltool.store.study import ComparisonFolder, MemberEntry
 
-
-@dataclass(frozen=True)
-class MemberInfo:
-    """A member as comparison.json lists it (compare_plan.Member without its config)."""
-
-    group: str
-    variant: str
-    note: str
-    optimizer: str
-    impl: str
-    seed: int
-    hyper: dict[str, Any]
-    lr: float
-    batch_size: int
+EVAL_SPLITS = ("test", "full")  # what a run is judged on, where its summary does not say (it crashed)
 
 
 @dataclass
 class MemberResult:
-    member: MemberInfo
-    run: Run | None
+    member: MemberEntry
+    snapshot: RunSnapshot | None  # None for a member that never got a run folder
     status: str
     records: list[dict]  # the evaluation records (loss on the test or whole set), in order
-    summary: dict
     time_to_target: float | None = None
+
+    @property
+    def summary(self) -> dict:
+        return self.snapshot.summary if self.snapshot else {}
+
+    @property
+    def run_id(self) -> str | None:
+        return self.snapshot.id if self.snapshot else None
 
     @property
     def final_loss(self) -> float | None:
@@ -70,7 +62,7 @@ class MemberResult:
 
     @property
     def diverged_at(self) -> int | None:
-        return self.run.status().get("diverged_at_step") if self.run and self.status == "diverged" else None
+        return self.snapshot.status.get("diverged_at_step") if self.snapshot and self.status == "diverged" else None
 
 
 @dataclass
@@ -83,7 +75,7 @@ class Group:
     winner: bool = False
 
     @property
-    def first(self) -> MemberInfo:
+    def first(self) -> MemberEntry:
         return self.results[0].member
 
     @property
@@ -94,27 +86,43 @@ class Group:
         return ", ".join(f"{statuses.count(s)}/{len(statuses)} {s}" for s in dict.fromkeys(statuses))
 
 
-def read_comparison(folder: Path) -> dict:
-    return json.loads((folder / "comparison.json").read_text())
+@dataclass(frozen=True)
+class Verdict:
+    """What the tables and figures show: the members' results, grouped over seeds, against a target loss."""
+
+    results: list[MemberResult]
+    groups: list[Group]
+    target: float | None
+    target_text: str
+    gaps: dict[str, float]  # per variant: the largest relative scratch vs torch loss gap
 
 
-def load_results(folder: Path) -> list[MemberResult]:
-    """Every member of the comparison in `folder`, with its run's evaluation records and summary."""
-    results = []
-    for entry in read_comparison(folder)["members"]:
-        info = MemberInfo(**{key: entry[key] for key in MemberInfo.__dataclass_fields__})
-        run = Run(folder.parent / entry["run_id"]) if entry.get("run_id") else None
-        if run is None or not run.folder.is_dir():
-            status = entry["status"] if entry["status"] != "pending" else "not run"
-            results.append(MemberResult(info, None, status, [], {}))
-            continue
-        summary = run.summary()
-        split = summary.get("eval_split") or (
-            "test" if run.config().get("data", {}).get("name") == "fashion_mnist" else "full"
-        )
-        records = [r for r in run.metrics() if r.get("split") == split]
-        results.append(MemberResult(info, run, run.status().get("status", entry["status"]), records, summary))
-    return results
+def load_results(comparison: ComparisonFolder) -> list[MemberResult]:
+    """Every member of the comparison, with its run's evaluation records and summary (each file read once)."""
+    return [_member_result(comparison, member) for member in comparison.record.members]
+
+
+def _member_result(comparison: ComparisonFolder, member: MemberEntry) -> MemberResult:
+    run = comparison.member_run(member)
+    if run is None:
+        return MemberResult(member, None, member.status if member.status != "pending" else "not run", [])
+    snapshot = run.snapshot()
+    split = snapshot.eval_split or next(
+        (name for name in EVAL_SPLITS if any(r.get("split") == name for r in snapshot.metrics)), None
+    )
+    records = [r for r in snapshot.metrics if r.get("split") == split]
+    return MemberResult(member, snapshot, snapshot.status.get("status", member.status), records)
+
+
+def judge(results: list[MemberResult], given_target: float | None) -> Verdict:
+    """The target loss (given, or the best final + 10%), the groups measured against it, and the gaps."""
+    target = target_loss(results, given_target)
+    if target is None:
+        target_text = "no member completed, so no target loss"
+    else:
+        how = "given" if given_target is not None else "best final + 10%"
+        target_text = f"target loss {target:.6g} ({how})"
+    return Verdict(results, group_results(results, target), target, target_text, impl_gaps(results))
 
 
 def target_loss(results: list[MemberResult], given: float | None) -> float | None:
@@ -182,28 +190,3 @@ def impl_gaps(results: list[MemberResult]) -> dict[str, float]:
                 gap = max(gap, abs(a["loss"] - b["loss"]) / abs(a["loss"]))
         gaps[variant] = max(gaps.get(variant, 0.0), gap)
     return gaps
-
-
-def member_row(result: MemberResult) -> dict[str, Any]:
-    """One member as a flat row (comparison.csv and the members of comparison.json)."""
-    m, s = result.member, result.summary
-    return {
-        "group": m.group,
-        "optimizer": m.optimizer,
-        "impl": m.impl,
-        "seed": m.seed,
-        "hyperparameters": " ".join(f"{k}={v}" for k, v in m.hyper.items()),
-        "lr": m.lr,
-        "batch_size": m.batch_size,
-        "final_loss": result.final_loss,
-        "best_loss": result.best_loss,
-        "final_acc": result.final_acc,
-        "time_to_target_s": result.time_to_target,
-        "wall_time_s": s.get("wall_time_s"),
-        "examples_per_s": s.get("examples_per_s"),
-        "steps": s.get("steps"),
-        "status": "diverging" if result.growing else result.status,
-        "diverged_at_step": result.diverged_at,
-        "final_x": " ".join(f"{v:.6f}" for v in result.final_point) if result.final_point else None,
-        "run_id": result.run.id if result.run else None,
-    }

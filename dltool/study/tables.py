@@ -1,18 +1,14 @@
-"""A comparison's tables: comparison.csv (one row per member run), comparison.json (members, groups,
-target, gaps), comparison.md (the verdict table) and the rich table in the terminal."""
+"""A comparison's tables: the rows of comparison.csv (one per member run) and of comparison.json's
+groups, the verdict table of comparison.md and the rich table in the terminal."""
 
 from __future__ import annotations
 
-import csv
-import io
-from pathlib import Path
+from typing import Any
 
-from rich.table import Table
-
-from dltool.cli.report import make_console
 from dltool.plots.labels import format_value
-from dltool.store.run import atomic_write_json, atomic_write_text
-from dltool.study.results import Group, MemberResult, member_row
+from dltool.store.run import now_iso
+from dltool.store.study import ComparisonEnd, ComparisonFolder, ComparisonRecord
+from dltool.study.results import Group, MemberResult, Verdict
 
 COLUMNS = (  # (stat key, heading, format)
     ("final_loss", "final loss", "{:.6g}"),
@@ -61,43 +57,62 @@ def table_rows(groups: list[Group], seeds: int, toy: bool) -> tuple[list[str], l
     return headings, rows
 
 
-def write_tables(
-    folder: Path, header: dict, results: list[MemberResult], groups: list[Group], seeds: int, toy: bool
-) -> None:
-    rows = [member_row(r) for r in results]
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
-    writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in rows)
-    atomic_write_text(folder / "comparison.csv", buffer.getvalue())
-    json_groups = [
-        {
-            "group": g.name,
-            "winner": g.winner,
-            "status": g.status,
-            "seeds": len(g.results),
-            **{key: (list(value) if value else None) for key, value in g.stats.items()},
-        }
-        for g in groups
-    ]
-    atomic_write_json(folder / "comparison.json", {**header, "groups": json_groups, "results": rows})
-    atomic_write_text(folder / "comparison.md", markdown(header, groups, rows, seeds, toy))
+def member_row(result: MemberResult) -> dict[str, Any]:
+    """One member as a flat row (comparison.csv and the results of comparison.json)."""
+    m, s = result.member, result.summary
+    return {
+        "group": m.group,
+        "optimizer": m.optimizer,
+        "impl": m.impl,
+        "seed": m.seed,
+        "hyperparameters": " ".join(f"{k}={v}" for k, v in m.hyper.items()),
+        "lr": m.lr,
+        "batch_size": m.batch_size,
+        "final_loss": result.final_loss,
+        "best_loss": result.best_loss,
+        "final_acc": result.final_acc,
+        "time_to_target_s": result.time_to_target,
+        "wall_time_s": s.get("wall_time_s"),
+        "examples_per_s": s.get("examples_per_s"),
+        "steps": s.get("steps"),
+        "status": "diverging" if result.growing else result.status,
+        "diverged_at_step": result.diverged_at,
+        "final_x": " ".join(f"{v:.6f}" for v in result.final_point) if result.final_point else None,
+        "run_id": result.run_id,
+    }
 
 
-def markdown(header: dict, groups: list[Group], rows: list[dict], seeds: int, toy: bool) -> str:
-    headings, cells = table_rows(groups, seeds, toy)
+def group_row(group: Group) -> dict[str, Any]:
+    """One group as comparison.json lists it: its (mean, std) per statistic."""
+    stats = {key: (list(value) if value else None) for key, value in group.stats.items()}
+    return {"group": group.name, "winner": group.winner, "status": group.status, "seeds": len(group.results), **stats}
+
+
+def write_tables(comparison: ComparisonFolder, status: str, verdict: Verdict, wall_time_s: float) -> None:
+    """The end of a comparison: the results into comparison.json, then comparison.csv and comparison.md."""
+    rows = [member_row(result) for result in verdict.results]
+    groups = [group_row(group) for group in verdict.groups]
+    end = ComparisonEnd(now_iso(), wall_time_s, verdict.target, verdict.target_text, verdict.gaps, groups, rows)
+    comparison.finish(status, end)
+    comparison.write_table(rows)
+    comparison.write_verdict(markdown(comparison.record, verdict, rows))
+
+
+def markdown(record: ComparisonRecord, verdict: Verdict, rows: list[dict]) -> str:
+    seeds, toy = record.header.seeds, record.header.objective is not None
+    headings, cells = table_rows(verdict.groups, seeds, toy)
     lines = [
-        f"# Optimizer comparison: {header['title']}",
+        f"# Optimizer comparison: {record.header.title}",
         "",
-        f"{header['status']}; {len(rows)} member runs, {seeds} seed(s) each; {header['target_text']}.",
+        f"{record.status}; {len(rows)} member runs, {seeds} seed(s) each; {verdict.target_text}.",
         "",
     ]
     lines += ["| " + " | ".join(headings) + " |", "|" + "---|" * len(headings)]
     lines += ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in cells]
     if seeds > 1:
         lines += ["", "Values are mean ± standard deviation over the seeds."]
-    if header.get("impl_gaps"):
-        variant, gap = max(header["impl_gaps"].items(), key=lambda item: item[1])
+    if verdict.gaps:
+        variant, gap = max(verdict.gaps.items(), key=lambda item: item[1])
         lines += [
             "",
             f"Largest scratch vs torch gap: {gap:.1e} of the loss ({variant}). The notes' and torch's "
@@ -106,20 +121,3 @@ def markdown(header: dict, groups: list[Group], rows: list[dict], seeds: int, to
     lines += ["", "## Member runs", "", "| group | seed | run id | status |", "|---|---|---|---|"]
     lines += [f"| {r['group']} | {r['seed']} | {r['run_id'] or '-'} | {r['status']} |" for r in rows]
     return "\n".join(lines) + "\n"
-
-
-def print_comparison(header: dict, groups: list[Group], seeds: int, toy: bool, folder: Path, plots: list[Path]) -> None:
-    console = make_console()
-    headings, cells = table_rows(groups, seeds, toy)
-    table = Table(title=f"{header['title']} — {header['target_text']}", title_justify="left")
-    for heading in headings:
-        table.add_column(heading, no_wrap=heading in ("", "impl"))
-    for group, row in zip(groups, cells):
-        table.add_row(*row, style="bold green" if group.winner else ("red" if "diverg" in group.status else None))
-    console.print(table)
-    winners = [g for g in groups if g.winner]
-    if winners:
-        console.print(f"winner (lowest final loss): [bold]{winners[0].name}[/bold]")
-    console.print(f"comparison {folder.name} {header['status']}: {folder}")
-    for path in plots:
-        console.print(f"  {path}")

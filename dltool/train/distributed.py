@@ -18,7 +18,9 @@ from typing import Any
 import torch
 from torch import nn
 
+from dltool.config import Config
 from dltool.errors import DltoolError, UsageError
+from dltool.registry import DATASETS, OPTIMIZERS
 
 # A collective still waiting on a peer after this long raises instead of hanging. A killed peer is
 # noticed much sooner: its sockets close, and torchrun stops the other ranks when one of them exits.
@@ -195,12 +197,10 @@ def rank_device(device: torch.device, spec: str, world: World) -> torch.device:
     return torch.device("cuda", world.local_rank)
 
 
-def check_distributed(config, world_size: int) -> None:
+def check_distributed(config: Config, world_size: int) -> None:
     """What data-parallel training cannot do, refused before any process trains."""
     if world_size <= 1:
         return
-    from dltool.registry import DATASETS
-
     if DATASETS.get(config.data.name).traits.task == "objective":
         raise UsageError(
             f"data '{config.data.name}' is a toy objective with no examples to split; run it in one process"
@@ -209,6 +209,11 @@ def check_distributed(config, world_size: int) -> None:
         raise UsageError(
             f"data.batch_size {config.data.batch_size} is smaller than the {world_size} processes; it is the "
             f"global batch, split over them: use at least {world_size}"
+        )
+    if OPTIMIZERS.get(config.optimizer.name).traits.second_order:
+        raise UsageError(
+            f"optimizer '{config.optimizer.name}' differentiates the gradient again, which DDP cannot; "
+            "run it in one process"
         )
 
 

@@ -8,6 +8,7 @@ Rank 0 tells the launcher its run folder and exit code through the file named by
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import signal
@@ -16,7 +17,11 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from dltool.store.run import Run, atomic_write_json, read_json
+from dltool.config import load_config
+from dltool.errors import UsageError
+from dltool.store.files import atomic_write_json, read_json
+from dltool.store.run import Run
+from dltool.train.resume import resumable_run, resume_command
 
 LAUNCH_INFO = "DLTOOL_LAUNCH_INFO"
 
@@ -34,18 +39,12 @@ def announce_run(run: Run) -> None:
 
 def check_launch(nproc: int, config_path: Path | None, overrides: list[str], resume: str | None, runs_dir) -> None:
     """The input errors every rank would meet, found once, before any rank starts."""
+    # torch: this module is imported at the end of every command (tell_launcher), which must not pay for it
     import torch
 
-    from dltool.config import load_config
-    from dltool.errors import UsageError
-    from dltool.train.distributed import check_distributed
+    from dltool.train.distributed import check_distributed  # imports torch
 
-    if resume is not None:
-        from dltool.train.run import resumable_run
-
-        config = resumable_run(resume, runs_dir)[1]
-    else:
-        config = load_config(config_path, overrides)
+    config = load_config(config_path, overrides) if resume is None else resumable_run(resume, runs_dir)[1]
     check_distributed(config, nproc)
     gpus = torch.cuda.device_count() if torch.cuda.is_available() else 0
     if config.device in ("auto", "cuda") and gpus and nproc > gpus:
@@ -56,6 +55,7 @@ def check_launch(nproc: int, config_path: Path | None, overrides: list[str], res
 
 def launch(nproc: int, worker_args: list[str]) -> int:
     """Run `dltool <worker_args>` in nproc processes with DDP; returns the exit code for the user."""
+    # torch's launcher: imported here for the same reason as torch in check_launch
     from torch.distributed.elastic.multiprocessing import DefaultLogsSpecs, Std
     from torch.distributed.elastic.multiprocessing.api import SignalException
     from torch.distributed.elastic.multiprocessing.errors import ChildFailedError
@@ -67,11 +67,12 @@ def launch(nproc: int, worker_args: list[str]) -> int:
     os.environ[LAUNCH_INFO] = str(info)
     # torchrun's default: the ranks share the cores instead of each starting one thread per core
     os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    other_ranks = {rank: Std.ALL for rank in range(1, nproc)}
     config = LaunchConfig(
         min_nodes=1, max_nodes=1, nproc_per_node=nproc, run_id=str(uuid.uuid4()),
         rdzv_backend="c10d", rdzv_endpoint="localhost:0",  # torchrun --standalone: a store on a free port
         max_restarts=0, monitor_interval=0.1,
-        logs_specs=DefaultLogsSpecs(log_dir=str(workdir / "logs"), redirects={rank: Std.ALL for rank in range(1, nproc)}),
+        logs_specs=DefaultLogsSpecs(log_dir=str(workdir / "logs"), redirects=other_ranks),
     )  # fmt: skip
     failures: dict = {}
     try:
@@ -101,8 +102,6 @@ def finish(info: dict, failures: dict, workdir: Path) -> int:
         )
         message = f"error: rank 0 {why}"
         if info.get("run"):
-            from dltool.cli.report import resume_command
-
             run = Run(Path(info["run"]))
             if run.fail_if_running(f"rank 0 {why}"):
                 message += f"; run {run.id} is marked failed (resume it with: {resume_command(run)})"
@@ -124,8 +123,6 @@ def signal_name(signum: int) -> str:
 
 
 def silence_agent_logs() -> None:
-    import logging
-
     for name in list(logging.root.manager.loggerDict):
         if name.startswith("torch.distributed"):
             logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -92,7 +92,7 @@ def test_checkpoints_carry_python_and_numpy_random_states(tmp_path):
 
     import numpy as np
 
-    from dltool.train.engine import host_rng_state, set_host_rng_state
+    from dltool.train.checkpoint import host_rng_state, set_host_rng_state
 
     random.seed(3)
     np.random.seed(5)

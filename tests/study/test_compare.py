@@ -19,6 +19,8 @@ import pytest
 import yaml
 from conftest import CONFIGS, read_records, run_folders, write
 
+from dltool.store.study import STUDY_FILES, ComparisonEnd, ComparisonFolder, ComparisonHeader, MemberEntry
+
 NOTES_2D = {  # the notes' `epoch 20, x1 .., x2 ..` for f = 0.1 x1^2 + 2 x2^2 (seed 004)
     "sgd lr=0.4": "-0.943467 -0.000073",
     "sgd lr=0.6": "-0.387814 -1673.365109",
@@ -95,6 +97,29 @@ def test_a_member_is_an_ordinary_run(dltool, runs_dir):
     assert shown.exit_code == 0 and "adam" in shown.output and "completed" in shown.output
     listed = dltool("runs", "--format", "json")
     assert [run["id"] for run in json.loads(listed.output)] == [row["run_id"]]  # the comparison folder is no run
+    record = ComparisonFolder.open(comparison_folder(runs_dir)).record
+    assert record.status == "completed" and [m.run_id for m in record.members] == [row["run_id"]]
+    assert record.end is not None and record.end.results[0]["run_id"] == row["run_id"]
+
+
+def test_comparison_json_is_written_once_per_phase(runs_dir):
+    """The plan at the start, each member's run and status as it finishes, the results at the end."""
+    header = ComparisonHeader("toy", "a toy", "--problem toy", None, "now", 1, os.getpid(), 1, False, False)
+    members = [
+        MemberEntry(f"sgd lr=0.1 · {impl}", "sgd lr=0.1", "", "sgd", impl, 0, {"lr": 0.1}, 0.1, 1)
+        for impl in ("scratch", "torch")
+    ]
+    comparison = ComparisonFolder.start(runs_dir, header, members)
+    stored = json.loads(comparison.path(STUDY_FILES.record).read_text())
+    assert stored["status"] == "running" and [m["status"] for m in stored["members"]] == ["pending", "pending"]
+    comparison.member_finished(1, "run-b", "diverged")
+    record = ComparisonFolder.open(comparison.folder).record
+    assert [(m.run_id, m.status) for m in record.members] == [(None, "pending"), ("run-b", "diverged")]
+    assert record.end is None and record.header == header
+    comparison.finish("completed", ComparisonEnd("later", 1.5, 0.2, "target loss 0.2 (given)", {}, [], []))
+    reopened = ComparisonFolder.open(comparison.folder).record
+    assert reopened.status == "completed" and reopened.end.target_loss == 0.2
+    assert list(json.loads(comparison.path(STUDY_FILES.record).read_text()))[-3:] == ["members", "groups", "results"]
 
 
 def test_quadratic2d_reproduces_the_notes_trajectories(dltool, runs_dir):
@@ -253,7 +278,7 @@ def test_fashion_mnist_problem(dltool, runs_dir):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--problem", "quadratic"], "did you mean 'quadratic2d'"),
+        (["--problem", "quadratic"], "Invalid value for '--problem'"),
         ([str(CONFIGS / "mlp_torch.yaml"), "--problem", "airfoil"], "not both"),
         (["--impl", "jax"], "--impl: 'jax' is not one of scratch, torch"),
         (["--lr-scale", "0.3,x"], "--lr-scale '0.3,x'"),

@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from dltool.config import load_registries
-from dltool.data.toy2d import gradient_noise
+from dltool.data.toy2d import NoiseOptions, gradient_noise
 from dltool.errors import UsageError
 from dltool.objectives import OBJECTIVES, XCOS_C
 from dltool.optim.scratch import Newton
@@ -60,9 +60,14 @@ def test_a_start_of_the_wrong_length_is_a_usage_error():
         point("quadratic2d", start=[1.0])
 
 
+def noise(seed: int, **options):
+    """The gradient_noise dataset; the options not given take the schema's defaults."""
+    return gradient_noise(root=None, seed=seed, **NoiseOptions(**options).model_dump())
+
+
 def test_gradient_noise_is_seeded_and_zero_by_default():
-    assert torch.count_nonzero(gradient_noise(seed=0).train_x) == 0
-    a, b = gradient_noise(seed=3, mean=0.1, std=1.0, steps=500), gradient_noise(seed=3, mean=0.1, std=1.0, steps=500)
+    assert torch.count_nonzero(noise(seed=0).train_x) == 0
+    a, b = noise(seed=3, mean=0.1, std=1.0, steps=500), noise(seed=3, mean=0.1, std=1.0, steps=500)
     assert torch.equal(a.train_x, b.train_x) and a.train_x.shape == (500, 2)
     assert abs(a.train_x.mean().item() - 0.1) < 0.1 and abs(a.train_x.std().item() - 1.0) < 0.1
     assert torch.count_nonzero(a.eval_x) == 0  # evaluation is f(x) itself
@@ -105,7 +110,7 @@ def test_newton_solves_a_quadratic_in_one_step():
     a = torch.tensor([[3.0, 1.0], [1.0, 2.0]], dtype=torch.float64)
     b = torch.tensor([1.0, -1.0], dtype=torch.float64)
     x = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    optimizer = Newton([x])
+    optimizer = Newton([x], lr=1.0)
     (0.5 * x @ a @ x - b @ x).backward(create_graph=True)
     optimizer.step()
     torch.testing.assert_close(x.detach(), torch.linalg.solve(a, b))
@@ -115,8 +120,8 @@ def test_newton_refuses_a_gradient_without_its_graph_and_large_tensors():
     x = torch.ones(3, requires_grad=True)
     (x**2).sum().backward()
     with pytest.raises(ValueError, match="create_graph"):
-        Newton([x]).step()
+        Newton([x], lr=1.0).step()
     big = torch.ones(65, requires_grad=True)
     (big**2).sum().backward(create_graph=True)
     with pytest.raises(ValueError, match="too many"):
-        Newton([big]).step()
+        Newton([big], lr=1.0).step()

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from tests.conftest import CONFIGS, run_folders
-from tests.test_fashion_mnist import make_fake_fashion_mnist
+from tests.data.test_fashion_mnist import make_fake_fashion_mnist
 
 
 @pytest.fixture
@@ -89,8 +89,8 @@ def test_plot_options_on_one_run(two_runs, dltool):
         (["nope"], "no run 'nope'"),
         (["2"], "ambiguous"),
         (["../x"], "not a run id"),
-        (["latest", "--metric", "f1"], "--metric 'f1'"),
-        (["latest", "--x", "wall"], "--x 'wall'"),
+        (["latest", "--metric", "f1"], "Invalid value for '--metric'"),
+        (["latest", "--x", "wall"], "Invalid value for '--x'"),
         (["latest", "--out", "plot.jpeg"], "must end in"),
     ],
 )

@@ -50,7 +50,7 @@ def no_debian_copy(monkeypatch, tmp_path):
 @pytest.mark.parametrize("layout", ["", "fashion-mnist", "FashionMNIST/raw"])
 def test_idx_files_in_data_root_are_read_exactly(tmp_path, no_debian_copy, layout, compress):
     arrays = make_fake_fashion_mnist(tmp_path / "root" / layout, compress=compress)
-    data = fashion_mnist.fashion_mnist(root=str(tmp_path / "root"))
+    data = fashion_mnist.fashion_mnist(root=str(tmp_path / "root"), seed=0, download=False)
     assert data.train_x.shape == (64, 1, 28, 28) and data.train_x.dtype.is_floating_point is False
     assert np.array_equal(data.train_x[:, 0].numpy(), arrays["train"][0])
     assert np.array_equal(data.eval_y.numpy(), arrays["test"][1])
@@ -60,7 +60,7 @@ def test_idx_files_in_data_root_are_read_exactly(tmp_path, no_debian_copy, layou
 def test_data_root_comes_before_the_debian_copy(tmp_path, monkeypatch):
     make_fake_fashion_mnist(tmp_path / "root")
     monkeypatch.setattr(fashion_mnist, "DEBIAN_DIR", DEBIAN)
-    assert len(fashion_mnist.fashion_mnist(root=str(tmp_path / "root")).train_y) == 64
+    assert len(fashion_mnist.fashion_mnist(root=str(tmp_path / "root"), seed=0, download=False).train_y) == 64
 
 
 def test_truncated_idx_file_is_a_clear_error(tmp_path, no_debian_copy, dltool, runs_dir):
@@ -125,7 +125,7 @@ def test_download_uses_torchvision_into_data_root(tmp_path, no_debian_copy, monk
 
 def test_the_debian_copy_is_the_real_dataset():
     assert DEBIAN.is_dir(), "install it: apt-get install dataset-fashion-mnist"
-    data = fashion_mnist.fashion_mnist(root="/nonexistent")
+    data = fashion_mnist.fashion_mnist(root="/nonexistent", seed=0, download=False)
     assert data.train_x.shape == (60000, 1, 28, 28) and data.eval_x.shape == (10000, 1, 28, 28)
     assert data.train_y.bincount().tolist() == [6000] * 10
     assert float(data.train_x.float().mean() / 255) == pytest.approx(0.2860, abs=1e-4)

@@ -30,8 +30,8 @@ from dltool.data import fashion_mnist
 from dltool.train import engine
 from dltool.train import run as training
 from tests.conftest import CONFIGS, only_run, read_records, run_folders, write
-from tests.test_fashion_mnist import make_fake_fashion_mnist
-from tests.test_resume import dltool_process
+from tests.data.test_fashion_mnist import make_fake_fashion_mnist
+from tests.train.test_resume import dltool_process
 
 AIRFOIL = CONFIGS / "linreg_airfoil_scratch.yaml"
 WAIT = 180  # the most seconds any subprocess may take before the test gives up on it

@@ -283,7 +283,7 @@ def test_a_killed_rank_ends_the_run_failed_within_a_minute(tmp_path, launch, vic
     assert not any(pid_alive(rank["pid"]) for rank in ranks)  # nothing left behind, waiting forever
     if launch == "torchrun":  # torchrun prints its own report; the surviving rank says why in one line
         assert "rank 1: lost contact with another process of this run" in stderr
-        assert 'File "' + str(Path(__file__).parents[1] / "dltool") not in stderr, stderr  # no traceback of ours
+        assert 'File "' + str(Path(__file__).parents[2] / "dltool") not in stderr, stderr  # no traceback of ours
     else:
         assert f"rank {victim}" in stderr and "killed by SIGKILL" in stderr
         assert "Traceback" not in stderr

@@ -1,0 +1,66 @@
+"""What every command shares: the error wrapper (a DltoolError becomes one line and its exit code,
+never a traceback), the options several commands take, and comma-separated lists."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dltool.errors import DltoolError
+
+RunsDir = Annotated[
+    Path | None,
+    typer.Option("--runs-dir", help="Folder of runs (default: $DLTOOL_RUNS_DIR or ./runs).", show_default=False),
+]
+SetOptions = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a config key: --set optimizer.lr=0.01 (repeatable).", show_default=False),
+]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
+
+
+def fail(message: str, code: int) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def user_errors(command):
+    """Turn a DltoolError into its message and exit code: users never see a traceback for bad input."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except DltoolError as exc:
+            if exc.reported_elsewhere:  # rank 0 of a torchrun job prints it
+                raise typer.Exit(exc.exit_code) from None
+            fail(str(exc), exc.exit_code)
+        except KeyboardInterrupt:
+            typer.echo("interrupted", err=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def comma_list(option: str, text: str | None, kind: type, choices: tuple[str, ...] = ()) -> tuple:
+    """'0.3,1,3' -> (0.3, 1.0, 3.0) for a comma-separated option; a bad item is a usage error."""
+    if text is None:
+        return ()
+    items = [item.strip() for item in text.split(",") if item.strip()]
+    try:
+        values = tuple(kind(item) for item in items)
+    except ValueError:
+        fail(f"{option} '{text}': expected comma-separated {'numbers' if kind is not str else 'names'}", 2)
+    if not values:
+        fail(f"{option} is empty; give comma-separated values, e.g. {option} {','.join(choices[:2]) or '1,2'}", 2)
+    if kind is not str and any(value <= 0 for value in values):
+        fail(f"{option} '{text}': every value must be positive", 2)
+    bad = [value for value in values if choices and value not in choices]
+    if bad:
+        fail(f"{option}: '{bad[0]}' is not one of {', '.join(choices)}", 2)
+    if len(set(values)) < len(values):
+        fail(f"{option} '{text}' repeats a value", 2)
+    return values

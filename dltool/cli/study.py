@@ -1,0 +1,85 @@
+"""`dltool compare-optimizers`: parse the options into a plan request and run the comparison.
+
+The worker server is started before anything heavy is imported, so its own imports overlap ours.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dltool.cli.common import Quiet, RunsDir, SetOptions, comma_list, user_errors
+
+
+class Problem(str, Enum):
+    """The comparison problems of dltool.study.problems (a test keeps the two lists equal)."""
+
+    airfoil = "airfoil"
+    fashion_mnist = "fashion-mnist"
+    quadratic2d = "quadratic2d"
+    bowl2d = "bowl2d"
+    square1d = "square1d"
+    xcos1d = "xcos1d"
+    cosh1d = "cosh1d"
+
+
+def _option(help: str, **kwargs) -> typer.models.OptionInfo:
+    return typer.Option(help=help, show_default=False, **kwargs)
+
+
+ConfigArg = Annotated[
+    Path | None,
+    typer.Argument(help="A train config to compare optimizers on (default: --problem).", show_default=False),
+]
+ProblemOption = Annotated[Problem | None, _option("A problem of the notes (default: airfoil).")]
+Optimizers = Annotated[str | None, _option("Comma-separated optimizers (default: the problem's).")]
+Impls = Annotated[str, typer.Option("--impl", help="Comma-separated implementations.")]
+Seeds = Annotated[int, typer.Option(min=1, help="Repeat every member with this many seeds (mean ± std).")]
+Jobs = Annotated[int | None, _option("Parallel member processes (default: one per CPU core).", min=1)]
+LrScales = Annotated[str | None, _option("Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).")]
+BatchSizes = Annotated[str | None, _option("Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).")]
+TargetLoss = Annotated[float | None, _option("Loss for 'time to target' (default: best final loss + 10%).")]
+
+
+@user_errors
+def compare_optimizers(
+    config: ConfigArg = None,
+    problem: ProblemOption = None,
+    optimizers: Optimizers = None,
+    impl: Impls = "scratch,torch",
+    seeds: Seeds = 1,
+    jobs: Jobs = None,
+    set_: SetOptions = None,
+    lr_scale: LrScales = None,
+    batch_sizes: BatchSizes = None,
+    target_loss: TargetLoss = None,
+    runs_dir: RunsDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Compare optimizers (scratch and torch.optim) on one problem; tables and plots in runs/<comparison-id>/."""
+    if jobs != 1:
+        from dltool.train.workers import start_workers_early
+
+        start_workers_early()  # first: the worker server's imports then overlap everything below
+    from dltool.cli.report import print_comparison
+    from dltool.study.compare import CompareOptions
+    from dltool.study.compare import compare_optimizers as run
+    from dltool.study.plan import IMPLS, PlanRequest
+
+    request = PlanRequest(
+        config_path=config,
+        problem=problem.value if problem else None,
+        optimizers=comma_list("--optimizers", optimizers, str),
+        impls=comma_list("--impl", impl, str, IMPLS),
+        seeds=seeds,
+        lr_scales=comma_list("--lr-scale", lr_scale, float),
+        batch_sizes=comma_list("--batch-sizes", batch_sizes, int),
+        overrides=tuple(set_ or []),
+    )
+    report = run(request, CompareOptions(runs_dir, jobs, quiet, target_loss))
+    print_comparison(report)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)

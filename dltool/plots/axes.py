@@ -1,0 +1,30 @@
+"""What a run's curves can show: the metric on y and the quantity on x, with their axis labels.
+Light on purpose (no matplotlib): the command line lists these choices before anything heavy is loaded."""
+
+from enum import Enum
+
+
+class Metric(str, Enum):
+    loss = "loss"
+    acc = "acc"
+    lr = "lr"
+
+    @property
+    def label(self) -> str:
+        return {"loss": "loss", "acc": "accuracy", "lr": "learning rate"}[self.value]
+
+
+class XAxis(str, Enum):
+    epoch = "epoch"
+    step = "step"
+    examples = "examples"
+    time = "time"
+
+    @property
+    def label(self) -> str:
+        return {
+            "epoch": "epoch",
+            "step": "step (parameter updates)",
+            "examples": "examples seen",
+            "time": "training time (s)",
+        }[self.value]

@@ -1,0 +1,13 @@
+"""The status of a run, as status.json records it (and `crashed`, which only readers say). Light on
+purpose (no imports): the command line lists these choices before anything heavy is loaded."""
+
+from enum import Enum
+
+
+class RunStatus(str, Enum):
+    running = "running"
+    completed = "completed"
+    failed = "failed"
+    diverged = "diverged"  # the loss became non-finite; status.json records the step
+    interrupted = "interrupted"  # SIGINT or SIGTERM: stopped after a step, with a checkpoint
+    crashed = "crashed"  # shown for a `running` run whose process is gone; never written

@@ -1,0 +1,167 @@
+"""The problems of the notes' optimization chapter that a comparison runs: a base config and its
+variants (an optimizer with the hyperparameters the notes use for it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dltool.config import read_yaml
+from dltool.errors import UsageError, did_you_mean
+
+
+@dataclass(frozen=True)
+class Variant:
+    optimizer: str
+    hyper: dict[str, Any] = field(default_factory=dict)  # optimizer keys over the spec's defaults
+    extra: tuple[str, ...] = ()  # dotted overrides of the rest of the config (steps, schedule, noise)
+    note: str = ""  # what the notes call it, where more than the hyperparameters ("noisy, exponential lr")
+
+
+@dataclass(frozen=True)
+class Problem:
+    name: str
+    title: str
+    base: dict[str, Any]
+    variants: tuple[Variant, ...]
+    pair_model_impl: bool = True  # scratch optimizer with the scratch model, as in the notes' two pipelines
+    objective: str | None = None  # the toy objective's model name, for trajectory plots
+
+
+def _toy(model: str, dims: int, steps: int) -> dict[str, Any]:
+    return {
+        "name": model,
+        "model": {"name": model},
+        "data": {"name": "gradient_noise", "batch_size": 1, "dims": dims, "steps": steps},
+        "train": {"epochs": 1, "eval_every_examples": 1},
+    }
+
+
+AIRFOIL = {
+    "name": "airfoil",
+    "model": {"name": "linreg"},
+    "data": {"name": "airfoil", "batch_size": 10},
+    "train": {"epochs": 2, "eval_every_examples": 100},
+}
+FASHION = {
+    "name": "fashion",
+    "model": {"name": "softmax"},
+    "data": {"name": "fashion_mnist", "batch_size": 256},
+    "train": {"epochs": 3},
+}
+NOISY = ("data.mean=0.1", "data.std=1.0")  # the notes' np.random.normal(0.1): N(0.1, 1)
+
+PROBLEMS = {
+    problem.name: problem
+    for problem in (
+        Problem(
+            "airfoil",
+            "airfoil, linear regression",
+            AIRFOIL,
+            tuple(Variant(name) for name in ("sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam")),
+        ),
+        Problem(
+            "fashion-mnist",
+            "Fashion-MNIST",
+            FASHION,
+            (
+                Variant("sgd", {"lr": 0.1}),
+                Variant("momentum", {"lr": 0.01, "momentum": 0.9}),
+                Variant("adagrad", {"lr": 0.1}),
+                Variant("rmsprop", {"lr": 0.001}),
+                Variant("adadelta"),
+                Variant("adam", {"lr": 0.001}),
+            ),
+            pair_model_impl=False,
+        ),
+        Problem(
+            "quadratic2d",
+            "f = 0.1·x1² + 2·x2² from (-5, -2), 20 steps",
+            _toy("quadratic2d", 2, 20),
+            (
+                Variant("sgd", {"lr": 0.4}),
+                Variant("sgd", {"lr": 0.6}),
+                Variant("momentum", {"lr": 0.4, "momentum": 0.5}),
+                Variant("momentum", {"lr": 0.6, "momentum": 0.5}),
+                Variant("adagrad", {"lr": 0.4}),
+                Variant("adagrad", {"lr": 2.0}),
+                Variant("rmsprop", {"lr": 0.4, "gamma": 0.9}),
+                Variant("adadelta", {"rho": 0.9}, note="not in the notes"),
+                Variant("adam", {"lr": 0.4}, note="not in the notes"),
+            ),
+            objective="quadratic2d",
+        ),
+        Problem(
+            "bowl2d",
+            "f = x1² + 2·x2² from (-5, -2)",
+            _toy("bowl2d", 2, 20),
+            (
+                Variant("sgd", {"lr": 0.1}),
+                Variant("sgd", {"lr": 0.1}, ("data.steps=50", *NOISY), "noisy gradient, constant lr"),
+                Variant(
+                    "sgd",
+                    {"lr": 0.1},
+                    ("data.steps=1000", *NOISY, "schedule.name=exponential", "schedule.lam=0.1", "schedule.unit=step"),
+                    "noisy gradient, exponential lr",
+                ),
+                Variant(
+                    "sgd",
+                    {"lr": 0.1},
+                    (
+                        "data.steps=50",
+                        *NOISY,
+                        "schedule.name=polynomial",
+                        "schedule.alpha=0.5",
+                        "schedule.beta=0.1",
+                        "schedule.unit=step",
+                    ),
+                    "noisy gradient, polynomial lr",
+                ),
+            ),
+            objective="bowl2d",
+        ),
+        Problem(
+            "square1d",
+            "f = x² from 10, 10 steps",
+            _toy("square1d", 1, 10),
+            (Variant("sgd", {"lr": 0.2}), Variant("sgd", {"lr": 0.05}), Variant("sgd", {"lr": 1.1}), Variant("newton")),
+            objective="square1d",
+        ),
+        Problem(
+            "xcos1d",
+            "f = x·cos(0.15π·x) from 10, 10 steps",
+            _toy("xcos1d", 1, 10),
+            (Variant("sgd", {"lr": 2.0}), Variant("newton"), Variant("newton", {"lr": 0.5})),
+            objective="xcos1d",
+        ),
+        Problem(
+            "cosh1d",
+            "f = cosh(0.5·x) from 10, 10 steps",
+            _toy("cosh1d", 1, 10),
+            (Variant("newton"), Variant("sgd", {"lr": 1.0}, note="for contrast")),
+            objective="cosh1d",
+        ),
+    )
+}
+
+# The notes' gradient descent vs stochastic vs minibatch runs on airfoil: batch size -> (lr, epochs).
+NOTES_BATCH_RUNS = {1500: (1.0, 6), 1: (0.005, 2), 10: (0.05, 2), 100: (0.4, 2)}
+
+
+def find_problem(config_path: Path | None, name: str | None) -> tuple[Problem, str]:
+    """(the problem, where it comes from): a train CONFIG, or a problem of the notes by name."""
+    if config_path is not None:
+        if name is not None:
+            raise UsageError("give a CONFIG or --problem, not both: a CONFIG is the problem")
+        base = read_yaml(Path(config_path))
+        label = str(base.get("name") or Path(config_path).stem)
+        variants = PROBLEMS["airfoil"].variants  # each optimizer at its defaults (the notes' values)
+        return Problem(label, label, base, variants, pair_model_impl=False), str(config_path)
+    name = name or "airfoil"
+    if name not in PROBLEMS:
+        raise UsageError(
+            f"--problem '{name}' is not a problem{did_you_mean(name, list(PROBLEMS))}; "
+            f"valid problems: {', '.join(PROBLEMS)}, or give a train CONFIG"
+        )
+    return PROBLEMS[name], f"--problem {name}"

@@ -1,0 +1,33 @@
+"""Which runs can be resumed, and the command that resumes one.
+
+Light on purpose (no torch): the `--nproc` launcher checks a resume before it starts any process,
+and the terminal views show the command. dltool.train.run.resume() does the resuming itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dltool.config import Config, load_config
+from dltool.errors import UsageError
+from dltool.store.run import RUN_FILES, Run, RunStore
+
+
+def resumable_run(run_id: str, runs_dir: Path | None) -> tuple[Run, Config]:
+    """The run `run_id` names and its saved config; a UsageError unless it ended without completing."""
+    run = RunStore(runs_dir).resolve(run_id)
+    shown = run.shown_status()
+    if shown not in ("interrupted", "failed", "crashed"):
+        raise UsageError(f"run '{run.id}' is {shown}; only interrupted, failed or crashed runs can be resumed")
+    return run, load_config(run.path(RUN_FILES.config))
+
+
+def resume_command(run: Run) -> str:
+    """What continues `run`: with the processes it had, when it had several."""
+    distributed = run.status().get("distributed")
+    command = f"dltool train --resume {run.id}"
+    if not distributed:
+        return command
+    if len({rank["host"] for rank in distributed["ranks"]}) > 1:
+        return f"torchrun ... -m {command.removeprefix('dltool ')} (on every machine, as it was started)"
+    return f"{command} --nproc {distributed['world_size']}"

@@ -1,5 +1,7 @@
-"""The config schema, YAML loading, --set overrides (each parsed once, into an `Override` that both writes
-its value and is named when that value is wrong) and error messages that name the file or --set and the key.
+"""The config schema, loading (the YAML is read, bounded, by dltool.safe_yaml; the numbers' bounds are in
+dltool.bounds), --set overrides (each parsed once, into an `Override` that both writes its value and is named
+when that value is wrong) and error messages that name the file or --set and the key, with a short excerpt
+of a bad value.
 
 Sections that name a registry entry (model, data, optimizer, schedule) take the common keys below plus
 the keys of the entry's own `options` model. Each value is validated once: the common keys by the
@@ -18,9 +20,10 @@ from typing import Any, Literal, NamedTuple
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dltool.errors import UsageError, did_you_mean
+from dltool.bounds import BatchSize, Count, Epochs, Examples, ImageSide, Seed
+from dltool.errors import UsageError, did_you_mean, excerpt
 from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry
-from dltool.safe_yaml import safe_load
+from dltool.safe_yaml import MAX_DEPTH, YamlBoundError, read_yaml, safe_load, yaml_message
 
 STRICT = dict(strict=True, allow_inf_nan=False)  # no coercion ('1' is not 1), no NaN or infinity
 DEVICE_PATTERN = re.compile(r"^(auto|cpu|mps|cuda(:\d+)?)$")
@@ -45,40 +48,43 @@ class NamedSection(BaseModel):
         self.__pydantic_extra__ = options.model_dump()
 
 
+NAME = dict(max_length=64)  # a registry entry's name: a short word (a message shows what it got)
+
+
 class ModelSection(NamedSection):
-    name: str = "linreg"
+    name: str = Field("linreg", **NAME)
     impl: Literal["scratch", "torch"] = "torch"
     sync_bn: bool = False  # several processes: BatchNorm statistics over the global batch
 
 
 class DataSection(NamedSection):
-    name: str = "synthetic_linreg"
-    batch_size: int = Field(256, gt=0)
-    resize: int | None = Field(None, gt=0)
-    train_size: int | None = Field(None, gt=0)
-    test_size: int | None = Field(None, gt=0)
-    root: str | None = None
+    name: str = Field("synthetic_linreg", **NAME)
+    batch_size: BatchSize = 256
+    resize: ImageSide | None = None
+    train_size: Examples | None = None
+    test_size: Examples | None = None
+    root: str | None = Field(None, max_length=4096)  # PATH_MAX
 
 
 class OptimizerSection(NamedSection):
-    name: str = "sgd"
+    name: str = Field("sgd", **NAME)
     impl: Literal["scratch", "torch"] = "scratch"
 
 
 class ScheduleSection(NamedSection):
-    name: str = "constant"
+    name: str = Field("constant", **NAME)
 
 
 class TrainSection(Section):
-    epochs: int = Field(10, gt=0)
-    eval_every_examples: int | None = Field(None, gt=0)
-    checkpoint_every_steps: int | None = Field(None, gt=0)
+    epochs: Epochs = 10
+    eval_every_examples: Count | None = None
+    checkpoint_every_steps: Count | None = None
     tensorboard: bool = False
 
 
 class Config(Section):
     name: str | None = None
-    seed: int = Field(0, ge=0)
+    seed: Seed = 0
     device: str = "auto"
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     model: ModelSection = ModelSection()
@@ -120,38 +126,6 @@ def load_registries() -> None:
 NAMED_SECTIONS: dict[str, Registry] = dict(model=MODELS, data=DATASETS, optimizer=OPTIMIZERS, schedule=SCHEDULES)
 
 
-def read_yaml(path: Path) -> dict[str, Any]:
-    """The mapping in a YAML file, or a UsageError that says what is wrong and where."""
-    if not path.exists():
-        raise UsageError(f"config file '{path}' not found; give the path of a YAML file (see configs/)")
-    if not path.is_file():
-        raise UsageError(f"config '{path}' is not a file; give the path of a YAML file (see configs/)")
-    try:
-        raw = safe_load(path.read_text(encoding="utf-8"))
-    except UnicodeDecodeError:
-        raise UsageError(f"{path}: not a text file (it is not UTF-8); a config is a YAML text file") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot be read ({exc.strerror})") from None
-    except yaml.constructor.ConstructorError as exc:
-        line = f" at line {exc.problem_mark.line + 1}" if exc.problem_mark else ""
-        if "duplicate key" in (exc.problem or ""):
-            raise UsageError(f"{path}{line}: {exc.problem}; keep one") from None
-        raise UsageError(
-            f"{path}{line}: YAML tag not allowed ({exc.problem}); configs hold plain values only"
-        ) from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise UsageError(f"{path}:{where}: YAML syntax error: {getattr(exc, 'problem', None) or exc}") from None
-    if raw is None:
-        raise UsageError(f"{path}: the file is empty; a config is a YAML mapping such as 'model: {{name: mlp}}'")
-    if not isinstance(raw, dict):
-        raise UsageError(
-            f"{path}: expected a YAML mapping of sections (model:, data:, ...), got a {type(raw).__name__}"
-        )
-    return raw
-
-
 class Override(NamedTuple):
     """One --set, parsed once: where it writes, the value (read as YAML) and the text as given, to blame."""
 
@@ -167,15 +141,22 @@ class Override(NamedTuple):
 def parse_override(text: str) -> Override:
     """`optimizer.lr=0.01` -> Override(('optimizer', 'lr'), 0.01, 'optimizer.lr=0.01')."""
     key, sep, value = text.partition("=")
+    shown = excerpt(text)
     if not sep or not key.strip():
-        raise UsageError(f"--set '{text}': expected KEY=VALUE, e.g. --set optimizer.lr=0.01")
+        raise UsageError(f"--set '{shown}': expected KEY=VALUE, e.g. --set optimizer.lr=0.01")
     path = tuple(key.strip().split("."))
     if any(not part for part in path):
-        raise UsageError(f"--set '{text}': '{key}' is not a dotted key such as optimizer.lr")
+        raise UsageError(f"--set '{shown}': '{excerpt(key)}' is not a dotted key such as optimizer.lr")
+    if len(path) > MAX_DEPTH:
+        raise UsageError(f"--set '{shown}': a key of {len(path)} parts; config keys are SECTION.KEY")
     try:
         parsed = safe_load(value) if value.strip() else None
     except yaml.constructor.ConstructorError as exc:
-        raise UsageError(f"--set '{text}': {exc.problem}; values are plain YAML (no tags)") from None
+        if "constructor for the tag" not in (exc.problem or ""):
+            raise UsageError(yaml_message(f"--set '{shown}'", exc, value)) from None
+        raise UsageError(f"--set '{shown}': {excerpt(exc.problem, 200)}; values are plain YAML (no tags)") from None
+    except YamlBoundError as exc:
+        raise UsageError(yaml_message(f"--set '{shown}'", exc, value)) from None
     except yaml.YAMLError:
         parsed = value  # not YAML: take it as a string and let the schema judge it
     return Override(path, parsed, text)
@@ -194,7 +175,9 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[Override]) -> dict[
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 where = ".".join(override.path[: depth + 1])
-                raise UsageError(f"--set '{override.text}': '{where}' is a value, not a section with keys")
+                raise UsageError(
+                    f"--set '{excerpt(override.text)}': '{excerpt(where)}' is a value, not a section with keys"
+                )
         node[override.path[-1]] = copy.deepcopy(override.value)  # one parsed override may serve many configs
     return merged
 
@@ -253,8 +236,13 @@ class Blame:
     overridden: dict[str, str]  # dotted key -> the text of its last --set
 
     def where(self, key: str) -> str:
-        sets = [text for written, text in self.overridden.items() if written == key or written.startswith(f"{key}.")]
-        return f"--set {sets[0]}" if sets else f"{self.source}: {key}"
+        sets = [text for written, text in self.overridden.items() if _related(written, key)]
+        return f"--set {excerpt(sets[0])}" if sets else f"{self.source}: {excerpt(key)}"
+
+
+def _related(written: str, key: str) -> bool:
+    """A --set that wrote `written` wrote `key` too: the same key, a key below it or the section above it."""
+    return written == key or written.startswith(f"{key}.") or key.startswith(f"{written}.")
 
 
 def _valid_keys(model_cls: type[BaseModel], loc: tuple, prefix: str | None) -> list[str]:
@@ -284,7 +272,7 @@ def format_errors(exc: ValidationError, blame: Blame, model_cls: type[BaseModel]
             hint = ""
             if error["type"] == "literal_error" and isinstance(got, str):
                 hint = did_you_mean(got, re.findall(r"'([^']*)'", message))
-            lines.append(f"{where}: {message} (got {got!r}){hint}")
+            lines.append(f"{where}: {message} (got {excerpt(repr(got))}){hint}")
     return "\n".join(lines)
 
 

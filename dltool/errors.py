@@ -21,3 +21,8 @@ def did_you_mean(name: str, choices: list[str]) -> str:
     """' (did you mean 'x'?)' for the closest choice, or '' when none is close."""
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    """`text` cut to `limit` characters (then '…'): a message shows a bad value, never all of a huge one."""
+    return text if len(text) <= limit else text[:limit] + "…"

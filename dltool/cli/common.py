@@ -4,12 +4,15 @@ never a traceback), the options several commands take, and comma-separated lists
 from __future__ import annotations
 
 import functools
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dltool.errors import DltoolError
+from dltool.errors import DltoolError, excerpt
+
+MAX_ITEMS = 100  # values in one comma-separated option: each is a member (or more) of a study
 
 RunsDir = Annotated[
     Path | None,
@@ -45,22 +48,37 @@ def user_errors(command):
     return wrapper
 
 
-def comma_list(option: str, text: str | None, kind: type, choices: tuple[str, ...] = ()) -> tuple:
-    """'0.3,1,3' -> (0.3, 1.0, 3.0) for a comma-separated option; a bad item is a usage error."""
+def comma_list(
+    option: str, text: str | None, kind: type, choices: tuple[str, ...] = (), maximum: float | None = None
+) -> tuple:
+    """'0.3,1,3' -> (0.3, 1.0, 3.0) for a comma-separated option; a bad item is a usage error. Numbers are
+    positive, finite and at most `maximum`; at most MAX_ITEMS values."""
     if text is None:
         return ()
+    shown = excerpt(text)
     items = [item.strip() for item in text.split(",") if item.strip()]
+    if len(items) > MAX_ITEMS:
+        fail(f"{option} '{shown}': {len(items)} values; give at most {MAX_ITEMS}", 2)
     try:
         values = tuple(kind(item) for item in items)
-    except ValueError:
-        fail(f"{option} '{text}': expected comma-separated {'numbers' if kind is not str else 'names'}", 2)
+    except ValueError:  # a number of over 4,300 digits too (Python's int-string limit)
+        fail(f"{option} '{shown}': expected comma-separated {'numbers' if kind is not str else 'names'}", 2)
     if not values:
         fail(f"{option} is empty; give comma-separated values, e.g. {option} {','.join(choices[:2]) or '1,2'}", 2)
-    if kind is not str and any(value <= 0 for value in values):
-        fail(f"{option} '{text}': every value must be positive", 2)
+    if kind is not str:
+        _check_numbers(option, shown, values, maximum)
     bad = [value for value in values if choices and value not in choices]
     if bad:
-        fail(f"{option}: '{bad[0]}' is not one of {', '.join(choices)}", 2)
+        fail(f"{option}: '{excerpt(str(bad[0]))}' is not one of {', '.join(choices)}", 2)
     if len(set(values)) < len(values):
-        fail(f"{option} '{text}' repeats a value", 2)
+        fail(f"{option} '{shown}' repeats a value", 2)
     return values
+
+
+def _check_numbers(option: str, shown: str, values: tuple, maximum: float | None) -> None:
+    if any(isinstance(value, float) and not math.isfinite(value) for value in values):
+        fail(f"{option} '{shown}': every value must be a finite number", 2)
+    if any(value <= 0 for value in values):
+        fail(f"{option} '{shown}': every value must be positive", 2)
+    if maximum is not None and any(value > maximum for value in values):
+        fail(f"{option} '{shown}': every value must be at most {maximum:,}", 2)

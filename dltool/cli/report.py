@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dltool.errors import UsageError
-from dltool.store.run import RUN_FILES, Run, RunStore
+from dltool.store.run import RUN_FILES, Run, RunSnapshot, RunState, RunStore
 from dltool.study.tables import table_rows
 from dltool.train.resume import resume_command
 
@@ -50,43 +50,48 @@ def outcome_lines(run: Run, summary: dict) -> list[str]:
     return lines
 
 
-def run_row(run: Run) -> list[str]:
-    card = run.card()
+def run_row(run: Run, state: RunState) -> list[str]:
+    card = run.card(state.status)
     model, optimizer = card["model"], card["optimizer"]
-    summary = run.summary()
+    summary = state.summary
     final = summary.get("final", {})
-    eval_split = summary.get("eval_split", "test")
+    eval_split = summary.get("eval_split") or "test"
     loss = final.get(f"{eval_split}_loss")
     acc = final.get(f"{eval_split}_acc")
     return [
         run.id,
-        run.shown_status(),
+        state.shown_status,
         f"{model.get('name', '?')} ({model.get('impl', '?')})",
         f"{optimizer.get('name', '?')} ({optimizer.get('impl', '?')})",
-        f"{summary['epochs']:.2f}" if "epochs" in summary else "-",
+        f"{summary['epochs']:.2f}" if summary.get("epochs") is not None else "-",
         f"{loss:.4f}" if isinstance(loss, (int, float)) else "-",
         f"{acc:.4f}" if isinstance(acc, (int, float)) else "-",
-        f"{summary['wall_time_s']:.1f}" if "wall_time_s" in summary else "-",
+        f"{summary['wall_time_s']:.1f}" if summary.get("wall_time_s") is not None else "-",
+        "; ".join(state.damage),
     ]
 
 
-COLUMNS = ("id", "status", "model", "optimizer", "epochs", "eval loss", "eval acc", "wall s")
+# "damage": what is wrong with a damaged run's files (empty for the others; a table shows it only then)
+COLUMNS = ("id", "status", "model", "optimizer", "epochs", "eval loss", "eval acc", "wall s", "damage")
 
 
-def filtered_runs(store: RunStore, status: str | None, model: str | None, optimizer: str | None) -> list[Run]:
-    runs = store.list()
+def filtered_runs(
+    store: RunStore, status: str | None, model: str | None, optimizer: str | None
+) -> list[tuple[Run, RunState]]:
+    """The runs to list, each with its status.json and summary.json read once."""
+    listed = [(run, run.state()) for run in store.list()]
     if status is not None:
-        runs = [run for run in runs if run.shown_status() == status]
+        listed = [(run, state) for run, state in listed if state.shown_status == status]
     if model is not None:
-        runs = [run for run in runs if run.card()["model"].get("name") == model]
+        listed = [(run, state) for run, state in listed if run.card(state.status)["model"].get("name") == model]
     if optimizer is not None:
-        runs = [run for run in runs if run.card()["optimizer"].get("name") == optimizer]
-    return runs
+        listed = [(run, state) for run, state in listed if run.card(state.status)["optimizer"].get("name") == optimizer]
+    return listed
 
 
 def print_runs(store: RunStore, status=None, model=None, optimizer=None, fmt: str = "table") -> None:
     """The runs table, newest first; csv and json carry the same columns for scripts."""
-    rows = [run_row(run) for run in filtered_runs(store, status, model, optimizer)]
+    rows = [run_row(run, state) for run, state in filtered_runs(store, status, model, optimizer)]
     if fmt == "csv":
         import csv
         import sys
@@ -105,13 +110,14 @@ def print_runs(store: RunStore, status=None, model=None, optimizer=None, fmt: st
         filters = ", ".join(
             f"{k} '{v}'" for k, v in (("status", status), ("model", model), ("optimizer", optimizer)) if v
         )
-        console.print(f"no runs{' with ' + filters if filters else ''} in {store.root}")
+        console.print(f"no runs{' with ' + filters if filters else ''} in {store.root}", markup=False)
         return
+    shown = len(COLUMNS) if any(row[-1] for row in rows) else len(COLUMNS) - 1
     table = Table(title=f"runs in {store.root}")
-    for column in COLUMNS:
-        table.add_column(column, no_wrap=True)
+    for column in COLUMNS[:shown]:
+        table.add_column(column, no_wrap=column != "damage")
     for row in rows:  # Text cells: rich need not parse markup in 8 cells x 1000 runs
-        table.add_row(*(Text(cell) for cell in row))
+        table.add_row(*(Text(cell) for cell in row[:shown]))
     console.print(table)
 
 
@@ -130,8 +136,7 @@ def plot_command(store: RunStore, run_ids: list[str], metric: str | None, x: str
         raise UsageError(f"--out '{out}': the file name must end in {', '.join(FORMATS)}")
     snapshots = [run.snapshot() for run in runs]
     for snapshot in snapshots:
-        if not snapshot.metrics:
-            raise UsageError(f"run '{snapshot.id}' has no metrics yet; nothing to plot")
+        check_metrics(snapshot)
     if len(snapshots) == 1 and metric is None and x == "epoch" and not logy and out is None:
         return write_snapshot_plots(snapshots[0])
     metric = metric or "loss"
@@ -141,35 +146,67 @@ def plot_command(store: RunStore, run_ids: list[str], metric: str | None, x: str
     return [plot_overlay(snapshots, metric=metric, x=x, logy=logy, out=Path(out))]
 
 
+def check_metrics(snapshot: RunSnapshot) -> None:
+    """A run's valid records are drawn; skipped ones are counted on stderr; none at all is an error."""
+    import sys
+
+    skipped = snapshot.damage_of(RUN_FILES.metrics)
+    if not snapshot.metrics:
+        why = f"{skipped}; no valid record is left" if skipped else "it has no metrics yet"
+        raise UsageError(f"run '{snapshot.id}': nothing to plot ({why})")
+    if skipped:
+        print(f"warning: run {snapshot.id}: {skipped}; plotting the others", file=sys.stderr)
+
+
+MAX_CONFIG_SHOWN = 1 << 16  # bytes of config.yaml `show` prints (a saved config is under 2 KB)
+
+
 def print_run(run: Run) -> None:
+    """One run: its status, what is damaged in its files, then whatever the readable ones hold."""
+    snapshot = run.snapshot()
     console = make_console()
-    status = run.status()
-    summary = run.summary()
-    console.print(f"[bold]{run.id}[/bold]  {run.shown_status()}")
-    console.print(f"folder: {run.folder}")
+    console.print(f"[bold]{run.id}[/bold]  {snapshot.shown_status}")
+
+    def say(text: str) -> None:  # file contents are shown as they are: no rich markup in them
+        console.print(text, markup=False, highlight=False)
+
+    say(f"folder: {run.folder}")
+    for reason in snapshot.damage:
+        say(f"damaged: {reason}")
+    status, summary = snapshot.status, snapshot.summary
     for key in ("started", "ended", "step", "error"):
         if status.get(key) is not None:
-            console.print(f"{key}: {status[key]}")
+            say(f"{key}: {status[key]}")
     if status.get("distributed"):
         distributed = status["distributed"]
         hosts = sorted({rank["host"] for rank in distributed["ranks"]})
-        console.print(f"processes: {distributed['world_size']} ({distributed['backend']}, on {', '.join(hosts)})")
+        say(f"processes: {distributed['world_size']} ({distributed['backend']}, on {', '.join(hosts)})")
     if summary:
-        console.print(f"final: {format_metrics(summary.get('final', {}))}")
-        console.print(f"best: {format_metrics(summary.get('best', {}))}")
-        console.print(
+        say(f"final: {format_metrics(summary.get('final', {}))}")
+        say(f"best: {format_metrics(summary.get('best', {}))}")
+        say(
             f"timings: train {summary.get('train_time_s')} s, wall {summary.get('wall_time_s')} s, "
             f"{summary.get('examples_per_s')} examples/s, {summary.get('steps')} steps"
         )
     plots = sorted(run.path(RUN_FILES.plots).glob("*")) if run.path(RUN_FILES.plots).is_dir() else []
     if plots:
-        console.print("plots:")
+        say("plots:")
         for path in plots:
-            console.print(f"  {path}", markup=False, highlight=False)
-    config_path = run.path(RUN_FILES.config)
-    if config_path.exists():
-        console.print("config:")
-        console.print(config_path.read_text(encoding="utf-8").rstrip(), markup=False, highlight=False)
+            say(f"  {path}")
+    print_config_text(run, say)
+
+
+def print_config_text(run: Run, say) -> None:
+    """config.yaml as saved (its first 64 KiB; bytes that are not UTF-8 shown as �)."""
+    try:
+        with open(run.path(RUN_FILES.config), "rb") as handle:
+            data = handle.read(MAX_CONFIG_SHOWN + 1)
+    except OSError:
+        return
+    say("config:")
+    say(data[:MAX_CONFIG_SHOWN].decode("utf-8", errors="replace").rstrip())
+    if len(data) > MAX_CONFIG_SHOWN:
+        say(f"... (only the first {MAX_CONFIG_SHOWN // 1024} KiB of {RUN_FILES.config} shown)")
 
 
 def print_layer_table(title: str, rows) -> None:

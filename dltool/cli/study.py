@@ -5,13 +5,14 @@ The worker server is started before anything heavy is imported, so its own impor
 
 from __future__ import annotations
 
+import math
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from dltool.cli.common import Quiet, RunsDir, SetOptions, comma_list, user_errors
+from dltool.cli.common import Quiet, RunsDir, SetOptions, comma_list, fail, user_errors
 
 
 class Problem(str, Enum):
@@ -37,11 +38,16 @@ ConfigArg = Annotated[
 ProblemOption = Annotated[Problem | None, _option("A problem of the notes (default: airfoil).")]
 Optimizers = Annotated[str | None, _option("Comma-separated optimizers (default: the problem's).")]
 Impls = Annotated[str, typer.Option("--impl", help="Comma-separated implementations.")]
-Seeds = Annotated[int, typer.Option(min=1, help="Repeat every member with this many seeds (mean ± std).")]
-Jobs = Annotated[int | None, _option("Parallel member processes (default: one per CPU core).", min=1)]
+Seeds = Annotated[int, typer.Option(min=1, max=1000, help="Repeat every member with this many seeds (mean ± std).")]
+Jobs = Annotated[int | None, _option("Parallel member processes (default: one per CPU core).", min=1, max=1024)]
 LrScales = Annotated[str | None, _option("Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).")]
 BatchSizes = Annotated[str | None, _option("Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).")]
 TargetLoss = Annotated[float | None, _option("Loss for 'time to target' (default: best final loss + 10%).")]
+
+
+def check_target_loss(target_loss: float | None) -> None:
+    if target_loss is not None and not math.isfinite(target_loss):
+        fail(f"--target-loss {target_loss}: expected a finite number, e.g. --target-loss 0.25", 2)
 
 
 @user_errors
@@ -60,10 +66,12 @@ def compare_optimizers(
     quiet: Quiet = False,
 ) -> None:
     """Compare optimizers (scratch and torch.optim) on one problem; tables and plots in runs/<comparison-id>/."""
+    check_target_loss(target_loss)
     if jobs != 1:
         from dltool.train.workers import start_workers_early
 
         start_workers_early()  # first: the worker server's imports then overlap everything below
+    from dltool.bounds import MAX_BATCH_SIZE
     from dltool.cli.report import print_comparison
     from dltool.study.compare import CompareOptions
     from dltool.study.compare import compare_optimizers as run
@@ -76,7 +84,7 @@ def compare_optimizers(
         impls=comma_list("--impl", impl, str, IMPLS),
         seeds=seeds,
         lr_scales=comma_list("--lr-scale", lr_scale, float),
-        batch_sizes=comma_list("--batch-sizes", batch_sizes, int),
+        batch_sizes=comma_list("--batch-sizes", batch_sizes, int, maximum=MAX_BATCH_SIZE),
         overrides=tuple(set_ or []),
     )
     report = run(request, CompareOptions(runs_dir, jobs, quiet, target_loss))

@@ -3,6 +3,7 @@
 import torch
 from pydantic import Field
 
+from dltool.bounds import MAX_EXAMPLES
 from dltool.data.dataset import Dataset
 from dltool.registry import DATASETS, DatasetTraits, Options
 
@@ -11,7 +12,7 @@ TRUE_B = 4.2
 
 
 class SyntheticOptions(Options):
-    num_examples: int = Field(1000, gt=0)
+    num_examples: int = Field(1000, gt=0, le=MAX_EXAMPLES)  # dltool.bounds
     noise_std: float = Field(0.01, ge=0)
 
 

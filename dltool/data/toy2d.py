@@ -9,13 +9,14 @@ the pair the noisy comparisons use. Evaluation is on a single zero row: the loss
 import torch
 from pydantic import Field
 
+from dltool.bounds import MAX_EXAMPLES
 from dltool.data.dataset import Dataset
 from dltool.registry import DATASETS, DatasetTraits, Options
 
 
 class NoiseOptions(Options):
     dims: int = Field(2, ge=1, le=2)
-    steps: int = Field(20, gt=0)
+    steps: int = Field(20, gt=0, le=MAX_EXAMPLES)  # dltool.bounds
     mean: float = 0.0
     std: float = Field(0.0, ge=0)
 

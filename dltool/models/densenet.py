@@ -4,12 +4,11 @@ layers between them to halve channels and resolution, ResNet's stem, global aver
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import Annotated
 
 import torch
-from pydantic import Field
 from torch import nn
 
+from dltool.bounds import Repeats, Width, entries
 from dltool.errors import UsageError
 from dltool.models.batchnorm import batch_norm_layer, seeded_init_
 from dltool.models.resnet import stem
@@ -17,9 +16,9 @@ from dltool.registry import MODELS, ModelTraits, Options
 
 
 class DenseNetOptions(Options):
-    growth_rate: int = Field(default=32, gt=0)
-    blocks: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [4, 4, 4, 4], min_length=1)
-    stem_channels: int = Field(default=64, gt=0)
+    growth_rate: Width = 32
+    blocks: list[Repeats] = entries([4, 4, 4, 4])
+    stem_channels: Width = 64
 
 
 def conv_block(in_channels: int, out_channels: int, *, impl: str) -> nn.Sequential:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import torch
-from pydantic import Field
 from torch import nn
 
+from dltool.bounds import Width, entries
 from dltool.errors import UsageError
 from dltool.models.batchnorm import batch_norm_layer, seeded_init_
 from dltool.registry import MODELS, ModelTraits, Options
@@ -16,8 +14,8 @@ KERNEL = 5  # the notes' 5x5 convs, no padding, each followed by a 2x2 max-pool 
 
 
 class LeNetOptions(Options):
-    channels: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [6, 16], min_length=1)
-    hidden: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [120, 84])
+    channels: list[Width] = entries([6, 16])
+    hidden: list[Width] = entries([120, 84], min_length=0)
 
 
 @MODELS.register("lenet_bn", options=LeNetOptions, traits=ModelTraits("classification", conv=True))

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Annotated
 
 import torch
-from pydantic import Field
 from torch import nn
 
+from dltool.bounds import Width, entries
 from dltool.models.linear import affine
 from dltool.models.scratch_ops import relu
 from dltool.registry import MODELS, ModelTraits, Options
 
 
 class MLPOptions(Options):
-    hidden: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [256], min_length=1)
+    hidden: list[Width] = entries([256])
 
 
 class ScratchMLP(nn.Module):

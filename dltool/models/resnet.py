@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
 import torch
 import torch.nn.functional as F
-from pydantic import Field, model_validator
+from pydantic import model_validator
 from torch import nn
 
+from dltool.bounds import Repeats, Width, entries
 from dltool.models.batchnorm import batch_norm_layer, seeded_init_
 from dltool.registry import MODELS, ModelTraits, Options
 
 
 class ResNetOptions(Options):
-    widths: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [64, 128, 256, 512], min_length=1)
-    blocks_per_stage: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [2, 2, 2, 2], min_length=1)
+    widths: list[Width] = entries([64, 128, 256, 512])
+    blocks_per_stage: list[Repeats] = entries([2, 2, 2, 2])
 
     @model_validator(mode="after")
     def _one_entry_per_stage(self) -> ResNetOptions:

@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 import torch
 from pydantic import Field
 
+from dltool.bounds import Count, entries
 from dltool.registry import SCHEDULES, Options, ScheduleTraits
 
 Unit = Literal["epoch", "step"]
@@ -25,7 +26,7 @@ class ConstantOptions(Options):
 class PiecewiseOptions(Options):
     """lr = base * factor^k after the k-th milestone (the notes' eta_i for t_i <= t < t_i+1)."""
 
-    milestones: list[Annotated[int, Field(gt=0)]] = Field(default_factory=lambda: [5])
+    milestones: list[Count] = entries([5], min_length=0)
     factor: Annotated[float, Field(gt=0)] = 0.1
     unit: Unit = "epoch"
 

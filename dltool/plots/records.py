@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from dltool.errors import UsageError
@@ -12,6 +10,8 @@ from dltool.store.run import RunSnapshot
 SPLITS = ("train", "test", "full")
 SPLIT_LABELS = {"train": "train (epoch mean)", "test": "test", "full": "whole data set"}
 FIELDS = ("step", "epoch", "examples", "time", "loss", "acc", "lr")
+# Larger values cannot be drawn: matplotlib's axis spans and ticks overflow float64 near 1e308
+MAX_PLOTTED = 1e300
 
 Columns = dict[str, np.ndarray]  # field -> float array (NaN where a record has null), one per split
 
@@ -30,18 +30,10 @@ def load_columns(snapshot: RunSnapshot) -> dict[str, Columns]:
 
 
 def _column(rows: list[dict], field: str) -> np.ndarray:
-    values = [row.get(field) for row in rows]
-    try:
-        return np.array(values, dtype=float)  # None -> NaN
-    except (TypeError, ValueError):  # a hand-edited record with a string in it: that value only is lost
-        return np.array([_as_float(value) for value in values], dtype=float)
-
-
-def _as_float(value: Any) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return float("nan")
+    # the reader has checked every value is a number or null (dltool.store.metrics): None -> NaN
+    values = np.array([row.get(field) for row in rows], dtype=float)
+    values[np.abs(values) > MAX_PLOTTED] = np.nan  # read as missing, like a non-finite value
+    return values
 
 
 def series(columns: Columns, x: str, metric: str, positive: bool = False) -> tuple[np.ndarray, np.ndarray]:

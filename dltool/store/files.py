@@ -1,5 +1,5 @@
 """The one way files are written: atomically (a temporary file, fsync, rename), so a crash or a kill
-never leaves half a file for a reader; and the one JSON reader that treats a damaged file as absent."""
+never leaves half a file for a reader; and a JSON reader that treats a damaged file as absent."""
 
 from __future__ import annotations
 
@@ -36,7 +36,10 @@ def atomic_write_json(path: Path, data: Any) -> None:
 
 
 def read_json(path: Path) -> dict | None:
+    """The JSON object in `path`; None where there is none (missing, unreadable, not JSON, not an object).
+    A run's own files are read through the typed readers of store/records.py, which say what is wrong."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):  # ValueError: not UTF-8, or not JSON
         return None
+    return value if isinstance(value, dict) else None

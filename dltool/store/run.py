@@ -1,7 +1,9 @@
 """RunStore: run ids and folders, status, metrics writers, atomic writes, listing.
 
 Everything a run shows later is read back from these files, so they are written to survive a
-crash: small files are replaced atomically, metrics are appended and flushed line by line.
+crash: small files are replaced atomically, metrics are appended and flushed line by line. Writers
+and readers share the typed models of store/records.py and store/metrics.py: what a damaged file
+still holds is used, and what is wrong with it is said (RunState, RunSnapshot).
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from typing import Any
 
 from dltool.config import Config
 from dltool.errors import UsageError, did_you_mean
-from dltool.store.files import atomic_write_json, atomic_write_text, read_json
+from dltool.store.config_file import legacy_card, load_saved_config
+from dltool.store.files import atomic_write_json, atomic_write_text
+from dltool.store.metrics import check_metric, read_metrics
+from dltool.store.process import is_zombie as is_zombie  # re-exported: what a run records of its process
+from dltool.store.process import pid_alive
+from dltool.store.process import this_process as this_process
+from dltool.store.records import StatusRecord, SummaryRecord, read_record
 
 
 @dataclass(frozen=True)
@@ -49,42 +57,6 @@ def default_runs_dir() -> Path:
     return Path(os.environ.get("DLTOOL_RUNS_DIR", "runs"))
 
 
-def read_metrics(path: Path) -> list[dict]:
-    """Every complete record of a metrics.jsonl; a partial last line (a killed run) is skipped."""
-    records = []
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return records
-    for line in lines:
-        try:
-            records.append(json.loads(line))
-        except ValueError:
-            continue
-    return records
-
-
-def pid_alive(pid: int | None) -> bool:
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not is_zombie(pid)
-
-
-def is_zombie(pid: int) -> bool:
-    """A process that has ended but not yet been reaped by its parent (Linux; elsewhere: False)."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[0] == "Z"  # the state follows the name, which may hold spaces
-
-
 class MetricsWriter:
     """metrics.jsonl and metrics.csv, appended and flushed record by record."""
 
@@ -101,6 +73,7 @@ class MetricsWriter:
     def write(self, record: dict) -> None:
         # Non-finite numbers (a diverging run) become null: NaN/Infinity are not JSON.
         record = {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in record.items()}
+        check_metric(record)  # what readers accept
         self._jsonl.write(json.dumps(record) + "\n")
         self._jsonl.flush()
         self.write_csv(record)
@@ -112,6 +85,20 @@ class MetricsWriter:
     def close(self) -> None:
         self._jsonl.close()
         self._csv_file.close()
+
+
+@dataclass(frozen=True)
+class RunState:
+    """status.json and summary.json, read and validated once: what `dltool runs` lists of a run.
+    A damaged file reads as empty, and `damage` says what is wrong with it."""
+
+    status: dict
+    summary: dict
+    damage: tuple[str, ...] = ()
+
+    @property
+    def shown_status(self) -> str:
+        return "damaged" if self.damage else shown_status(self.status)
 
 
 @dataclass
@@ -127,16 +114,26 @@ class Run:
     def path(self, name: str) -> Path:
         return self.folder / name
 
+    def read_status(self) -> tuple[dict, str | None]:
+        """status.json as written, and what is wrong with it (None when it is sound or missing)."""
+        return read_record(self.path(RUN_FILES.status), StatusRecord)
+
     def status(self) -> dict:
-        return read_json(self.path(RUN_FILES.status)) or {"status": "unknown"}
+        """status.json as written; {} where it is missing or damaged."""
+        return self.read_status()[0]
+
+    def state(self) -> RunState:
+        (status, bad_status), (summary, bad_summary) = self.read_status(), self.read_summary()
+        return RunState(status, summary, tuple(filter(None, (bad_status, bad_summary))))
 
     def shown_status(self) -> str:
-        """The status a user should see: a 'running' run whose process is gone has crashed."""
-        return shown_status(self.status())
+        """The status a user should see: `damaged`, or `crashed` for a 'running' run whose process is gone."""
+        return self.state().shown_status
 
     def set_status(self, status: str, replace: bool = False, **fields: Any) -> None:
         """Update status.json (atomically); `replace` drops what an earlier attempt recorded (resume)."""
         data = {**({} if replace else self.status()), "status": status, **fields}
+        StatusRecord.model_validate(data)  # what readers accept
         atomic_write_json(self.path(RUN_FILES.status), data)
 
     def fail_if_running(self, error: str) -> bool:
@@ -146,34 +143,34 @@ class Run:
         self.set_status("failed", ended=now_iso(), error=error)
         return True
 
+    def read_summary(self) -> tuple[dict, str | None]:
+        return read_record(self.path(RUN_FILES.summary), SummaryRecord)
+
     def summary(self) -> dict:
-        return read_json(self.path(RUN_FILES.summary)) or {}
+        return self.read_summary()[0]
 
-    def config(self) -> dict:
-        """The saved config as plain data. libyaml's safe loader where PyYAML has it: `dltool runs`
-        reads one per run, and the pure-Python parser takes 3 ms each (3 s over 1000 runs)."""
-        import yaml
+    def write_summary(self, summary: dict) -> None:
+        SummaryRecord.model_validate(summary)  # what readers accept
+        atomic_write_json(self.path(RUN_FILES.summary), summary)
 
-        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-        try:
-            return yaml.load(self.path(RUN_FILES.config).read_text(encoding="utf-8"), Loader=loader) or {}
-        except (OSError, yaml.YAMLError):
-            return {}
-
-    def card(self) -> dict:
-        """{'model': {name, impl}, 'optimizer': {name, impl}}: from status.json, or the config for
-        runs made before status.json carried them."""
-        status = self.status()
+    def card(self, status: dict | None = None) -> dict:
+        """{'model': {name, impl}, 'optimizer': {name, impl}}: from status.json (`status` where it has
+        been read), or the config for runs made before status.json carried them."""
+        status = self.status() if status is None else status
         if "model" in status and "optimizer" in status:
             return {"model": status["model"], "optimizer": status["optimizer"]}
-        config = self.config()
-        return {"model": config.get("model", {}), "optimizer": config.get("optimizer", {})}
+        return legacy_card(self.path(RUN_FILES.config))
 
     def snapshot(self) -> RunSnapshot:
-        return RunSnapshot(self, load_config_of(self), self.status(), self.summary(), self.metrics())
+        config, bad_config = load_saved_config(self.path(RUN_FILES.config))
+        metrics, bad_metrics = read_metrics(self.path(RUN_FILES.metrics))
+        state = self.state()
+        damage = state.damage + tuple(filter(None, (bad_config, bad_metrics)))
+        return RunSnapshot(self, config, state, metrics, damage)
 
     def metrics(self) -> list[dict]:
-        return read_metrics(self.path(RUN_FILES.metrics))
+        """The valid records of metrics.jsonl."""
+        return read_metrics(self.path(RUN_FILES.metrics))[0]
 
     def truncate_metrics(self, step: int) -> None:
         """Keep only the records up to `step` (the checkpoint a resumed run continues from)."""
@@ -190,45 +187,47 @@ class Run:
 class RunSnapshot:
     """What a run's files held when it was read: each file read once. Readers (show, plot, studies)
     take a snapshot, never paths or raw dicts. `config` is validated by the schema (the entries'
-    own keys stay as they were saved); it is None where config.yaml is missing or not a valid config."""
+    own keys stay as they were saved); it is None where config.yaml is missing or not a valid config.
+    `metrics` holds the valid records only; `damage` says, file by file, what could not be used."""
 
     run: Run
     config: Config | None
-    status: dict
-    summary: dict
+    state: RunState
     metrics: list[dict]
+    damage: tuple[str, ...] = ()
 
     @property
     def id(self) -> str:
         return self.run.id
 
     @property
+    def status(self) -> dict:
+        return self.state.status
+
+    @property
+    def summary(self) -> dict:
+        return self.state.summary
+
+    @property
     def shown_status(self) -> str:
-        return shown_status(self.status)
+        return self.state.shown_status
 
     @property
     def eval_split(self) -> str | None:
         """The split a run is judged on ('test', 'full'), as its summary names it."""
         return self.summary.get("eval_split")
 
+    def damage_of(self, name: str) -> str | None:
+        """What is wrong with the file `name` (a RUN_FILES name); None where it is sound."""
+        return next((reason for reason in self.damage if reason.startswith(name)), None)
+
 
 def shown_status(status: dict) -> str:
     """The status a user should see, from status.json's content: a 'running' run whose process is gone
-    has crashed."""
-    if status.get("status") == "running" and not pid_alive(status.get("pid")):
+    (or whose pid now belongs to another process) has crashed."""
+    if status.get("status") == "running" and not pid_alive(status.get("pid"), status.get("pid_start")):
         return "crashed"
     return status.get("status", "unknown")
-
-
-def load_config_of(run: Run) -> Config | None:
-    """A stored config, validated by the schema alone (no registries, so no torch): None if unreadable."""
-    from pydantic import ValidationError
-
-    raw = run.config()
-    try:
-        return Config.model_validate(raw) if raw else None
-    except ValidationError:
-        return None
 
 
 class RunStore:
@@ -262,9 +261,16 @@ class RunStore:
     def list(self) -> list[Run]:
         """All runs, newest first (ids share their second; the creation time in status.json breaks ties)."""
         if not self.root.is_dir():
+            if self.root.exists():
+                raise UsageError(
+                    f"runs folder '{self.root}' is a file, not a folder of runs; give a folder with --runs-dir"
+                )
             return []
-        runs = [Run(p) for p in self.root.iterdir() if p.is_dir() and (p / RUN_FILES.status).exists()]
-        return sorted(runs, key=lambda run: (run.id[:15], run.status().get("created", 0.0), run.id), reverse=True)
+        try:
+            runs = [Run(p) for p in self.root.iterdir() if p.is_dir() and (p / RUN_FILES.status).exists()]
+        except OSError as exc:
+            raise UsageError(f"runs folder '{self.root}' cannot be read ({exc.strerror})") from None
+        return sorted(runs, key=lambda run: (run.id[:15], run.status().get("created") or 0.0, run.id), reverse=True)
 
     def resolve(self, run_id: str) -> Run:
         """A run by id, unique prefix or 'latest'; unknown and ambiguous ids get a helpful error."""

@@ -1,5 +1,5 @@
-"""The status of a run, as status.json records it (and `crashed`, which only readers say). Light on
-purpose (no imports): the command line lists these choices before anything heavy is loaded."""
+"""The status of a run, as status.json records it (and `crashed` and `damaged`, which only readers say).
+Light on purpose (no imports): the command line lists these choices before anything heavy is loaded."""
 
 from enum import Enum
 
@@ -11,3 +11,8 @@ class RunStatus(str, Enum):
     diverged = "diverged"  # the loss became non-finite; status.json records the step
     interrupted = "interrupted"  # SIGINT or SIGTERM: stopped after a step, with a checkpoint
     crashed = "crashed"  # shown for a `running` run whose process is gone; never written
+    damaged = "damaged"  # shown for a run whose status.json or summary.json cannot be read; never written
+
+
+# What a run's process writes into status.json and summary.json
+WRITTEN_STATUSES = ("running", "completed", "failed", "diverged", "interrupted")

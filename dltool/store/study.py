@@ -95,12 +95,18 @@ class ComparisonRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ComparisonRecord:
-        def pick(kind: type) -> dict[str, Any]:
-            return {field.name: data[field.name] for field in fields(kind)}
+        """The record in comparison.json's content, each part validated against its dataclass's types;
+        a pydantic ValidationError where the content is not one dltool wrote."""
+        from pydantic import TypeAdapter
 
-        end = ComparisonEnd(**pick(ComparisonEnd)) if "ended" in data else None
-        members = [MemberEntry(**member) for member in data["members"]]
-        return cls(data["id"], data["status"], ComparisonHeader(**pick(ComparisonHeader)), members, end)
+        def pick(kind: type) -> dict[str, Any]:
+            return {field.name: data[field.name] for field in fields(kind) if field.name in data}
+
+        end = TypeAdapter(ComparisonEnd).validate_python(pick(ComparisonEnd)) if "ended" in data else None
+        members = TypeAdapter(list[MemberEntry]).validate_python(data.get("members"))
+        header = TypeAdapter(ComparisonHeader).validate_python(pick(ComparisonHeader))
+        ident, status = TypeAdapter(tuple[str, str]).validate_python((data.get("id"), data.get("status")))
+        return cls(ident, status, header, members, end)
 
 
 class ComparisonFolder:
@@ -133,10 +139,12 @@ class ComparisonFolder:
     @classmethod
     def open(cls, folder: Path) -> ComparisonFolder | None:
         """The comparison in `folder` as its comparison.json says; None where that is missing or damaged."""
+        from pydantic import ValidationError
+
         data = read_json(Path(folder) / STUDY_FILES.record)
         try:
             return cls(Path(folder), ComparisonRecord.from_json(data)) if data else None
-        except (KeyError, TypeError):
+        except ValidationError:
             return None
 
     def member_finished(self, index: int, run_id: str | None, status: str) -> None:

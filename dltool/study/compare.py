@@ -26,6 +26,7 @@ from dltool.study.members import default_jobs, run_here, run_in_pool
 from dltool.study.plan import Plan, PlanRequest, plan_comparison
 from dltool.study.results import Verdict, judge, load_results
 from dltool.study.tables import write_tables
+from dltool.train.build import build_setup
 from dltool.train.progress import MemberProgress
 from dltool.train.workers import ignore_interrupts, start_workers_early, worker_context
 
@@ -58,6 +59,7 @@ def compare_optimizers(request: PlanRequest, options: CompareOptions = CompareOp
     plan = plan_comparison(request)
     jobs = options.jobs or default_jobs(len(plan.members))
     RunStore(options.runs_dir).check_writable()
+    check_setups(plan)
     progress = MemberProgress(len(plan.members), options.quiet)
     started = time.perf_counter()
     comparison = ComparisonFolder.start(options.runs_dir, _header(plan, jobs), [m.entry for m in plan.members])
@@ -72,6 +74,18 @@ def compare_optimizers(request: PlanRequest, options: CompareOptions = CompareOp
     if status != "interrupted":
         code = 1 if any(r.status == "failed" for r in verdict.results) else 0
     return Report(comparison, status, code, verdict, plots)
+
+
+def check_setups(plan: Plan) -> None:
+    """Build each distinct model-on-data setup of the plan once, before the comparison folder exists:
+    bad data (a damaged Fashion-MNIST file) or a model that does not fit it is a usage error that leaves
+    nothing behind, not a folder of failed members. Members differ mostly in their optimizer: few builds."""
+    seen = set()
+    for member in plan.members:
+        key = (repr(member.config.model), repr(member.config.data))
+        if key not in seen:
+            seen.add(key)
+            build_setup(member.config)
 
 
 def _header(plan: Plan, jobs: int) -> ComparisonHeader:

@@ -19,6 +19,19 @@ from dltool.store.files import atomic_write
 from dltool.store.run import RUN_FILES, Run
 from dltool.train.setup import Position, Setup
 
+# What checkpoint_state writes: a file without one of them is no dltool checkpoint
+CHECKPOINT_KEYS = (
+    "model",
+    "optimizer",
+    "scheduler",
+    "scaler",
+    "batches",
+    "torch_rng",
+    "cuda_rng",
+    "host_rng",
+    "position",
+)
+
 
 def checkpoint_state(setup: Setup, position: Position) -> dict:
     """Everything that decides what training does next, at `position` (elapsed: the training time so far)."""
@@ -46,13 +59,24 @@ def read_checkpoint(run: Run) -> dict:
     """The run's checkpoint on the CPU (with several processes rank 0 reads it and sends it to the others)."""
     path = run.path(RUN_FILES.checkpoint)
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise UsageError(
             f"run '{run.id}' has no checkpoint yet ({RUN_FILES.checkpoint}); start it again instead"
         ) from None
-    except Exception as exc:  # torch raises many kinds for a truncated or foreign file
-        raise UsageError(f"{path}: not a readable dltool checkpoint ({type(exc).__name__}: {exc})") from None
+    except Exception:  # torch raises many kinds for a truncated or foreign file, and its message advises
+        # weights_only=False: wrong for a file that may not be ours, so it is not passed on
+        raise UsageError(unreadable(run, "it is damaged, or was not written by dltool")) from None
+    if not isinstance(state, dict) or not all(key in state for key in CHECKPOINT_KEYS):
+        raise UsageError(unreadable(run, "it does not hold what a dltool checkpoint holds"))
+    return state
+
+
+def unreadable(run: Run, why: str) -> str:
+    return (
+        f"{run.path(RUN_FILES.checkpoint)}: not a readable dltool checkpoint ({why}); "
+        f"start the run again instead: dltool train {run.path(RUN_FILES.config)}"
+    )
 
 
 def load_checkpoint(run: Run, state: dict, setup: Setup) -> Position:
@@ -68,11 +92,9 @@ def load_checkpoint(run: Run, state: dict, setup: Setup) -> Position:
             torch.cuda.set_rng_state_all(state["cuda_rng"])
         set_host_rng_state(state["host_rng"])
         return Position(**state["position"])
-    except Exception as exc:
-        raise UsageError(
-            f"{run.path(RUN_FILES.checkpoint)}: not a readable dltool checkpoint of this run's model "
-            f"({type(exc).__name__}: {exc})"
-        ) from None
+    except Exception as exc:  # torch's messages run to many lines (a size mismatch lists every tensor)
+        first_line = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else ""
+        raise UsageError(unreadable(run, f"it does not fit this run: {type(exc).__name__}: {first_line}")) from None
 
 
 def host_rng_state() -> dict:

@@ -10,16 +10,30 @@ from pathlib import Path
 
 from dltool.config import Config, load_config
 from dltool.errors import UsageError
-from dltool.store.run import RUN_FILES, Run, RunStore
+from dltool.store.run import RUN_FILES, Run, RunStore, shown_status
 
 
 def resumable_run(run_id: str, runs_dir: Path | None) -> tuple[Run, Config]:
-    """The run `run_id` names and its saved config; a UsageError unless it ended without completing."""
+    """The run `run_id` names and its saved config; a UsageError unless it ended without completing
+    and its status.json and config.yaml are sound."""
     run = RunStore(runs_dir).resolve(run_id)
-    shown = run.shown_status()
+    status, damage = run.read_status()
+    if damage is not None:
+        raise UsageError(f"run '{run.id}' cannot be resumed: {damage}; {fresh_start(run)}")
+    shown = shown_status(status)
     if shown not in ("interrupted", "failed", "crashed"):
         raise UsageError(f"run '{run.id}' is {shown}; only interrupted, failed or crashed runs can be resumed")
-    return run, load_config(run.path(RUN_FILES.config))
+    if not run.path(RUN_FILES.config).is_file():
+        raise UsageError(f"run '{run.id}' cannot be resumed: its {RUN_FILES.config} is missing")
+    try:
+        return run, load_config(run.path(RUN_FILES.config))
+    except UsageError as exc:
+        raise UsageError(f"run '{run.id}' cannot be resumed: {exc}") from None
+
+
+def fresh_start(run: Run) -> str:
+    """How to run it again from the start instead."""
+    return f"run its config again instead: dltool train {run.path(RUN_FILES.config)}"
 
 
 def resume_command(run: Run) -> str:

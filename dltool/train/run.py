@@ -19,7 +19,7 @@ from pathlib import Path
 from dltool.config import Config, dump_config
 from dltool.store.files import atomic_write_json, atomic_write_text
 from dltool.store.predictions import save_predictions
-from dltool.store.run import RUN_FILES, MetricsWriter, Run, RunStore, now_iso, pid_alive
+from dltool.store.run import RUN_FILES, MetricsWriter, Run, RunStore, now_iso, pid_alive, this_process
 from dltool.store.tensorboard import TensorBoardWriter, require_tensorboard
 from dltool.train.build import build_setup, environment, run_card
 from dltool.train.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
@@ -57,7 +57,7 @@ def train(
         run = RunStore(runs_dir).create(config.label, config.optimizer.name)
         atomic_write_text(run.path(RUN_FILES.config), dump_config(config))
         atomic_write_json(run.path(RUN_FILES.env), environment(setup, config))
-        run.set_status("running", pid=os.getpid(), started=now_iso(), created=time.time(), step=0, **run_card(config))
+        run.set_status("running", **this_process(), started=now_iso(), created=time.time(), step=0, **run_card(config))
         announce_run(run)
         return run
 
@@ -131,7 +131,7 @@ def mark_running(run: Run, config: Config, step: int, ranks: dict | None) -> Non
     run.set_status(
         "running",
         replace=True,
-        pid=os.getpid(),
+        **this_process(),  # the pid and its process's start: a reused pid is not this run's process
         started=started,
         created=created,
         step=step,

@@ -123,9 +123,10 @@ def test_download_uses_torchvision_into_data_root(tmp_path, no_debian_copy, monk
     assert calls == [(str(tmp_path / "dl"), True, True), (str(tmp_path / "dl"), False, True)]
 
 
-def test_the_debian_copy_is_the_real_dataset():
+def test_the_debian_copy_is_the_real_dataset(monkeypatch, tmp_path):
     assert DEBIAN.is_dir(), "install it: apt-get install dataset-fashion-mnist"
-    data = fashion_mnist.fashion_mnist(root="/nonexistent", seed=0, download=False)
+    monkeypatch.setenv("DLTOOL_DATA", str(tmp_path / "empty-cache"))  # data.root: null falls back on Debian's copy
+    data = fashion_mnist.fashion_mnist(root=None, seed=0, download=False)
     assert data.train_x.shape == (60000, 1, 28, 28) and data.eval_x.shape == (10000, 1, 28, 28)
     assert data.train_y.bincount().tolist() == [6000] * 10
     assert float(data.train_x.float().mean() / 255) == pytest.approx(0.2860, abs=1e-4)

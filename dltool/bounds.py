@@ -1,0 +1,52 @@
+"""The bounds of every integer a config holds, written once; the schema and the entries' options use them.
+
+A config is checked before anything is built, so a slip of a few digits (`epochs: 10000000`) or a hostile
+value (`seed: 100000000000000000000000000`) is one clear message, not a run that never ends, an overflow
+inside torch or memory exhausted. The limits are generous for the notes' experiments and their variations:
+
+    seed                                                                 0 .. 2**32 - 1
+    train.epochs                                                         1 .. 10,000
+    data.batch_size                                                      1 .. 1,000,000
+    data.train_size, test_size, num_examples, steps (gradient_noise)     1 .. 10,000,000
+    data.resize (the side of the square image, in pixels)                1 .. 1,024
+    train.eval_every_examples, checkpoint_every_steps, milestones        1 .. 10**12
+    model widths: hidden, channels, widths, growth_rate, stem_channels   1 .. 65,536
+    blocks per stage or per dense block                                  1 .. 1,000
+    lists of layers, stages or milestones                                at most 64 entries
+
+Floats are bounded by being finite (every model says allow_inf_nan=False). The YAML reader refuses an
+integer of more than 18 digits before Python converts it (dltool.safe_yaml), so none of these is ever
+compared with a number of thousands of digits.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+# torch.manual_seed takes 64 bits, numpy.random.seed only 0 .. 2**32 - 1: a seed both accept can be given to
+# either; the per-stream offsets added to it (dltool.train.build, under 2**22) stay far below torch's limit.
+MAX_SEED = 2**32 - 1
+MAX_EPOCHS = 10_000
+MAX_BATCH_SIZE = 1_000_000
+MAX_EXAMPLES = 10_000_000
+MAX_IMAGE_SIDE = 1_024
+MAX_COUNT = 10**12  # steps or examples between events: far beyond any run, far below int64
+MAX_WIDTH = 65_536
+MAX_REPEATS = 1_000
+MAX_ENTRIES = 64
+
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+Epochs = Annotated[int, Field(gt=0, le=MAX_EPOCHS)]
+BatchSize = Annotated[int, Field(gt=0, le=MAX_BATCH_SIZE)]
+Examples = Annotated[int, Field(gt=0, le=MAX_EXAMPLES)]
+ImageSide = Annotated[int, Field(gt=0, le=MAX_IMAGE_SIDE)]
+Count = Annotated[int, Field(gt=0, le=MAX_COUNT)]
+Width = Annotated[int, Field(gt=0, le=MAX_WIDTH)]
+Repeats = Annotated[int, Field(gt=0, le=MAX_REPEATS)]
+
+
+def entries(default: list[int], min_length: int = 1):
+    """A list field (one entry per layer, stage or milestone) of at most MAX_ENTRIES entries."""
+    return Field(default_factory=lambda: list(default), min_length=min_length, max_length=MAX_ENTRIES)

@@ -28,6 +28,8 @@ SECTIONS = {  # name -> module; in report order
     "training": "training_speed",
     "optimizer_step": "optimizer_step",
     "command_line": "cli_speed",
+    "overhead": "overhead",
+    "concurrency": "concurrency",
     "memory": "memory",
 }
 

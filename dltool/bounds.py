@@ -13,6 +13,7 @@ inside torch or memory exhausted. The limits are generous for the notes' experim
     model widths: hidden, channels, widths, growth_rate, stem_channels   1 .. 65,536
     blocks per stage or per dense block                                  1 .. 1,000
     lists of layers, stages or milestones                                at most 64 entries
+    threads (torch's intra-op threads)                                   1 .. 1,024
 
 Floats are bounded by being finite (every model says allow_inf_nan=False). The YAML reader refuses an
 integer of more than 18 digits before Python converts it (dltool.safe_yaml), so none of these is ever
@@ -36,6 +37,7 @@ MAX_COUNT = 10**12  # steps or examples between events: far beyond any run, far 
 MAX_WIDTH = 65_536
 MAX_REPEATS = 1_000
 MAX_ENTRIES = 64
+MAX_THREADS = 1_024
 
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
 Epochs = Annotated[int, Field(gt=0, le=MAX_EPOCHS)]

@@ -20,7 +20,7 @@ from typing import Any, Literal, NamedTuple
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from dltool.bounds import BatchSize, Count, Epochs, Examples, ImageSide, Seed
+from dltool.bounds import MAX_THREADS, BatchSize, Count, Epochs, Examples, ImageSide, Seed
 from dltool.errors import UsageError, did_you_mean, excerpt
 from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry
 from dltool.safe_yaml import MAX_DEPTH, YamlBoundError, read_yaml, safe_load, yaml_message
@@ -82,22 +82,42 @@ class TrainSection(Section):
     tensorboard: bool = False
 
 
+class PlotsSection(Section):
+    formats: list[Literal["png", "svg", "pdf"]] = Field(["png"], min_length=1)  # of the run's pictures; SVG is slow
+
+    @field_validator("formats")
+    @classmethod
+    def _each_once(cls, value: list[str]) -> list[str]:
+        if len(set(value)) < len(value):
+            raise ValueError("each format at most once")
+        return value
+
+
 class Config(Section):
     name: str | None = None
     seed: Seed = 0
     device: str = "auto"
+    threads: str | int = "auto"  # torch intra-op threads; auto: a share of the cores (dltool.train.threads)
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     model: ModelSection = ModelSection()
     data: DataSection = DataSection()
     optimizer: OptimizerSection = OptimizerSection()
     schedule: ScheduleSection = ScheduleSection()
     train: TrainSection = TrainSection()
+    plots: PlotsSection = PlotsSection()
 
     @field_validator("device")
     @classmethod
     def _known_device(cls, value: str) -> str:
         if not DEVICE_PATTERN.match(value):
             raise ValueError("expected auto, cpu, cuda, cuda:N or mps")
+        return value
+
+    @field_validator("threads", mode="before")
+    @classmethod
+    def _thread_count(cls, value: object) -> object:
+        if value != "auto" and not (type(value) is int and 1 <= value <= MAX_THREADS):
+            raise ValueError(f"expected auto or a number of threads from 1 to {MAX_THREADS:,}")
         return value
 
     @field_validator("name")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,20 @@ from dltool.cli import app
 
 REPO = Path(__file__).resolve().parents[1]
 CONFIGS = REPO / "configs"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_live_runs(tmp_path_factory):
+    """Under threads: auto a run shares the cores with the machine's other dltool runs: the suite's runs
+    count only each other (subprocesses included), so their thread counts don't depend on the machine."""
+    os.environ["DLTOOL_LIVE_RUNS"] = str(tmp_path_factory.mktemp("live-runs"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def private_data_cache(tmp_path_factory):
+    """Decoded Fashion-MNIST is cached under DLTOOL_DATA: the suite's cache lives and dies with the suite,
+    never in the user's home (the real files are still found in Debian's folder)."""
+    os.environ["DLTOOL_DATA"] = str(tmp_path_factory.mktemp("data"))
 
 
 @pytest.fixture

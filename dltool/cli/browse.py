@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 
 from dltool.cli.common import RunsDir, user_errors
-from dltool.plots.axes import Metric, XAxis
+from dltool.plots.axes import Metric, PlotFormat, XAxis
 from dltool.store.status import RunStatus
 
 RunId = Annotated[str, typer.Argument(help="Run id, a unique prefix of one, or 'latest'.")]
@@ -56,6 +56,15 @@ def plot(
     out: Annotated[
         Path | None, typer.Option(help="Output file; .png, .svg or .pdf by extension.", show_default=False)
     ] = None,
+    formats: Annotated[
+        list[PlotFormat] | None,
+        typer.Option(
+            "--format",
+            help="Format of the pictures (default: png); repeat for several: --format png --format svg. "
+            "--out goes by its extension.",
+            show_default=False,
+        ),
+    ] = None,
     runs_dir: RunsDir = None,
 ) -> None:
     """Plot runs from their stored metrics: one run -> its curves in its plots/; several -> an overlay."""
@@ -63,7 +72,9 @@ def plot(
     from dltool.store.run import RunStore
 
     chosen = metric.value if metric else None
-    for path in plot_command(RunStore(runs_dir), run_ids, metric=chosen, x=x.value, logy=logy, out=out):
+    asked = list(dict.fromkeys(fmt.value for fmt in formats)) if formats else None  # each format once
+    store = RunStore(runs_dir)
+    for path in plot_command(store, run_ids, metric=chosen, x=x.value, logy=logy, out=out, formats=asked):
         typer.echo(str(path))
 
 

@@ -121,29 +121,52 @@ def print_runs(store: RunStore, status=None, model=None, optimizer=None, fmt: st
     console.print(table)
 
 
-def plot_command(store: RunStore, run_ids: list[str], metric: str | None, x: str, logy: bool, out) -> list:
+def plot_command(
+    store: RunStore, run_ids: list[str], metric: str | None, x: str, logy: bool, out, formats: list[str] | None = None
+) -> list:
     """One run and no options: its standard pictures. Otherwise one overlay figure. Each run's files
-    are read once, into a snapshot; metric and x are choices the command line and the overlay check."""
+    are read once, into a snapshot; metric and x are choices the command line and the overlay check.
+    `formats` ('png', 'svg', 'pdf'; PNG when None) are those of the pictures drawn into plots/ folders;
+    --out names its own by extension."""
     from pathlib import Path
 
     # the plot modules (numpy, matplotlib) load only when something is drawn
-    from dltool.plots.figure import FORMATS
-    from dltool.plots.overlay import plot_overlay
-    from dltool.plots.run import write_snapshot_plots
+    from dltool.plots.figure import save_figure_formats
+    from dltool.plots.overlay import build_overlay, plot_overlay
+    from dltool.plots.run import default_formats, write_snapshot_plots
 
     runs = [store.resolve(run_id) for run_id in run_ids]
-    if out is not None and Path(out).suffix.lower() not in FORMATS:
-        raise UsageError(f"--out '{out}': the file name must end in {', '.join(FORMATS)}")
+    check_out(out, formats)
     snapshots = [run.snapshot() for run in runs]
     for snapshot in snapshots:
         check_metrics(snapshot)
+    formats = formats or default_formats()
     if len(snapshots) == 1 and metric is None and x == "epoch" and not logy and out is None:
-        return write_snapshot_plots(snapshots[0])
+        return write_snapshot_plots(snapshots[0], formats)
     metric = metric or "loss"
+    if out is not None:
+        return [plot_overlay(snapshots, metric=metric, x=x, logy=logy, out=Path(out))]
+    folder = runs[0].path(RUN_FILES.plots) if len(runs) == 1 else store.root / RUN_FILES.plots
+    figure = build_overlay(snapshots, metric=metric, x=x, logy=logy)
+    return save_figure_formats(figure, folder / f"{metric}-vs-{x}", formats)
+
+
+def check_out(out, formats: list[str] | None) -> None:
+    """--out names a picture file, in the one format its extension says: --format may only agree with it."""
+    from pathlib import Path
+
+    from dltool.plots.figure import FORMATS
+
     if out is None:
-        folder = runs[0].path(RUN_FILES.plots) if len(runs) == 1 else store.root / RUN_FILES.plots
-        out = folder / f"{metric}-vs-{x}.png"
-    return [plot_overlay(snapshots, metric=metric, x=x, logy=logy, out=Path(out))]
+        return
+    suffix = Path(out).suffix.lower()
+    if suffix not in FORMATS:
+        raise UsageError(f"--out '{out}': the file name must end in {', '.join(FORMATS)}")
+    if formats and formats != [suffix[1:]]:
+        raise UsageError(
+            f"--out '{out}' is a {suffix[1:]} file but --format asks for {', '.join(formats)}; "
+            "--out takes its format from its extension, so leave --format out or make them agree"
+        )
 
 
 def check_metrics(snapshot: RunSnapshot) -> None:

@@ -42,12 +42,23 @@ Seeds = Annotated[int, typer.Option(min=1, max=1000, help="Repeat every member w
 Jobs = Annotated[int | None, _option("Parallel member processes (default: one per CPU core).", min=1, max=1024)]
 LrScales = Annotated[str | None, _option("Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).")]
 BatchSizes = Annotated[str | None, _option("Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).")]
+MemberThreads = Annotated[
+    int | None, _option("Torch threads per member (default: 1; members run side by side).", min=1, max=1024)
+]
 TargetLoss = Annotated[float | None, _option("Loss for 'time to target' (default: best final loss + 10%).")]
 
 
 def check_target_loss(target_loss: float | None) -> None:
     if target_loss is not None and not math.isfinite(target_loss):
         fail(f"--target-loss {target_loss}: expected a finite number, e.g. --target-loss 0.25", 2)
+
+
+def start_workers(jobs: int | None) -> None:
+    """First of all: the worker server's imports then overlap everything the command does next."""
+    if jobs != 1:
+        from dltool.train.workers import start_workers_early
+
+        start_workers_early()
 
 
 @user_errors
@@ -58,6 +69,7 @@ def compare_optimizers(
     impl: Impls = "scratch,torch",
     seeds: Seeds = 1,
     jobs: Jobs = None,
+    threads: MemberThreads = None,
     set_: SetOptions = None,
     lr_scale: LrScales = None,
     batch_sizes: BatchSizes = None,
@@ -67,16 +79,14 @@ def compare_optimizers(
 ) -> None:
     """Compare optimizers (scratch and torch.optim) on one problem; tables and plots in runs/<comparison-id>/."""
     check_target_loss(target_loss)
-    if jobs != 1:
-        from dltool.train.workers import start_workers_early
-
-        start_workers_early()  # first: the worker server's imports then overlap everything below
+    start_workers(jobs)
     from dltool.bounds import MAX_BATCH_SIZE
     from dltool.cli.report import print_comparison
     from dltool.study.compare import CompareOptions
     from dltool.study.compare import compare_optimizers as run
     from dltool.study.plan import IMPLS, PlanRequest
 
+    thread_sets = (f"threads={threads}",) if threads else ()
     request = PlanRequest(
         config_path=config,
         problem=problem.value if problem else None,
@@ -85,7 +95,7 @@ def compare_optimizers(
         seeds=seeds,
         lr_scales=comma_list("--lr-scale", lr_scale, float),
         batch_sizes=comma_list("--batch-sizes", batch_sizes, int, maximum=MAX_BATCH_SIZE),
-        overrides=tuple(set_ or []),
+        overrides=tuple(set_ or []) + thread_sets,
     )
     report = run(request, CompareOptions(runs_dir, jobs, quiet, target_loss))
     print_comparison(report)

@@ -19,6 +19,12 @@ def train(
     config: Annotated[Path | None, typer.Argument(help="YAML config (see configs/).", show_default=False)] = None,
     set_: SetOptions = None,
     device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False)] = None,
+    threads: Annotated[
+        str | None,
+        typer.Option(
+            help="Torch threads: a number, or auto (a share of the cores among running runs).", show_default=False
+        ),
+    ] = None,
     resume: Annotated[
         str | None, typer.Option(help="Continue an interrupted or crashed run from its checkpoint.", show_default=False)
     ] = None,
@@ -32,11 +38,13 @@ def train(
     ] = None,
 ) -> None:
     """Train one model from a config; the run is stored in runs/<run-id>/."""
-    if resume is not None and (config is not None or set_ or device):
-        fail("--resume continues a run with its saved config; give no CONFIG, --set or --device with it", 2)
+    if resume is not None and (config is not None or set_ or device or threads):
+        fail("--resume continues a run with its saved config; give no CONFIG, --set, --device or --threads with it", 2)
     if resume is None and config is None:
         fail("give a CONFIG file (e.g. configs/mlp_torch.yaml) or --resume RUN_ID", 2)
-    overrides = list(set_ or []) + ([f"device={device}"] if device else [])
+    overrides = list(set_ or []) + [
+        f"{key}={value}" for key, value in (("device", device), ("threads", threads)) if value
+    ]
     if nproc is not None and nproc > 1:
         launch_ranks(nproc, config, overrides, resume, runs_dir, quiet)
     run_here(config, overrides, resume, runs_dir, quiet)

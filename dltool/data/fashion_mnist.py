@@ -1,7 +1,8 @@
 """Fashion-MNIST from IDX files: an explicit data.root, or else DLTOOL_DATA, Debian's copy, torchvision's download.
 
 Debian re-compresses the .gz files, so torchvision's md5 check rejects them; we parse IDX ourselves (idx.py)
-and check every file (format, shapes, label range, counts) before anything trains.
+and check every file (format, shapes, label range, counts) before anything trains. The checked arrays are
+cached under DLTOOL_DATA (decoded_cache.py), whichever folder the files came from: later runs skip the decode.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import numpy as np
 import torch
 
 from dltool.data.dataset import Dataset
-from dltool.data.idx import IdxError, IdxLayout, read_idx
+from dltool.data.decoded_cache import read_cached
+from dltool.data.idx import IdxError, IdxLayout
 from dltool.errors import UsageError
 from dltool.registry import DATASETS, DatasetTraits, Options
 
@@ -42,6 +44,15 @@ class FashionMnistOptions(Options):
 
 def default_root() -> Path:
     return Path(os.environ.get("DLTOOL_DATA", "~/.cache/dltool/data")).expanduser()
+
+
+def cache_folder() -> Path | None:
+    """Where the decoded arrays are kept: under DLTOOL_DATA even when data.root is another (read-only) folder.
+    None (no cache) where the default cannot be placed: no home directory, with data.root given."""
+    try:
+        return default_root() / "cache" / "fashion_mnist"
+    except RuntimeError:  # expanduser: "Could not determine home directory"
+        return None
 
 
 def subfolders(directory: Path) -> tuple[Path, ...]:
@@ -148,7 +159,7 @@ def good_copy(path: Path) -> str:
 
 def read_checked(path: Path, layout: IdxLayout) -> np.ndarray:
     try:
-        return read_idx(path, layout)
+        return read_cached(path, layout, cache_folder())
     except IdxError as error:
         raise UsageError(f"{shown(path)}: {error}; {good_copy(path)}") from None
 

@@ -1,4 +1,5 @@
-"""What a run's curves can show: the metric on y and the quantity on x, with their axis labels.
+"""What a run's curves can show: the metric on y and the quantity on x, with their axis labels, and the
+file formats pictures are saved in.
 Light on purpose (no matplotlib): the command line lists these choices before anything heavy is loaded."""
 
 from enum import Enum
@@ -28,3 +29,11 @@ class XAxis(str, Enum):
             "examples": "examples seen",
             "time": "training time (s)",
         }[self.value]
+
+
+class PlotFormat(str, Enum):
+    """A picture's file format (the config's plots.formats takes the same names)."""
+
+    png = "png"
+    svg = "svg"
+    pdf = "pdf"

@@ -9,20 +9,21 @@ Axis limits are never set by hand over the data (the notes' fixed ylim clipped c
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from dltool.errors import UsageError
+from dltool.plots.axes import PlotFormat
 from dltool.store.files import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-FORMATS = (".png", ".svg", ".pdf")  # a picture's format follows its file's extension
-RUN_FORMATS = (".png", ".svg")  # what a run's plots/ folder gets of every picture
+FORMATS = tuple(f".{fmt.value}" for fmt in PlotFormat)  # a picture's format follows its file's extension
 DPI = 150
 # (linestyle, marker) per split in one run's pictures; per run in overlays and per implementation in
 # comparisons, where torch.optim runs are dashed so they stay visible on top of the scratch runs
@@ -37,6 +38,13 @@ STYLES = {
 }
 MAX_MARKERS = 25  # curves with more points (every-N-examples evaluations, long runs) are drawn as lines
 AUTO_LOG_SPAN = 1e3  # a loss spanning more than this factor (a diverging run) gets a log axis
+
+
+def import_matplotlib() -> None:
+    """matplotlib's modules that every picture needs (half a second), imported ahead by a process that is
+    waiting anyway (a comparison, while its members train elsewhere)."""
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
 
 
 def blank_figure(width: float, height: float) -> Figure:
@@ -70,6 +78,12 @@ def save_figure(fig: Figure, path: Path) -> Path:
     except OSError as exc:
         raise UsageError(f"cannot write '{path}' ({exc.strerror or exc})") from None
     return path
+
+
+def save_figure_formats(fig: Figure, stem: Path, formats: Sequence[str]) -> list[Path]:
+    """The figure drawn once and saved as stem.<format> for each format ('png', 'svg', 'pdf'); the paths."""
+    stem = Path(stem)
+    return [save_figure(fig, stem.with_name(f"{stem.name}.{fmt}")) for fmt in formats]
 
 
 def colors(n: int) -> list:

@@ -12,8 +12,10 @@ from typing import Any
 from dltool.config import Config
 from dltool.store.run import RunSnapshot
 
-# Config keys that never explain a difference between runs (where data lives, bookkeeping).
-IGNORED_KEYS = frozenset({"data.root", "data.download", "train.tensorboard", "train.checkpoint_every_steps"})
+# Config keys that never explain a difference between runs (where data lives, bookkeeping, picture formats).
+IGNORED_KEYS = frozenset(
+    {"data.root", "data.download", "train.tensorboard", "train.checkpoint_every_steps", "plots.formats"}
+)
 # Shown only when nothing else differs: every run has its own name, and seeds are what repeats vary.
 MINOR_KEYS = ("name", "seed")
 # Shown as bare values ("adam · scratch"), in this order, before the key=value parts.

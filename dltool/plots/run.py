@@ -2,26 +2,28 @@
 classification runs); torch is never imported, so plotting works and starts fast without it.
 
 Each picture has a `build_*` function that returns the Figure (tests inspect its axes); the
-`plot_*` and `write_*` functions save them, in the format their file extension names.
+`plot_*` and `write_*` functions save them, once per format asked for ('png', 'svg', 'pdf'): at the end
+of training those of the run's config (plots.formats), PNG alone unless it asks for more.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from dltool.config import PlotsSection
 from dltool.plots.axes import XAxis
 from dltool.plots.figure import (
-    RUN_FORMATS,
     auto_log,
     draw_curve,
     finish_axes,
     lr_limits,
     mark_divergence,
     new_figure,
-    save_figure,
+    save_figure_formats,
     sparse_marker,
 )
 from dltool.plots.labels import run_title
@@ -45,7 +47,9 @@ if TYPE_CHECKING:
 
 def build_run_figures(snapshot: RunSnapshot) -> dict[str, Figure]:
     """The single-run pictures: 'loss' (all splits vs epoch), 'loss_examples' (the evaluation loss vs
-    examples, for runs that evaluate every N examples), 'accuracy' (classification only), 'lr' (vs step)."""
+    examples, for runs that evaluate every N examples), 'accuracy' (classification only), 'lr' (vs step,
+    for runs whose lr changed: a constant one is a flat line that says nothing; `dltool plot --metric lr`
+    still draws it)."""
     splits = load_columns(snapshot)
     figures = {"loss": build_loss(snapshot, splits)}
     if snapshot.config is not None and snapshot.config.train.eval_every_examples:  # the notes' every-100 curve
@@ -54,8 +58,15 @@ def build_run_figures(snapshot: RunSnapshot) -> dict[str, Figure]:
         )
     if any(np.isfinite(columns["acc"]).any() for columns in splits.values()):
         figures["accuracy"] = build_accuracy(snapshot, splits)
-    figures["lr"] = build_lr(snapshot, splits)
+    if lr_changed(splits):
+        figures["lr"] = build_lr(snapshot, splits)
     return figures
+
+
+def lr_changed(splits: dict[str, Columns]) -> bool:
+    """Whether the recorded learning rates differ (a schedule at work), not all one value."""
+    _, lrs = lr_series(splits, "step")
+    return len(lrs) > 1 and bool(lrs.min() != lrs.max())
 
 
 def build_loss(snapshot: RunSnapshot, splits: dict[str, Columns]) -> Figure:
@@ -95,28 +106,39 @@ def build_lr(snapshot: RunSnapshot, splits: dict[str, Columns]) -> Figure:
     return fig
 
 
-def save_figures(figures: dict[str, Figure], out_dir: Path) -> list[Path]:
-    """Each figure as <name>.png and <name>.svg in out_dir; the paths written."""
-    return [
-        save_figure(fig, Path(out_dir) / f"{name}{suffix}") for name, fig in figures.items() for suffix in RUN_FORMATS
-    ]
+def default_formats() -> list[str]:
+    """The formats of pictures drawn without a config asking (dltool plot; a run whose config.yaml is
+    unreadable): the schema's default of plots.formats."""
+    return PlotsSection().formats
 
 
-def plot_run(snapshot: RunSnapshot, out_dir: Path) -> list[Path]:
-    """loss, accuracy (classification runs) and lr pictures of one run, as PNG and SVG, into out_dir."""
-    return save_figures(build_run_figures(snapshot), out_dir)
+def run_formats(snapshot: RunSnapshot) -> list[str]:
+    """The formats the run's config asks for (plots.formats)."""
+    return snapshot.config.plots.formats if snapshot.config is not None else default_formats()
 
 
-def write_snapshot_plots(snapshot: RunSnapshot) -> list[Path]:
-    """Every picture of one run into its plots/ folder (PNG and SVG), the classification ones where the
-    run stored its test predictions; the paths written."""
+def save_figures(figures: dict[str, Figure], out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    """Each figure as <name>.<format> in out_dir, for each format; the paths written."""
+    return [path for name, fig in figures.items() for path in save_figure_formats(fig, Path(out_dir) / name, formats)]
+
+
+def plot_run(snapshot: RunSnapshot, out_dir: Path, formats: Sequence[str]) -> list[Path]:
+    """loss, accuracy (classification runs) and lr (a changing one) pictures of one run into out_dir."""
+    return save_figures(build_run_figures(snapshot), out_dir, formats)
+
+
+def write_snapshot_plots(snapshot: RunSnapshot, formats: Sequence[str]) -> list[Path]:
+    """Every picture of one run into its plots/ folder, in each format, the classification ones where
+    the run stored its test predictions; the paths written."""
     out_dir = snapshot.run.path(RUN_FILES.plots)
-    paths = plot_run(snapshot, out_dir)
+    paths = plot_run(snapshot, out_dir, formats)
     if snapshot.run.path(RUN_FILES.predictions).exists():
-        paths += save_figures(build_prediction_figures(snapshot), out_dir)
+        paths += save_figures(build_prediction_figures(snapshot), out_dir, formats)
     return paths
 
 
 def write_run_plots(run: Run) -> list[Path]:
-    """write_snapshot_plots of the run's files as they are now (the end of training calls this)."""
-    return write_snapshot_plots(run.snapshot())
+    """write_snapshot_plots of the run's files as they are now, in the formats its config asks for
+    (the end of training calls this)."""
+    snapshot = run.snapshot()
+    return write_snapshot_plots(snapshot, run_formats(snapshot))

@@ -13,12 +13,14 @@ import functools
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from dltool.plots.figure import import_matplotlib
 from dltool.plots.study import draw_figures, figure_names, figure_path
 from dltool.store.run import RunStore, now_iso
 from dltool.store.study import STUDY_FILES, ComparisonFolder, ComparisonHeader
@@ -26,7 +28,8 @@ from dltool.study.members import default_jobs, run_here, run_in_pool
 from dltool.study.plan import Plan, PlanRequest, plan_comparison
 from dltool.study.results import Verdict, judge, load_results
 from dltool.study.tables import write_tables
-from dltool.train.build import build_setup
+from dltool.train.build import build_model_on_data
+from dltool.train.distributed import World
 from dltool.train.progress import MemberProgress
 from dltool.train.workers import ignore_interrupts, start_workers_early, worker_context
 
@@ -66,6 +69,7 @@ def compare_optimizers(request: PlanRequest, options: CompareOptions = CompareOp
     if jobs == 1:
         status, code = run_here(comparison, plan.members, progress)
     else:
+        threading.Thread(target=import_matplotlib, daemon=True).start()  # for the plots, while the members train
         with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=ignore_interrupts) as pool:
             status, code = run_in_pool(comparison, plan.members, pool, jobs, progress)
     verdict = judge(load_results(comparison), options.target)
@@ -85,7 +89,8 @@ def check_setups(plan: Plan) -> None:
         key = (repr(member.config.model), repr(member.config.data))
         if key not in seen:
             seen.add(key)
-            build_setup(member.config)
+            # not the optimizer: building one imports torch._dynamo (1.1 s) in a process that trains nothing
+            build_model_on_data(member.config, World())
 
 
 def _header(plan: Plan, jobs: int) -> ComparisonHeader:

@@ -20,11 +20,6 @@ from dltool.train.engine import StopFlag
 from dltool.train.progress import MemberProgress
 from dltool.train.run import train
 
-# Members compute with one intra-op thread whatever --jobs is: results that depend on the thread
-# count (summation order in large matmuls and convolutions) would otherwise differ between --jobs 1
-# and --jobs N; the cores are used by running members side by side instead.
-MEMBER_THREADS = 1
-
 
 def default_jobs(members: int) -> int:
     return max(1, min(os.cpu_count() or 1, members))
@@ -32,7 +27,6 @@ def default_jobs(members: int) -> int:
 
 def run_member(config: Config, runs_dir: Path, quiet: bool = True) -> tuple[str, str, int]:
     """One member in this process: (run id, status, exit code). Top-level so worker processes can run it."""
-    torch.set_num_threads(MEMBER_THREADS)
     outcome = train(config, runs_dir, quiet=quiet, plots=False)
     return outcome.run.id, outcome.status, outcome.exit_code
 

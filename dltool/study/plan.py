@@ -20,6 +20,10 @@ from dltool.store.study import MemberEntry
 from dltool.study.problems import NOTES_BATCH_RUNS, Problem, Variant, find_problem
 
 IMPLS = ("scratch", "torch")
+# Under threads: auto, members compute with one intra-op thread whatever --jobs is: results that depend
+# on the thread count (summation order in large matmuls and convolutions) would otherwise differ between
+# --jobs 1 and --jobs N; the cores are used by running members side by side instead.
+MEMBER_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -187,6 +191,8 @@ def _member_raw(basis: Basis, setting: Setting) -> dict[str, Any]:
     if basis.problem.pair_model_impl:
         raw["model"]["impl"] = impl
     raw["seed"] = base.get("seed", 0) + setting.seed_offset
+    if raw.get("threads", "auto") == "auto":
+        raw["threads"] = MEMBER_THREADS
     raw["name"] = f"{base.get('name') or base['model']['name']}-{impl}"  # run ids then say which impl
     return apply_overrides(raw, [override for override in basis.optimizer_sets if override.path[1] in raw["optimizer"]])
 

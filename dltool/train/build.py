@@ -43,8 +43,9 @@ def build_setup(config: Config, world: World | None = None) -> Setup:
     return setup
 
 
-def build_rank_setup(config: Config, world: World) -> Setup:
-    """Everything of this rank's Setup but the DDP wrapper; bad input raises UsageError here."""
+def build_model_on_data(config: Config, world: World) -> tuple[torch.device, Dataset, nn.Module, str]:
+    """This rank's device, its data and model there, and the precision: what can be wrong with the input
+    is found here (the optimizer's hyperparameters were checked by the schema)."""
     check_distributed(config, world.size)
     device = rank_device(resolve_device(config.device), config.device, world)
     traits = MODELS.get(config.model.name).traits
@@ -55,8 +56,14 @@ def build_rank_setup(config: Config, world: World) -> Setup:
     memory_format = torch.channels_last if traits.conv else torch.contiguous_format
     data = replace(data, memory_format=memory_format).to(device)
     model = build_rank_model(config, data, device, memory_format, world)
-    optimizer = build_optimizer(config.optimizer, model.parameters())
     check_batches(len(data.train_y), config.data.batch_size, world.size)
+    return device, data, model, precision
+
+
+def build_rank_setup(config: Config, world: World) -> Setup:
+    """Everything of this rank's Setup but the DDP wrapper; bad input raises UsageError here."""
+    device, data, model, precision = build_model_on_data(config, world)
+    optimizer = build_optimizer(config.optimizer, model.parameters())
     batches = EpochBatches(len(data.train_y), config.data.batch_size, stream_seed(config.seed, "order"))
     return Setup(
         model=model,
@@ -70,7 +77,7 @@ def build_rank_setup(config: Config, world: World) -> Setup:
         precision=precision,
         world=world,
         second_order=OPTIMIZERS.get(config.optimizer.name).traits.second_order,
-        records_point=traits.objective is not None,
+        records_point=MODELS.get(config.model.name).traits.objective is not None,
     )
 
 
@@ -100,7 +107,8 @@ def environment(setup: Setup, config: Config) -> dict:
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
         "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
+        "threads": config.threads,  # the setting; under auto the count may change while the run trains
+        "torch_threads": torch.get_num_threads(),  # the count at the start
         "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.machine(),
         "precision": setup.precision,

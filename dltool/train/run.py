@@ -30,6 +30,7 @@ from dltool.train.launch import LAUNCH_INFO, announce_run
 from dltool.train.progress import make_progress
 from dltool.train.resume import resumable_run
 from dltool.train.setup import Position, Setup
+from dltool.train.threads import ThreadShare
 
 # How long a rank that lost rank 0 waits for it to exit before deciding it died without a word
 MAIN_EXIT_WAIT_S = 5.0
@@ -50,6 +51,11 @@ def train(
     world = world or World()
     if config.train.tensorboard:
         require_tensorboard()
+    with ThreadShare(config.threads) as share:
+        return train_new(config, runs_dir, quiet, plots, world, share)
+
+
+def train_new(config: Config, runs_dir: Path | None, quiet: bool, plots: bool, world: World, share: ThreadShare):
     setup = build_setup(config, world)
     ranks = world.describe() if world.distributed else None
 
@@ -64,7 +70,7 @@ def train(
     run = world.from_main(create_run)
     if not world.is_main:
         return follow(setup, config, Position(), run, ranks)
-    return execute(run, setup, config, Position(), quiet, plots, ranks)
+    return execute(run, setup, config, Position(), quiet, plots, ranks, share)
 
 
 def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world: World | None = None) -> Outcome:
@@ -76,6 +82,11 @@ def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world
         return run, config, read_checkpoint(run)
 
     run, config, state = world.from_main(locate)
+    with ThreadShare(config.threads) as share:
+        return resume_found(run, config, state, quiet, world, share)
+
+
+def resume_found(run: Run, config: Config, state: dict, quiet: bool, world: World, share: ThreadShare) -> Outcome:
     setup = build_setup(config, world)
     position = world.together(lambda: load_checkpoint(run, state, setup))
     ranks = world.describe() if world.distributed else None
@@ -83,7 +94,7 @@ def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world
         return follow(setup, config, position, run, ranks)
     announce_run(run)
     run.truncate_metrics(position.step)  # records written after the checkpoint will be written again
-    return execute(run, setup, config, position, quiet, ranks=ranks)
+    return execute(run, setup, config, position, quiet, ranks=ranks, share=share)
 
 
 def execute(
@@ -94,6 +105,7 @@ def execute(
     quiet: bool,
     plots: bool = True,
     ranks: dict | None = None,
+    share: ThreadShare | None = None,
 ) -> Outcome:
     """Fit and record how it ended: completed, diverged, interrupted or failed. plots=False leaves the
     run's pictures to `dltool plot` (a comparison draws its own, for all members at once). `ranks`
@@ -103,7 +115,7 @@ def execute(
     records = RecordWriters(run, config.train.tensorboard)
     steps_per_epoch = len(setup.batches)
     progress = make_progress(steps_per_epoch * config.train.epochs, steps_per_epoch, run.id, quiet=quiet)
-    hooks = Hooks(records.write, lambda at: save_checkpoint(run, setup, at), progress.update)
+    hooks = Hooks(records.write, lambda at: save_checkpoint(run, setup, at), on_step(progress, share))
     trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
     mark_running(run, config, position.step, ranks)
     with StopFlag() as stop:
@@ -122,6 +134,18 @@ def execute(
         if plots and run.metrics():  # a run stopped before its first record has nothing to draw
             best_effort(run, "plots", lambda: draw_run_plots(run))
     return Outcome(run, status, exit_code, summary)
+
+
+def on_step(progress, share: ThreadShare | None):
+    """After each step: the progress display, then (under threads: auto) the run's share of the cores."""
+    if share is None or not share.adaptive:
+        return progress.update
+
+    def update(**fields) -> None:
+        progress.update(**fields)
+        share.update()
+
+    return update
 
 
 def mark_running(run: Run, config: Config, step: int, ranks: dict | None) -> None:

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 import pytest
@@ -19,7 +20,8 @@ from dltool.plots import labels as plot_labels
 from dltool.plots import overlay
 from dltool.plots import predictions as plot_predictions
 from dltool.plots import run as plots
-from dltool.plots.figure import new_figure
+from dltool.plots.axes import PlotFormat
+from dltool.plots.figure import FORMATS, new_figure, save_figure_formats
 from dltool.store.predictions import save_predictions
 from dltool.store.run import Run
 
@@ -152,39 +154,58 @@ def airfoil_run(runs_root) -> Run:
 # ---------------------------------------------------------------- the run's own pictures
 
 
-def test_write_run_plots_writes_every_picture(mlp_run):
+def assert_pictures(paths: list[Path]) -> None:
+    """Each file is a whole picture of its format: PNG by its magic, SVG and PDF parsed by their readers."""
+    for path in paths:
+        data = path.read_bytes()
+        assert len(data) > 5_000, (path.name, len(data))
+        if path.suffix == ".png":
+            assert data.startswith(PNG_MAGIC), path.name
+        elif path.suffix == ".svg":
+            assert ElementTree.fromstring(data).tag == "{http://www.w3.org/2000/svg}svg", path.name
+        else:
+            assert data.startswith(b"%PDF") and data.rstrip().endswith(b"%%EOF"), path.name
+
+
+def test_write_run_plots_writes_every_picture_as_png_alone(mlp_run):
+    """A config without a plots section: PNG only (an SVG costs as much again to draw), no flat lr picture."""
     add_predictions(mlp_run)
     paths = plots.write_run_plots(mlp_run)
     folder = mlp_run.path("plots")
-    names = ("loss", "accuracy", "lr", "confusion", "predictions")
-    assert sorted(paths) == sorted(folder / f"{name}{suffix}" for name in names for suffix in (".png", ".svg"))
-    for path in paths:
-        data = path.read_bytes()
-        if path.suffix == ".png":
-            assert data.startswith(PNG_MAGIC) and len(data) > 5_000, (path.name, len(data))
-        else:
-            assert b"<svg" in data[:2000] and len(data) > 5_000, path.name
-    assert not list(folder.glob(".*tmp")), "temporary files left behind"
+    names = ("loss", "accuracy", "confusion", "predictions")
+    assert sorted(paths) == sorted(folder / f"{name}.png" for name in names)
+    assert sorted(folder.iterdir()) == sorted(paths)  # no svg, no lr, no temporary file left behind
+    assert_pictures(paths)
 
 
-def test_regression_run_has_loss_and_lr_but_no_accuracy(airfoil_run):
+@pytest.mark.parametrize("formats", [["png", "svg"], ["svg"], ["pdf", "png"]])
+def test_write_run_plots_writes_the_formats_the_config_asks_for(runs_root, formats):
+    run = make_run(runs_root, "20260101-000003-mlp-scratch-sgd-dddd", make_config({"plots.formats": formats}))
+    add_predictions(run)
+    paths = plots.write_run_plots(run)
+    names = ("loss", "accuracy", "confusion", "predictions")
+    assert sorted(paths) == sorted(run.path("plots") / f"{name}.{fmt}" for name in names for fmt in formats)
+    assert sorted(run.path("plots").iterdir()) == sorted(paths)
+    assert_pictures(paths)
+
+
+def test_run_with_a_damaged_config_gets_pngs(runs_root):
+    run = make_run(runs_root, "20260101-000004-mlp-scratch-sgd-eeee")
+    run.path("config.yaml").write_text("plots: {formats: [gif]}\n")  # a config the schema refuses
+    assert sorted(p.name for p in plots.write_run_plots(run)) == ["accuracy.png", "loss.png"]
+
+
+def test_regression_run_has_loss_but_no_accuracy_nor_a_flat_lr(airfoil_run):
     """...and, as it evaluates every 100 examples, the notes' loss-against-examples curve."""
     paths = plots.write_run_plots(airfoil_run)
-    assert sorted(p.name for p in paths) == [
-        "loss.png",
-        "loss.svg",
-        "loss_examples.png",
-        "loss_examples.svg",
-        "lr.png",
-        "lr.svg",
-    ]
+    assert sorted(p.name for p in paths) == ["loss.png", "loss_examples.png"]
     ax = plots.build_run_figures(airfoil_run.snapshot())["loss_examples"].axes[0]
     assert ax.get_xlabel() == "examples seen"
 
 
 def test_loss_figure_labels_title_and_legend(mlp_run):
     figures = plots.build_run_figures(mlp_run.snapshot())
-    assert set(figures) == {"loss", "accuracy", "lr"}
+    assert set(figures) == {"loss", "accuracy"}  # a constant lr: no flat line
     ax = figures["loss"].axes[0]
     assert ax.get_xlabel() == "epoch"
     assert ax.get_ylabel() == "loss"
@@ -199,9 +220,39 @@ def test_loss_figure_labels_title_and_legend(mlp_run):
     assert legend_texts(acc) == ["train (epoch mean)", "test"]
     assert "accuracy" in acc.get_title()
 
+
+def decaying_records() -> list[dict]:
+    """classification_records with the lr halved every epoch (a schedule at work)."""
+    records = classification_records()
+    for record in records:
+        record["lr"] = 0.1 * 0.5 ** (record["epoch"] - 1)
+    return records
+
+
+def test_lr_picture_of_a_changing_rate(runs_root):
+    run = make_run(runs_root, "20260101-000005-mlp-scratch-sgd-ffff", records=decaying_records())
+    figures = plots.build_run_figures(run.snapshot())
+    assert set(figures) == {"loss", "accuracy", "lr"}
     lr = figures["lr"].axes[0]
     assert lr.get_xlabel().startswith("step") and lr.get_ylabel() == "learning rate"
     np.testing.assert_allclose(lr.lines[0].get_xdata(), np.arange(1, 11) * 235)
+    np.testing.assert_allclose(lr.lines[0].get_ydata(), 0.1 * 0.5 ** np.arange(10))
+    assert sorted(p.name for p in plots.write_run_plots(run)) == ["accuracy.png", "loss.png", "lr.png"]
+
+
+@pytest.mark.parametrize(
+    "lrs, changed",
+    [([0.1] * 20, False), ([0.1] * 18 + [0.1 + 1e-12] * 2, True), ([0.1], False), ([None] * 20, False),
+     ([None] * 19 + [0.1], False), ([0.1, None] * 10, False), ([0.1] * 10 + [0.05] * 10, True)],
+)  # fmt: skip
+def test_lr_changed_is_any_difference_between_the_recorded_rates(runs_root, lrs, changed):
+    """lrs: one per record, a train and a test record per step (the lr of a step is that of its first record)."""
+    records = classification_records()
+    for record, lr in zip(records, lrs):
+        record["lr"] = lr
+    run = make_run(runs_root, "20260101-000006-mlp-scratch-sgd-abab", records=records)
+    assert plots.lr_changed(plots.load_columns(run.snapshot())) is changed
+    assert ("lr" in plots.build_run_figures(run.snapshot())) is changed
 
 
 def test_full_set_curve_is_a_line_against_epoch(airfoil_run):
@@ -226,7 +277,9 @@ def test_no_curve_is_clipped(mlp_run, airfoil_run, tmp_path):
 
 
 def test_lr_axis_starts_at_zero_for_a_constant_rate(mlp_run):
-    ax = plots.build_run_figures(mlp_run.snapshot())["lr"].axes[0]
+    """A constant rate is drawn when asked for (dltool plot --metric lr), as a flat line above 0."""
+    ax = overlay.build_overlay([mlp_run.snapshot()], metric="lr", x="step").axes[0]
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), 0.1)
     low, high = ax.get_ylim()
     assert low == 0 and high > 0.1
 
@@ -355,7 +408,7 @@ def test_truncated_last_line_still_plots(runs_root):
     run = make_run(runs_root, "20260101-000070-mlp-sgd-0050", tail='{"step": 2585, "epoch": 11.0, "exam')
     ax = plots.build_run_figures(run.snapshot())["loss"].axes[0]
     assert len(ax.lines[0].get_xdata()) == 10
-    assert len(plots.plot_run(run.snapshot(), run.path("plots"))) == 6
+    assert len(plots.plot_run(run.snapshot(), run.path("plots"), ["png", "svg"])) == 4
 
 
 @pytest.mark.parametrize("content", [None, "", '{"step": 1, "epo'])
@@ -385,7 +438,7 @@ def test_diverged_run_plots_what_exists_and_marks_the_end(runs_root):
     assert any("diverged at step 51" in text.get_text() for text in ax.texts)
     assert "(diverged)" in ax.get_title()
     assert_inside_limits(ax)
-    assert len(plots.write_run_plots(run)) == 4
+    assert [p.name for p in plots.write_run_plots(run)] == ["loss.png"]  # lr 0.05 throughout: no lr picture
 
     other = make_run(
         runs_root, "20260101-000091-airfoil-sgd-0071", make_config({"optimizer.lr": 0.01}), regression_records()
@@ -474,10 +527,10 @@ def test_a_thousand_epochs_plot_quickly(runs_root):
     run = make_run(runs_root, "20260101-000110-mlp-sgd-0090", records=classification_records(epochs=1000))
     new_figure()  # matplotlib's import is not the plotting time
     start = time.perf_counter()
-    paths = plots.plot_run(run.snapshot(), run.path("plots"))
+    paths = plots.plot_run(run.snapshot(), run.path("plots"), ["png", "svg"])
     elapsed = time.perf_counter() - start
-    assert len(paths) == 6
-    assert elapsed < 5.0, f"{elapsed:.2f} s for 6 pictures of 2000 records"  # ~0.7 s on a loaded 2-core machine
+    assert len(paths) == 4
+    assert elapsed < 5.0, f"{elapsed:.2f} s for 4 pictures of 2000 records"  # ~0.5 s on a loaded 2-core machine
 
 
 def test_import_does_not_load_torch_or_pyplot(tmp_path):
@@ -489,3 +542,25 @@ def test_import_does_not_load_torch_or_pyplot(tmp_path):
         "assert 'torch' not in sys.modules and 'matplotlib.pyplot' not in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
+
+
+# ---------------------------------------------------------------- formats
+
+
+def test_formats_are_one_list():
+    """The command line's --format, the config's plots.formats and the savable extensions name the same formats."""
+    from typing import get_args
+
+    from dltool.config import PlotsSection
+
+    (item,) = get_args(PlotsSection.model_fields["formats"].annotation)
+    assert [fmt.value for fmt in PlotFormat] == list(get_args(item)) == [suffix[1:] for suffix in FORMATS]
+
+
+def test_save_figure_formats_draws_one_figure_into_each_format(tmp_path):
+    fig, ax = new_figure()
+    ax.plot([0, 1, 2], [3, 1, 2])
+    ax.set_title("x" * 2000)  # enough text for a picture over assert_pictures' size floor
+    paths = save_figure_formats(fig, tmp_path / "deep" / "loss-vs-epoch", ["svg", "pdf", "png"])
+    assert paths == [tmp_path / "deep" / f"loss-vs-epoch.{fmt}" for fmt in ("svg", "pdf", "png")]
+    assert_pictures(paths)

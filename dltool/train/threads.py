@@ -1,0 +1,114 @@
+"""How many intra-op threads a run gives torch: `threads: N`, or under `auto` a share of the cores.
+
+A run alone uses every core it may run on. Several runs on one machine each used to take every core
+too, and their OpenMP threads spin-waited against each other's: four runs at once on two cores took
+twice as long as the same four one after another. Under `auto` each run registers itself in a
+machine-wide folder of live runs and takes cores // (live runs), looked at again every second while
+it trains: a run started first gives cores up when others start and takes them back when they end.
+
+A run's last digits depend on its thread count (the order of sums in matmuls), so a run that must
+repeat to the bit elsewhere pins `threads: N`; env.json records the setting and the count at start.
+A user's own OMP_NUM_THREADS wins over `auto`: then torch's count is left as the variable sets it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from dltool.store.process import pid_alive, this_process
+
+# Shared by all users, like /tmp itself; DLTOOL_LIVE_RUNS moves it (where each user has a private /tmp,
+# or to keep a test suite's runs apart from the machine's).
+LIVE_RUNS_VARIABLE = "DLTOOL_LIVE_RUNS"
+RECHECK_S = 1.0  # how often a training run looks at the live runs again
+
+
+def cores_available() -> int:
+    """The cores this process may run on (a container's or taskset's limit), not the machine's."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        return os.cpu_count() or 1
+
+
+class LiveRuns:
+    """One file per running dltool run (named by pid, holding its process start); dead ones don't count."""
+
+    def __init__(self, folder: Path | None = None) -> None:
+        default = Path(tempfile.gettempdir()) / "dltool-live-runs"
+        self.folder = folder or Path(os.environ.get(LIVE_RUNS_VARIABLE) or default)
+        self.entry: Path | None = None
+
+    def register(self) -> None:
+        """Best effort: where the folder cannot be written, this run counts only itself."""
+        me = this_process()
+        try:
+            self.folder.mkdir(mode=0o1777, exist_ok=True)
+            with contextlib.suppress(OSError):
+                self.folder.chmod(0o1777)  # mkdir's mode is cut by the umask; another user's folder stays theirs
+            entry = self.folder / str(me["pid"])
+            entry.write_text(me.get("pid_start", ""))
+            self.entry = entry
+        except OSError:
+            self.entry = None
+
+    def unregister(self) -> None:
+        if self.entry is not None:
+            with contextlib.suppress(OSError):
+                self.entry.unlink()
+            self.entry = None
+
+    def count(self) -> int:
+        """Live runs on this machine, this one included (at least 1)."""
+        live = 0
+        try:
+            entries = list(self.folder.iterdir())
+        except OSError:
+            return 1
+        for entry in entries:
+            try:
+                pid, start = int(entry.name), entry.read_text().strip() or None
+            except (OSError, ValueError):
+                continue
+            live += pid_alive(pid, start)
+        return max(live, 1)
+
+
+class ThreadShare:
+    """Applies a run's `threads` setting to torch and, under `auto`, keeps it at the run's share."""
+
+    def __init__(self, setting: str | int, live: LiveRuns | None = None) -> None:
+        self.setting = setting
+        self.live = live or LiveRuns()
+        self.adaptive = setting == "auto" and "OMP_NUM_THREADS" not in os.environ
+        self.checked = 0.0
+
+    def share(self) -> int:
+        return max(1, cores_available() // self.live.count())
+
+    def __enter__(self) -> ThreadShare:
+        self.live.register()
+        if isinstance(self.setting, int):
+            torch.set_num_threads(self.setting)
+        elif self.adaptive:
+            torch.set_num_threads(self.share())
+        self.checked = time.monotonic()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.live.unregister()
+
+    def update(self) -> None:
+        """Under `auto`: at most once per RECHECK_S, the thread count set to the run's share now."""
+        if not self.adaptive or time.monotonic() - self.checked < RECHECK_S:
+            return
+        self.checked = time.monotonic()
+        threads = self.share()
+        if threads != torch.get_num_threads():
+            torch.set_num_threads(threads)

@@ -52,19 +52,35 @@ def train(
 
 def run_here(config: Path | None, overrides: list[str], resume: str | None, runs_dir: Path | None, quiet: bool) -> None:
     """This process is the run, or (under torchrun) one rank of it; rank 0 reports the outcome."""
+    plotter = start_plotting()  # first: its processes import matplotlib while this one imports torch
     from dltool.config import load_config
     from dltool.train import run as training
     from dltool.train.distributed import join_world
 
     world = join_world()
-    if resume is not None:
-        outcome = training.resume(resume, runs_dir, quiet=quiet, world=world)
-    else:
-        outcome = training.train(load_config(config, overrides), runs_dir, quiet=quiet, world=world)
+    plots = plotter or True
+    try:
+        if resume is not None:
+            outcome = training.resume(resume, runs_dir, quiet=quiet, world=world, plots=plots)
+        else:
+            outcome = training.train(load_config(config, overrides), runs_dir, quiet=quiet, world=world, plots=plots)
+    finally:
+        if plotter is not None:
+            plotter.close()
     if world.is_main:
         report_outcome(outcome)
     elif outcome.exit_code:
         raise typer.Exit(outcome.exit_code)
+
+
+def start_plotting():
+    """Plotting processes for the run's pictures (dltool.plots.processes); with several processes, rank 0
+    draws its pictures itself."""
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        return None
+    from dltool.plots.processes import PlotProcesses
+
+    return PlotProcesses.start()
 
 
 def launch_ranks(

@@ -26,8 +26,22 @@ def _check(name: str, value: float, low: float, high: float = float("inf"), low_
         raise ValueError(f"invalid {name}: {value}")
 
 
+def undecorated(method):
+    """torch.optim.Optimizer's method without its torch._disable_dynamo wrapper (functools.wraps keeps the
+    function as __wrapped__), or the method itself where a torch version has no wrapper."""
+    return getattr(method, "__wrapped__", method)
+
+
 class ScratchOptimizer(torch.optim.Optimizer):
     """Shared plumbing: gather the params with gradients and their state, call `_update`."""
+
+    # torch.optim.Optimizer wraps these four in torch._disable_dynamo, whose first call imports
+    # torch._dynamo (1.1 s here: sympy, FSDP) only to mark them as not to be compiled. dltool never
+    # compiles an optimizer, so its own optimizers take the plain methods: a scratch run starts 1.1 s sooner.
+    add_param_group = undecorated(torch.optim.Optimizer.add_param_group)
+    zero_grad = undecorated(torch.optim.Optimizer.zero_grad)
+    state_dict = undecorated(torch.optim.Optimizer.state_dict)
+    load_state_dict = undecorated(torch.optim.Optimizer.load_state_dict)
 
     state_keys: tuple[str, ...] = ()
     uses_step = False  # only Adam's bias correction reads t; every optimizer counts it, as torch's do

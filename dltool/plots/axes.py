@@ -37,3 +37,8 @@ class PlotFormat(str, Enum):
     png = "png"
     svg = "svg"
     pdf = "pdf"
+
+
+# A run's pictures in parts of similar cost (0.3-0.4 s each), which processes can draw side by side
+# (plots.processes); the last two are a classification run's (the confusion matrix, the prediction grid).
+PARTS = ("curves", "confusion", "predictions")

@@ -21,15 +21,6 @@ def run_predictions(snapshot: RunSnapshot) -> Predictions:
     return load_predictions(snapshot.run.path(RUN_FILES.predictions))
 
 
-def build_prediction_figures(snapshot: RunSnapshot) -> dict[str, Figure]:
-    """'confusion' and 'predictions' (the grid) of a run that stored its test predictions."""
-    predictions = run_predictions(snapshot)
-    return {
-        "confusion": build_confusion(snapshot, predictions),
-        "predictions": build_prediction_grid(snapshot, predictions),
-    }
-
-
 def build_confusion(snapshot: RunSnapshot, predictions: Predictions | None = None) -> Figure:
     """Counts of (true, predicted) classes over the test set, with the overall accuracy in the title."""
     predictions = predictions if predictions is not None else run_predictions(snapshot)

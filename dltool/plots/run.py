@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dltool.config import PlotsSection
-from dltool.plots.axes import XAxis
+from dltool.plots.axes import PARTS, XAxis
 from dltool.plots.figure import (
     auto_log,
     draw_curve,
@@ -28,7 +28,7 @@ from dltool.plots.figure import (
 )
 from dltool.plots.labels import run_title
 from dltool.plots.overlay import build_overlay
-from dltool.plots.predictions import build_prediction_figures
+from dltool.plots.predictions import build_confusion, build_prediction_grid
 from dltool.plots.records import (
     SPLIT_LABELS,
     SPLITS,
@@ -127,18 +127,25 @@ def plot_run(snapshot: RunSnapshot, out_dir: Path, formats: Sequence[str]) -> li
     return save_figures(build_run_figures(snapshot), out_dir, formats)
 
 
-def write_snapshot_plots(snapshot: RunSnapshot, formats: Sequence[str]) -> list[Path]:
-    """Every picture of one run into its plots/ folder, in each format, the classification ones where
-    the run stored its test predictions; the paths written."""
+def write_part(snapshot: RunSnapshot, part: str, formats: Sequence[str]) -> list[Path]:
+    """One part of a run's pictures into its plots/ folder: the curves, or one of the classification
+    pictures (where the run stored its test predictions); the paths written."""
     out_dir = snapshot.run.path(RUN_FILES.plots)
-    paths = plot_run(snapshot, out_dir, formats)
-    if snapshot.run.path(RUN_FILES.predictions).exists():
-        paths += save_figures(build_prediction_figures(snapshot), out_dir, formats)
-    return paths
+    if part == "curves":
+        return plot_run(snapshot, out_dir, formats)
+    if not snapshot.run.path(RUN_FILES.predictions).exists():
+        return []
+    build = build_confusion if part == "confusion" else build_prediction_grid
+    return save_figures({part: build(snapshot)}, out_dir, formats)
 
 
-def write_run_plots(run: Run) -> list[Path]:
-    """write_snapshot_plots of the run's files as they are now, in the formats its config asks for
-    (the end of training calls this)."""
+def write_snapshot_plots(snapshot: RunSnapshot, formats: Sequence[str]) -> list[Path]:
+    """Every picture of one run into its plots/ folder, in each format; the paths written."""
+    return [path for part in PARTS for path in write_part(snapshot, part, formats)]
+
+
+def write_run_plots(run: Run, parts: Sequence[str] = PARTS) -> list[Path]:
+    """The pictures of the run's files as they are now, in the formats its config asks for (the end of
+    training calls this, or a plotting process for one part)."""
     snapshot = run.snapshot()
-    return write_snapshot_plots(snapshot, run_formats(snapshot))
+    return [path for part in parts for path in write_part(snapshot, part, run_formats(snapshot))]

@@ -15,6 +15,7 @@ import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Union
 
 from dltool.config import Config, dump_config
 from dltool.store.files import atomic_write_json, atomic_write_text
@@ -32,6 +33,13 @@ from dltool.train.resume import resumable_run
 from dltool.train.setup import Position, Setup
 from dltool.train.threads import ThreadShare
 
+if TYPE_CHECKING:
+    from dltool.plots.processes import PlotProcesses
+
+# A run's pictures at its end: True, drawn in this process; plotting processes started with the run
+# (the CLI's); False, left to `dltool plot` (a comparison draws its own, for all members at once).
+Pictures = Union[bool, "PlotProcesses"]
+
 # How long a rank that lost rank 0 waits for it to exit before deciding it died without a word
 MAIN_EXIT_WAIT_S = 5.0
 
@@ -45,7 +53,11 @@ class Outcome:
 
 
 def train(
-    config: Config, runs_dir: Path | None = None, quiet: bool = False, plots: bool = True, world: World | None = None
+    config: Config,
+    runs_dir: Path | None = None,
+    quiet: bool = False,
+    plots: Pictures = True,
+    world: World | None = None,
 ) -> Outcome:
     """A new run of `config` in a new folder under runs_dir (made by rank 0 alone)."""
     world = world or World()
@@ -55,7 +67,7 @@ def train(
         return train_new(config, runs_dir, quiet, plots, world, share)
 
 
-def train_new(config: Config, runs_dir: Path | None, quiet: bool, plots: bool, world: World, share: ThreadShare):
+def train_new(config: Config, runs_dir: Path | None, quiet: bool, plots: Pictures, world: World, share: ThreadShare):
     setup = build_setup(config, world)
     ranks = world.describe() if world.distributed else None
 
@@ -73,7 +85,9 @@ def train_new(config: Config, runs_dir: Path | None, quiet: bool, plots: bool, w
     return execute(run, setup, config, Position(), quiet, plots, ranks, share)
 
 
-def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world: World | None = None) -> Outcome:
+def resume(
+    run_id: str, runs_dir: Path | None = None, quiet: bool = False, world: World | None = None, plots: Pictures = True
+) -> Outcome:
     """Continue an interrupted, failed or crashed run from its last checkpoint, in its own folder."""
     world = world or World()
 
@@ -83,10 +97,12 @@ def resume(run_id: str, runs_dir: Path | None = None, quiet: bool = False, world
 
     run, config, state = world.from_main(locate)
     with ThreadShare(config.threads) as share:
-        return resume_found(run, config, state, quiet, world, share)
+        return resume_found(run, config, state, quiet, world, share, plots)
 
 
-def resume_found(run: Run, config: Config, state: dict, quiet: bool, world: World, share: ThreadShare) -> Outcome:
+def resume_found(
+    run: Run, config: Config, state: dict, quiet: bool, world: World, share: ThreadShare, plots: Pictures
+) -> Outcome:
     setup = build_setup(config, world)
     position = world.together(lambda: load_checkpoint(run, state, setup))
     ranks = world.describe() if world.distributed else None
@@ -94,7 +110,7 @@ def resume_found(run: Run, config: Config, state: dict, quiet: bool, world: Worl
         return follow(setup, config, position, run, ranks)
     announce_run(run)
     run.truncate_metrics(position.step)  # records written after the checkpoint will be written again
-    return execute(run, setup, config, position, quiet, ranks=ranks, share=share)
+    return execute(run, setup, config, position, quiet, plots, ranks, share)
 
 
 def execute(
@@ -103,12 +119,11 @@ def execute(
     config: Config,
     position: Position,
     quiet: bool,
-    plots: bool = True,
+    plots: Pictures = True,
     ranks: dict | None = None,
     share: ThreadShare | None = None,
 ) -> Outcome:
-    """Fit and record how it ended: completed, diverged, interrupted or failed. plots=False leaves the
-    run's pictures to `dltool plot` (a comparison draws its own, for all members at once). `ranks`
+    """Fit and record how it ended: completed, diverged, interrupted or failed; `plots`: see Pictures. `ranks`
     (World.describe) says, with several processes, where each one runs."""
     wall_start = time.perf_counter()
     resumed_at, resumed_examples = position.elapsed, position.examples
@@ -132,7 +147,7 @@ def execute(
         atomic_write_json(run.path(RUN_FILES.summary), summary)
         run.set_status(status, ended=now_iso(), step=end.step, **extra)
         if plots and run.metrics():  # a run stopped before its first record has nothing to draw
-            best_effort(run, "plots", lambda: draw_run_plots(run))
+            best_effort(run, "plots", lambda: draw_run_plots(run) if plots is True else plots.draw(run.folder))
     return Outcome(run, status, exit_code, summary)
 
 

@@ -6,6 +6,7 @@ torch is imported inside the commands, never at the top: `dltool --help` must no
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -74,9 +75,11 @@ def run_here(config: Path | None, overrides: list[str], resume: str | None, runs
 
 
 def start_plotting():
-    """Plotting processes for the run's pictures (dltool.plots.processes); with several processes, rank 0
-    draws its pictures itself."""
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+    """Plotting processes for the run's pictures (dltool.plots.processes), which pay off by importing
+    matplotlib while this process imports torch. Where torch is imported already (a test harness, a
+    notebook calling the app) there is nothing to overlap, and with several processes rank 0 draws its
+    pictures itself."""
+    if "torch" in sys.modules or int(os.environ.get("WORLD_SIZE", "1")) > 1:
         return None
     from dltool.plots.processes import PlotProcesses
 

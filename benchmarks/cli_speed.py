@@ -105,3 +105,19 @@ def compare_rows(quick: bool) -> list[dict]:
             ratio=ratio,
         )
     ]
+
+
+MISSES = """
+The default comparison is twelve runs of 0.1-0.3 s each: what bounds it is starting the worker processes,
+which import torch and torch._dynamo (1.1 s: torch.optim's own optimizers import it on first use, and six
+of the twelve members use them). Timeline of one run here: torch imported by the command at 1.9 s, members
+start when the workers are ready (about 3 s), end at 4.5 s on two cores, pictures 0.6 s. The notes'
+script imports torch once and runs its twelve loops one after another in about 4 s, so 1.5x would need the
+members done within about 1 s of the command's start. Done in this round: the command checks the members'
+setups without building optimizers (no dynamo import there) and imports matplotlib while the members
+train; scratch members no longer import dynamo; the members' steps are cheaper. `dltool --help` and
+`dltool runs`: this machine ran slower today than on 2026-11-22 (import torch 2.5 s against about 1.9 s;
+`dltool runs` over 1000 runs takes 1.05 s with this code and with the code before this round alike). One
+regression was found and fixed after this report was measured: every command imported the config schema
+(pydantic) at its end through dltool.train.launch; `dltool --help` then took 0.25-0.35 s here.
+"""

@@ -77,6 +77,11 @@ def format_row(row: dict) -> str:
     return "| " + " | ".join(str(cell).replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
 
 
+def measured(row: dict) -> str:
+    """A row's figure for the summary: its ratio, or where it has none (an absolute target) dltool's value."""
+    return f"ratio {row['ratio']:.2f}×" if isinstance(row.get("ratio"), (int, float)) else row["dltool"]
+
+
 def report(
     rows_by_section: dict[str, list[dict]], misses: dict[str, str], quick: bool, seconds: float, command: str
 ) -> str:
@@ -110,10 +115,7 @@ def report(
     goals = [row for rows in rows_by_section.values() for row in rows if row.get("met") is not None]
     missed = [row for row in goals if not row["met"]]
     lines += ["## Summary", "", f"{len(goals) - len(missed)} of {len(goals)} goals met."]
-    lines += [
-        f"- missed: {row['what']}: ratio {row['ratio']:.2f}× against {row['target']} (see its section)"
-        for row in missed
-    ]
+    lines += [f"- missed: {row['what']}: {measured(row)} against {row['target']} (see its section)" for row in missed]
     return "\n".join(lines) + "\n"
 
 

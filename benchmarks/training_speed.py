@@ -416,4 +416,15 @@ eager (1.25x) after 36 s of compiling, which one epoch (about 6 s) does not repa
 not faster than fp32 for LeNet on this CPU (28.4 ms against 24.5 ms per batch); channels_last against
 the default layout came out either way in different runs (27% slower in one, 33% faster in an
 interleaved one), so the layout is left as it is.
+Softmax and the MLP against the notes' loop fed from memory: that loop trains on one batch that is
+already float and in the cache, so it pays nothing for data; dltool's epoch draws every batch from a
+seeded permutation, index_select of 256 random image rows (about 60 us a batch), and scales it from uint8
+to float / 255 (about 80 us), which the design keeps per batch (the images stay uint8: 47 MB, not 188 MB).
+Per softmax step here: dltool 963 us (gather 57, scale 82, forward and loss 295, backward 324, optimizer
+135, metrics 59, schedule 12) against the notes' loop 774 us (forward and loss 304, backward 330,
+optimizer 83, metrics 58): the data path alone is the gap, and torch.optim's step wrapper (its profiling
+hook, about 25 us) most of the rest. Done in this round: index_select for advanced indexing (80 us to 8 us
+a batch) and the scratch cross-entropy's log-sum-exp in one op (half the loss's cost): 0.61x to 0.69-0.80x
+for softmax in different runs, 0.80-0.89x for the MLP. Left: scaling in the gather (a fused kernel) or
+keeping float images, which the memory goal rules out.
 """

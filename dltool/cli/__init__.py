@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from dltool.cli import browse, study, train
+from dltool.cli import browse, diff, study, train
 
 app = typer.Typer(
     help="Run, compare and browse the classic Dive into Deep Learning experiments.",
@@ -25,6 +25,7 @@ app.command()(browse.runs)
 app.command()(browse.plot)
 app.command()(browse.export)
 app.command()(browse.show)
+app.command()(diff.diff)
 app.command()(train.model)
 
 
@@ -41,7 +42,7 @@ def main() -> None:
             print(exc.code, file=sys.stderr)
     sys.stdout.flush()
     sys.stderr.flush()
-    from dltool.train.launch import tell_launcher  # after the command: only then is it known how it ended
+    from dltool.train.launch_info import tell_launcher  # after the command: only then is it known how it ended
 
     tell_launcher(exit_code=code)
     os._exit(code)

@@ -1,5 +1,7 @@
-"""Commands that read stored runs: `runs` (the table), `show` (one run), `plot` and `export`.
-They never train, and never import torch."""
+"""Commands that read stored runs and studies: `runs` (the table), `show` (one run or study), `plot`
+and `export`. They never train, and never import torch.
+
+'latest' names the newest top-level item: a study or a run that belongs to no study, never a member."""
 
 from __future__ import annotations
 
@@ -14,6 +16,10 @@ from dltool.plots.axes import Metric, PlotFormat, XAxis
 from dltool.store.status import RunStatus
 
 RunId = Annotated[str, typer.Argument(help="Run id, a unique prefix of one, or 'latest'.")]
+ItemId = Annotated[
+    str,
+    typer.Argument(help="Run or study id, a unique prefix of one, or 'latest' (the newest study, or run outside one)."),
+]
 
 
 class TableFormat(str, Enum):
@@ -28,24 +34,31 @@ class ExportFormat(str, Enum):
 
 @user_errors
 def runs(
-    status: Annotated[RunStatus | None, typer.Option(help="Only runs with this status.", show_default=False)] = None,
-    model: Annotated[str | None, typer.Option(help="Only runs of this model (e.g. mlp).")] = None,
-    optimizer: Annotated[str | None, typer.Option(help="Only runs with this optimizer (e.g. adam).")] = None,
+    status: Annotated[
+        RunStatus | None, typer.Option(help="Only runs and studies with this status.", show_default=False)
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Only runs of this model (e.g. mlp), and studies with one.")] = None,
+    optimizer: Annotated[
+        str | None, typer.Option(help="Only runs with this optimizer (e.g. adam), and studies with one.")
+    ] = None,
+    members: Annotated[bool, typer.Option("--members", help="Also list each study's member runs, under it.")] = False,
     format: Annotated[TableFormat, typer.Option("--format", help="csv and json are for scripts.")] = TableFormat.table,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Runs, newest first, as a table (or csv / json)."""
-    from dltool.cli.report import print_runs
+    """Runs and studies, newest first, as a table (or csv / json). A study (compare-optimizers) is one row:
+    its kind, members done/total, status and winner; --members lists its member runs too."""
+    from dltool.cli.runs_table import Filters, print_runs
     from dltool.store.run import RunStore
 
-    chosen = status.value if status else None
-    print_runs(RunStore(runs_dir), status=chosen, model=model, optimizer=optimizer, fmt=format.value)
+    filters = Filters(status.value if status else None, model, optimizer)
+    print_runs(RunStore(runs_dir).root, filters, members=members, fmt=format.value)
 
 
 @user_errors
 def plot(
     run_ids: Annotated[
-        list[str], typer.Argument(help="Run ids (unique prefixes and 'latest' work).", show_default=False)
+        list[str],
+        typer.Argument(help="Run ids, or one study id (unique prefixes and 'latest' work).", show_default=False),
     ],
     metric: Annotated[
         Metric | None,
@@ -67,14 +80,17 @@ def plot(
     ] = None,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Plot runs from their stored metrics: one run -> its curves in its plots/; several -> an overlay."""
-    from dltool.cli.report import plot_command
+    """Plot runs from their stored metrics: one run -> its curves in its plots/; several -> an overlay;
+    a study -> its pictures redrawn into its plots/. 'latest' is the newest study, or run outside one."""
+    from dltool.cli.report import plot_items
+    from dltool.store.items import resolve_items
     from dltool.store.run import RunStore
 
     chosen = metric.value if metric else None
     asked = list(dict.fromkeys(fmt.value for fmt in formats)) if formats else None  # each format once
-    store = RunStore(runs_dir)
-    for path in plot_command(store, run_ids, metric=chosen, x=x.value, logy=logy, out=out, formats=asked):
+    root = RunStore(runs_dir).root
+    items = resolve_items(root, run_ids)
+    for path in plot_items(items, root, metric=chosen, x=x.value, logy=logy, out=out, formats=asked):
         typer.echo(str(path))
 
 
@@ -85,17 +101,23 @@ def export(
     runs_dir: RunsDir = None,
 ) -> None:
     """Write a stored run's metrics in another tool's format (TensorBoard event files)."""
-    from dltool.store.run import RunStore
+    from dltool.store.items import resolve_run
     from dltool.store.tensorboard import export_run
 
-    folder = export_run(RunStore(runs_dir).resolve(run_id))
+    folder = export_run(resolve_run(runs_dir, run_id, "dltool export"))
     typer.echo(f"wrote TensorBoard events to {folder} (view with: tensorboard --logdir {folder})")
 
 
 @user_errors
-def show(run_id: RunId, runs_dir: RunsDir = None) -> None:
-    """Config, status, final metrics and timings of one run."""
-    from dltool.cli.report import print_run
-    from dltool.store.run import RunStore
+def show(item_id: ItemId, runs_dir: RunsDir = None) -> None:
+    """One run (config, status, final metrics, timings) or one study (plan, progress, the verdict table,
+    its member runs and files). 'latest' is the newest study, or run outside one."""
+    from dltool.cli.report import print_run, print_study
+    from dltool.store.items import resolve_item
+    from dltool.store.study import ComparisonFolder
 
-    print_run(RunStore(runs_dir).resolve(run_id))
+    item = resolve_item(runs_dir, item_id)
+    if isinstance(item, ComparisonFolder):
+        print_study(item)
+    else:
+        print_run(item)

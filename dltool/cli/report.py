@@ -1,23 +1,27 @@
-"""What the terminal shows about runs: the end-of-run lines, the runs table, one run in detail.
+"""What the terminal shows about runs and studies: the end-of-run lines, one run in detail, the verdict
+table, one study in detail (the runs table: cli/runs_table.py), and what `dltool plot` draws.
 
-Reads run folders only (never imports torch), so browsing runs is quick.
+Reads run and study folders only (never imports torch), so browsing runs is quick.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
-from dltool.errors import UsageError
-from dltool.store.run import RUN_FILES, Run, RunSnapshot, RunState, RunStore
+from dltool.errors import DltoolError, UsageError
+from dltool.store.items import Item
+from dltool.store.run import RUN_FILES, Run, RunSnapshot
+from dltool.store.study import STUDY_FILES, ComparisonFolder, ComparisonRecord
 from dltool.study.tables import table_rows
 from dltool.train.resume import resume_command
 
 if TYPE_CHECKING:
     from dltool.study.compare import Report
+    from dltool.study.results import Verdict
 
 
 def make_console() -> Console:
@@ -50,92 +54,37 @@ def outcome_lines(run: Run, summary: dict) -> list[str]:
     return lines
 
 
-def run_row(run: Run, state: RunState) -> list[str]:
-    card = run.card(state.status)
-    model, optimizer = card["model"], card["optimizer"]
-    summary = state.summary
-    final = summary.get("final", {})
-    eval_split = summary.get("eval_split") or "test"
-    loss = final.get(f"{eval_split}_loss")
-    acc = final.get(f"{eval_split}_acc")
-    return [
-        run.id,
-        state.shown_status,
-        f"{model.get('name', '?')} ({model.get('impl', '?')})",
-        f"{optimizer.get('name', '?')} ({optimizer.get('impl', '?')})",
-        f"{summary['epochs']:.2f}" if summary.get("epochs") is not None else "-",
-        f"{loss:.4f}" if isinstance(loss, (int, float)) else "-",
-        f"{acc:.4f}" if isinstance(acc, (int, float)) else "-",
-        f"{summary['wall_time_s']:.1f}" if summary.get("wall_time_s") is not None else "-",
-        "; ".join(state.damage),
-    ]
-
-
-# "damage": what is wrong with a damaged run's files (empty for the others; a table shows it only then)
-COLUMNS = ("id", "status", "model", "optimizer", "epochs", "eval loss", "eval acc", "wall s", "damage")
-
-
-def filtered_runs(
-    store: RunStore, status: str | None, model: str | None, optimizer: str | None
-) -> list[tuple[Run, RunState]]:
-    """The runs to list, each with its status.json and summary.json read once."""
-    listed = [(run, run.state()) for run in store.list()]
-    if status is not None:
-        listed = [(run, state) for run, state in listed if state.shown_status == status]
-    if model is not None:
-        listed = [(run, state) for run, state in listed if run.card(state.status)["model"].get("name") == model]
-    if optimizer is not None:
-        listed = [(run, state) for run, state in listed if run.card(state.status)["optimizer"].get("name") == optimizer]
-    return listed
-
-
-def print_runs(store: RunStore, status=None, model=None, optimizer=None, fmt: str = "table") -> None:
-    """The runs table, newest first; csv and json carry the same columns for scripts."""
-    rows = [run_row(run, state) for run, state in filtered_runs(store, status, model, optimizer)]
-    if fmt == "csv":
-        import csv
-        import sys
-
-        writer = csv.writer(sys.stdout)
-        writer.writerow(COLUMNS)
-        writer.writerows(rows)
-        return
-    if fmt == "json":
-        import json
-
-        print(json.dumps([dict(zip(COLUMNS, row)) for row in rows], indent=2))
-        return
-    console = make_console()
-    if not rows:
-        filters = ", ".join(
-            f"{k} '{v}'" for k, v in (("status", status), ("model", model), ("optimizer", optimizer)) if v
+def plot_items(items: list[Item], root: Path, metric: str | None, x: str, logy: bool, out, formats) -> list[Path]:
+    """A study alone and no options: its pictures redrawn. Runs: see plot_command."""
+    studies = [item for item in items if isinstance(item, ComparisonFolder)]
+    if not studies:
+        return plot_command(items, root, metric, x, logy, out, formats)
+    study = studies[0]
+    if len(items) > 1 or metric or x != "epoch" or logy or out is not None or formats not in (None, ["png"]):
+        raise UsageError(
+            f"'{study.id}' is a {study.noun}: 'dltool plot {study.id}' alone redraws its pictures (PNG); "
+            f"to overlay or choose what to draw, give run ids ('dltool show {study.id}' lists its members)"
         )
-        console.print(f"no runs{' with ' + filters if filters else ''} in {store.root}", markup=False)
-        return
-    shown = len(COLUMNS) if any(row[-1] for row in rows) else len(COLUMNS) - 1
-    table = Table(title=f"runs in {store.root}")
-    for column in COLUMNS[:shown]:
-        table.add_column(column, no_wrap=column != "damage")
-    for row in rows:  # Text cells: rich need not parse markup in 8 cells x 1000 runs
-        table.add_row(*(Text(cell) for cell in row[:shown]))
-    console.print(table)
+    from dltool.study.figures import redraw_plots  # numpy and matplotlib: only when something is drawn
+
+    paths = redraw_plots(study)
+    if not paths:
+        raise DltoolError(f"{study.noun} '{study.id}': its pictures were not drawn (see the warning above)")
+    return paths
 
 
 def plot_command(
-    store: RunStore, run_ids: list[str], metric: str | None, x: str, logy: bool, out, formats: list[str] | None = None
+    runs: list[Run], root: Path, metric: str | None, x: str, logy: bool, out, formats: list[str] | None = None
 ) -> list:
     """One run and no options: its standard pictures. Otherwise one overlay figure. Each run's files
     are read once, into a snapshot; metric and x are choices the command line and the overlay check.
     `formats` ('png', 'svg', 'pdf'; PNG when None) are those of the pictures drawn into plots/ folders;
-    --out names its own by extension."""
-    from pathlib import Path
-
+    --out names its own by extension (an overlay without --out goes into root/plots/)."""
     # the plot modules (numpy, matplotlib) load only when something is drawn
     from dltool.plots.figure import save_figure_formats
     from dltool.plots.overlay import build_overlay, plot_overlay
     from dltool.plots.run import default_formats, write_snapshot_plots
 
-    runs = [store.resolve(run_id) for run_id in run_ids]
     check_out(out, formats)
     snapshots = [run.snapshot() for run in runs]
     for snapshot in snapshots:
@@ -146,15 +95,13 @@ def plot_command(
     metric = metric or "loss"
     if out is not None:
         return [plot_overlay(snapshots, metric=metric, x=x, logy=logy, out=Path(out))]
-    folder = runs[0].path(RUN_FILES.plots) if len(runs) == 1 else store.root / RUN_FILES.plots
+    folder = runs[0].path(RUN_FILES.plots) if len(runs) == 1 else root / RUN_FILES.plots
     figure = build_overlay(snapshots, metric=metric, x=x, logy=logy)
     return save_figure_formats(figure, folder / f"{metric}-vs-{x}", formats)
 
 
 def check_out(out, formats: list[str] | None) -> None:
     """--out names a picture file, in the one format its extension says: --format may only agree with it."""
-    from pathlib import Path
-
     from dltool.plots.figure import FORMATS
 
     if out is None:
@@ -247,21 +194,71 @@ def print_layer_table(title: str, rows) -> None:
     console.print(table)
 
 
-def print_comparison(report: Report) -> None:
-    """The verdict table, the winner and where the files are."""
-    comparison, verdict, plots = report.comparison, report.verdict, report.plots
-    record = comparison.record
+def print_verdict(console: Console, record: ComparisonRecord, verdict: Verdict) -> None:
+    """The verdict table and the winner, as compare-optimizers prints them."""
     headings, cells = table_rows(verdict.groups, record.header.seeds, record.header.objective is not None)
     table = Table(title=f"{record.header.title} — {verdict.target_text}", title_justify="left")
     for heading in headings:
         table.add_column(heading, no_wrap=heading in ("", "impl"))
     for group, row in zip(verdict.groups, cells):
         table.add_row(*row, style="bold green" if group.winner else ("red" if "diverg" in group.status else None))
-    console = make_console()
     console.print(table)
     winners = [g for g in verdict.groups if g.winner]
     if winners:
         console.print(f"winner (lowest final loss): [bold]{winners[0].name}[/bold]")
-    console.print(f"comparison {comparison.id} {record.status}: {comparison.folder}")
-    for path in plots:
+
+
+def print_comparison(report: Report) -> None:
+    """The verdict table, the winner and where the files are."""
+    comparison, console = report.comparison, make_console()
+    print_verdict(console, comparison.record, report.verdict)
+    console.print(f"comparison {comparison.id} {comparison.record.status}: {comparison.folder}")
+    for path in report.plots:
         console.print(f"  {path}")
+
+
+def print_study(study: ComparisonFolder) -> None:
+    """A study: its plan and progress, the verdict table (from its members' files as they are now, so a
+    running or interrupted one shows what it has so far), its member runs and its files."""
+    from dltool.study.figures import stored_verdict  # reads the members' files; plots are not drawn
+
+    record, console = study.record, make_console()
+
+    def say(text: str) -> None:  # stored text is shown as it is: no rich markup in it
+        console.print(text, markup=False, highlight=False)
+
+    say(f"{study.noun} {study.id}  {record.shown_status}")
+    for line in plan_lines(study):
+        say(line)
+    print_verdict(console, record, stored_verdict(study))
+    say("member runs:")
+    for member in record.members:
+        say(f"  {member.group}, seed {member.seed}: {member.run_id or '-'} ({member.status})")
+    say("files:")
+    for path in study_files(study):
+        say(f"  {path}")
+
+
+def plan_lines(study: ComparisonFolder) -> list[str]:
+    """What the study runs (problem, members, seeds, jobs) and how far it has got."""
+    record, header = study.record, study.record.header
+    done, total = record.progress()
+    optimizers = ", ".join(dict.fromkeys(member.optimizer for member in record.members))
+    impls = ", ".join(dict.fromkeys(member.impl for member in record.members))
+    ended = f", ended {record.end.ended} (wall {record.end.wall_time_s:.1f} s)" if record.end else ""
+    return [
+        f"folder: {study.folder}",
+        f"problem: {header.title}" + (f" ({header.source})" if header.source != header.title else ""),
+        f"plan: {total} member runs: optimizers {optimizers}; impl {impls}; "
+        f"{header.seeds} seed(s) each; {header.jobs} job(s)",
+        f"progress: {done}/{total} members ended; {record.shown_status}",
+        f"started {header.started}{ended}",
+    ]
+
+
+def study_files(study: ComparisonFolder) -> list[Path]:
+    """The study's folder, its tables and its pictures, as they are on disk."""
+    tables = [study.path(name) for name in (STUDY_FILES.record, STUDY_FILES.table, STUDY_FILES.verdict)]
+    plots = study.path(STUDY_FILES.plots)
+    pictures = sorted(plots.glob("*")) if plots.is_dir() else []
+    return [study.folder, *(path for path in tables if path.is_file()), *pictures]

@@ -74,6 +74,7 @@ class StatusRecord(Stored):
     model: Card = Field(None)
     optimizer: Card = Field(None)
     distributed: Ranks = Field(None)
+    study: str = Field(None, max_length=200)  # the id of the study (a comparison) the run is a member of
 
 
 class SummaryRecord(Stored):

@@ -12,7 +12,6 @@ import csv
 import json
 import math
 import os
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from dltool.config import Config
-from dltool.errors import UsageError, did_you_mean
+from dltool.errors import UsageError
 from dltool.store.config_file import legacy_card, load_saved_config
 from dltool.store.files import atomic_write_json, atomic_write_text
+from dltool.store.ids import check_id, newest_first, pick
 from dltool.store.metrics import check_metric, read_metrics
 from dltool.store.process import is_zombie as is_zombie  # re-exported: what a run records of its process
 from dltool.store.process import pid_alive
@@ -50,7 +50,6 @@ class RunFiles:
 
 RUN_FILES = RunFiles()
 METRIC_FIELDS = ("step", "epoch", "examples", "time", "split", "loss", "acc", "lr")
-RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
 def default_runs_dir() -> Path:
@@ -258,8 +257,8 @@ class RunStore:
             return Run(folder)
         raise UsageError(f"could not make a unique run folder in '{self.root}'")
 
-    def list(self) -> list[Run]:
-        """All runs, newest first (ids share their second; the creation time in status.json breaks ties)."""
+    def folders(self) -> list[Path]:
+        """Every folder in the runs folder (runs, studies, anything else)."""
         if not self.root.is_dir():
             if self.root.exists():
                 raise UsageError(
@@ -267,31 +266,25 @@ class RunStore:
                 )
             return []
         try:
-            runs = [Run(p) for p in self.root.iterdir() if p.is_dir() and (p / RUN_FILES.status).exists()]
+            return [path for path in self.root.iterdir() if path.is_dir()]
         except OSError as exc:
             raise UsageError(f"runs folder '{self.root}' cannot be read ({exc.strerror})") from None
-        return sorted(runs, key=lambda run: (run.id[:15], run.status().get("created") or 0.0, run.id), reverse=True)
+
+    def list(self) -> list[Run]:
+        """All runs, newest first."""
+        runs = [Run(path) for path in self.folders() if (path / RUN_FILES.status).exists()]
+        return sorted(runs, key=lambda run: newest_first(run.id, run.status().get("created")), reverse=True)
+
+    def states(self) -> list[tuple[Run, RunState]]:
+        """All runs, newest first, each with its status.json and summary.json read once (`dltool runs`)."""
+        runs = [Run(path) for path in self.folders() if (path / RUN_FILES.status).exists()]
+        listed = [(run, run.state()) for run in runs]
+        return sorted(listed, key=lambda item: newest_first(item[0].id, item[1].status.get("created")), reverse=True)
 
     def resolve(self, run_id: str) -> Run:
         """A run by id, unique prefix or 'latest'; unknown and ambiguous ids get a helpful error."""
-        if not RUN_ID_PATTERN.match(run_id) or ".." in run_id:
-            raise UsageError(f"'{run_id}' is not a run id (ids have no path separators or '..'); see 'dltool runs'")
-        runs = self.list()
-        if run_id == "latest":
-            if not runs:
-                raise UsageError(f"no runs in '{self.root}' yet; start one with 'dltool train CONFIG'")
-            return runs[0]
-        exact = [run for run in runs if run.id == run_id]
-        if exact:
-            return exact[0]
-        matches = [run for run in runs if run.id.startswith(run_id)]
-        if len(matches) == 1:
-            return matches[0]
-        if matches:
-            listed = ", ".join(run.id for run in matches[:10])
-            raise UsageError(f"run id prefix '{run_id}' is ambiguous: it matches {listed}; give more characters")
-        hint = did_you_mean(run_id, [run.id for run in runs])
-        raise UsageError(f"no run '{run_id}' in '{self.root}'{hint}; 'dltool runs' lists them")
+        check_id(run_id)  # before the folder is read
+        return pick(self.list(), run_id, self.root)
 
 
 def now_iso() -> str:

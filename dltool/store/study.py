@@ -9,12 +9,14 @@ comparison folder, in the same runs folder.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
 from dltool.store.files import atomic_write_json, atomic_write_text, read_json
+from dltool.store.process import pid_alive
 from dltool.store.run import Run, RunStore
 
 
@@ -29,6 +31,7 @@ class StudyFiles:
 
 
 STUDY_FILES = StudyFiles()
+ENDED = ("completed", "failed", "diverged")  # a member's statuses that are final
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,9 @@ class ComparisonHeader:
     seeds: int
     lr_scan: bool  # several lr scales: the sensitivity plot
     batch_scan: bool  # several batch sizes: loss against examples
+    created: float | None = None  # time.time() at the start: orders items of the same second (None before)
+    given_target: float | None = None  # --target-loss; None: the best final loss + 10%
+    pid_start: str | None = None  # when the process `pid` started: a reused pid is not this comparison's
 
 
 @dataclass(frozen=True)
@@ -97,20 +103,45 @@ class ComparisonRecord:
     def from_json(cls, data: dict[str, Any]) -> ComparisonRecord:
         """The record in comparison.json's content, each part validated against its dataclass's types;
         a pydantic ValidationError where the content is not one dltool wrote."""
-        from pydantic import TypeAdapter
 
         def pick(kind: type) -> dict[str, Any]:
             return {field.name: data[field.name] for field in fields(kind) if field.name in data}
 
-        end = TypeAdapter(ComparisonEnd).validate_python(pick(ComparisonEnd)) if "ended" in data else None
-        members = TypeAdapter(list[MemberEntry]).validate_python(data.get("members"))
-        header = TypeAdapter(ComparisonHeader).validate_python(pick(ComparisonHeader))
-        ident, status = TypeAdapter(tuple[str, str]).validate_python((data.get("id"), data.get("status")))
+        end = adapter(ComparisonEnd).validate_python(pick(ComparisonEnd)) if "ended" in data else None
+        members = adapter(list[MemberEntry]).validate_python(data.get("members"))
+        header = adapter(ComparisonHeader).validate_python(pick(ComparisonHeader))
+        ident, status = adapter(tuple[str, str]).validate_python((data.get("id"), data.get("status")))
         return cls(ident, status, header, members, end)
+
+    @property
+    def shown_status(self) -> str:
+        """running, completed or interrupted; `crashed` for a running one whose process is gone (as runs)."""
+        running = self.status == "running"
+        return "crashed" if running and not pid_alive(self.header.pid, self.header.pid_start) else self.status
+
+    def progress(self) -> tuple[int, int]:
+        """(members that ended, members planned); an interrupted member has not ended."""
+        return sum(member.status in ENDED for member in self.members), len(self.members)
+
+    def winner(self) -> dict[str, Any] | None:
+        """The winning group's row of the results (its name and (mean, std) per statistic); None before the end."""
+        groups = self.end.groups if self.end else []
+        return next((group for group in groups if group.get("winner")), None)
+
+
+@functools.cache
+def adapter(kind: Any) -> Any:
+    """One pydantic TypeAdapter per type (building one takes milliseconds; `dltool runs` reads every study)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(kind)
 
 
 class ComparisonFolder:
     """runs/<comparison-id>/ and its record; the member runs are its siblings."""
+
+    kind = "compare"  # what `dltool runs` lists it as (a study's kind)
+    noun = "comparison"  # what messages call it
 
     def __init__(self, folder: Path, record: ComparisonRecord) -> None:
         self.folder = folder
@@ -154,6 +185,10 @@ class ComparisonFolder:
     def finish(self, status: str, end: ComparisonEnd) -> None:
         self.record.status, self.record.end = status, end
         self._write_record()
+
+    def member_ids(self) -> set[str]:
+        """The run ids comparison.json lists: a member's is written when it has finished."""
+        return {member.run_id for member in self.record.members if member.run_id}
 
     def member_run(self, member: MemberEntry) -> Run | None:
         """The member's run folder, None if it never got one (or it has been deleted)."""

@@ -1,7 +1,8 @@
 """`dltool compare-optimizers`: plan the member runs, run them (in parallel processes with --jobs),
 then judge their stored results and write the tables and plots in runs/<comparison-id>/.
 
-Members are ordinary runs in the runs folder (`dltool show` works on each); the comparison folder
+Members are ordinary runs in the runs folder that name the comparison in their status.json (`dltool
+show` works on each, and on the comparison's id: dltool.store.items); the comparison folder
 (dltool.store.study) holds comparison.json (written at the start and after every member, so a crash
 loses nothing), comparison.csv / .md and plots/. A diverged or failed member is a result, not the end
 of the comparison; Ctrl-C stops after the running members and still writes what was measured.
@@ -9,21 +10,16 @@ of the comparison; Ctrl-C stops after the running members and still writes what 
 
 from __future__ import annotations
 
-import functools
-import multiprocessing
-import os
-import sys
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from dltool.plots.figure import import_matplotlib
-from dltool.plots.study import draw_figures, figure_names, figure_path
-from dltool.store.run import RunStore, now_iso
-from dltool.store.study import STUDY_FILES, ComparisonFolder, ComparisonHeader
+from dltool.store.run import RunStore, now_iso, this_process
+from dltool.store.study import ComparisonFolder, ComparisonHeader
+from dltool.study.figures import draw_plots
 from dltool.study.members import default_jobs, run_here, run_in_pool
 from dltool.study.plan import Plan, PlanRequest, plan_comparison
 from dltool.study.results import Verdict, judge, load_results
@@ -32,8 +28,6 @@ from dltool.train.build import build_model_on_data
 from dltool.train.distributed import World
 from dltool.train.progress import MemberProgress
 from dltool.train.workers import ignore_interrupts, start_workers_early, worker_context
-
-GRID_FIGURES = ("scratch_vs_torch", "trajectories")  # a panel per member setting: the slow ones to draw
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,8 @@ def compare_optimizers(request: PlanRequest, options: CompareOptions = CompareOp
     check_setups(plan)
     progress = MemberProgress(len(plan.members), options.quiet)
     started = time.perf_counter()
-    comparison = ComparisonFolder.start(options.runs_dir, _header(plan, jobs), [m.entry for m in plan.members])
+    header = _header(plan, jobs, options.target)
+    comparison = ComparisonFolder.start(options.runs_dir, header, [m.entry for m in plan.members])
     if jobs == 1:
         status, code = run_here(comparison, plan.members, progress)
     else:
@@ -73,7 +68,7 @@ def compare_optimizers(request: PlanRequest, options: CompareOptions = CompareOp
         with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=ignore_interrupts) as pool:
             status, code = run_in_pool(comparison, plan.members, pool, jobs, progress)
     verdict = judge(load_results(comparison), options.target)
-    plots = _draw_plots(comparison, verdict, fork_ok=jobs > 1)
+    plots = draw_plots(comparison, verdict, fork_ok=jobs > 1)
     write_tables(comparison, status, verdict, round(time.perf_counter() - started, 3))
     if status != "interrupted":
         code = 1 if any(r.status == "failed" for r in verdict.results) else 0
@@ -93,7 +88,7 @@ def check_setups(plan: Plan) -> None:
             build_model_on_data(member.config, World())
 
 
-def _header(plan: Plan, jobs: int) -> ComparisonHeader:
+def _header(plan: Plan, jobs: int, target: float | None) -> ComparisonHeader:
     return ComparisonHeader(
         plan.problem,
         plan.title,
@@ -101,44 +96,10 @@ def _header(plan: Plan, jobs: int) -> ComparisonHeader:
         plan.objective,
         started=now_iso(),
         jobs=jobs,
-        pid=os.getpid(),
         seeds=plan.seeds,
         lr_scan=plan.lr_scan,
         batch_scan=plan.batch_scan,
+        created=time.time(),
+        given_target=target,
+        **this_process(),  # pid and pid_start: a comparison whose process is gone has crashed
     )
-
-
-def _draw_plots(comparison: ComparisonFolder, verdict: Verdict, fork_ok: bool) -> list[Path]:
-    folder = comparison.path(STUDY_FILES.plots)
-    draw = functools.partial(draw_figures, folder, header=comparison.record.header, verdict=verdict)
-    try:
-        return draw_side_by_side(folder, figure_names(comparison.record), draw, fork_ok)
-    except Exception as exc:  # the members' results are on disk and the tables still get written
-        print(f"warning: the comparison's plots were not drawn ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return []
-
-
-def draw_side_by_side(
-    folder: Path, names: list[str], draw: Callable[[list[str]], list[Path]], fork_ok: bool
-) -> list[Path]:
-    """The grid figures in a forked child while this process draws the others: two cores, about half
-    the wait. Only where this process has not trained (its torch thread pools would be copied), and
-    where fork exists; a child that fails leaves its figures to this process."""
-    grids = [name for name in names if name in GRID_FIGURES]
-    if not fork_ok or not grids or len(grids) == len(names) or "fork" not in multiprocessing.get_all_start_methods():
-        return draw(names)
-    child = multiprocessing.get_context("fork").Process(target=_draw_in_child, args=(draw, grids), daemon=True)
-    child.start()
-    draw([name for name in names if name not in grids])
-    child.join()
-    if child.exitcode != 0:
-        draw(grids)
-    return [figure_path(folder, name) for name in names]
-
-
-def _draw_in_child(draw: Callable[[list[str]], list[Path]], names: list[str]) -> None:
-    """A failure here is reported once, by the parent, which then draws these figures itself."""
-    try:
-        draw(names)
-    except BaseException:
-        os._exit(1)

@@ -25,9 +25,10 @@ def default_jobs(members: int) -> int:
     return max(1, min(os.cpu_count() or 1, members))
 
 
-def run_member(config: Config, runs_dir: Path, quiet: bool = True) -> tuple[str, str, int]:
-    """One member in this process: (run id, status, exit code). Top-level so worker processes can run it."""
-    outcome = train(config, runs_dir, quiet=quiet, plots=False)
+def run_member(config: Config, runs_dir: Path, study: str, quiet: bool = True) -> tuple[str, str, int]:
+    """One member of the study `study` in this process: (run id, status, exit code). Top-level so worker
+    processes can run it."""
+    outcome = train(config, runs_dir, quiet=quiet, plots=False, study=study)
     return outcome.run.id, outcome.status, outcome.exit_code
 
 
@@ -46,7 +47,7 @@ def run_here(comparison: ComparisonFolder, members: tuple[Member, ...], progress
         for index, member in enumerate(members):
             try:
                 # one member at a time: its own progress bar (members in a pool stay quiet, or their bars would mix)
-                run_id, status, code = run_member(member.config, comparison.runs_root, quiet=progress.quiet)
+                run_id, status, code = run_member(member.config, comparison.runs_root, comparison.id, progress.quiet)
             except KeyboardInterrupt:  # between two members' signal handlers
                 return "interrupted", 130
             _finish_member(comparison, member, index, (run_id, status), progress)
@@ -73,7 +74,7 @@ def run_in_pool(
 
     def hand_out() -> None:
         for index, member in itertools.islice(waiting, 1):
-            pending[pool.submit(run_member, member.config, comparison.runs_root)] = index
+            pending[pool.submit(run_member, member.config, comparison.runs_root, comparison.id)] = index
 
     with StopFlag() as stop:
         for _ in range(jobs):

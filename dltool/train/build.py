@@ -118,9 +118,11 @@ def environment(setup: Setup, config: Config) -> dict:
     }
 
 
-def run_card(config: Config) -> dict:
-    """What `dltool runs` shows of a run's config, kept in status.json so listing needs no YAML."""
-    return {
+def run_card(config: Config, study: str | None = None) -> dict:
+    """What `dltool runs` shows of a run's config, and the study it is a member of: kept in status.json
+    so listing needs no YAML."""
+    card = {
         "model": {"name": config.model.name, "impl": config.model.impl},
         "optimizer": {"name": config.optimizer.name, "impl": config.optimizer.impl},
     }
+    return {**card, "study": study} if study else card

@@ -19,18 +19,10 @@ from pathlib import Path
 
 from dltool.config import load_config
 from dltool.errors import UsageError
-from dltool.store.files import atomic_write_json, read_json
+from dltool.store.files import read_json
 from dltool.store.run import Run
+from dltool.train.launch_info import LAUNCH_INFO, tell_launcher
 from dltool.train.resume import resumable_run, resume_command
-
-LAUNCH_INFO = "DLTOOL_LAUNCH_INFO"
-
-
-def tell_launcher(**fields) -> None:
-    """Rank 0 adds `fields` to the launcher's info file; a no-op when not started by `--nproc`."""
-    path = os.environ.get(LAUNCH_INFO)
-    if path and os.environ.get("RANK") == "0":
-        atomic_write_json(Path(path), {**(read_json(Path(path)) or {}), **fields})
 
 
 def announce_run(run: Run) -> None:
@@ -39,7 +31,7 @@ def announce_run(run: Run) -> None:
 
 def check_launch(nproc: int, config_path: Path | None, overrides: list[str], resume: str | None, runs_dir) -> None:
     """The input errors every rank would meet, found once, before any rank starts."""
-    # torch: this module is imported at the end of every command (tell_launcher), which must not pay for it
+    # torch only for these checks: the launcher itself (the process that starts the ranks) needs none
     import torch
 
     from dltool.train.distributed import check_distributed  # imports torch

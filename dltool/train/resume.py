@@ -10,13 +10,14 @@ from pathlib import Path
 
 from dltool.config import Config, load_config
 from dltool.errors import UsageError
-from dltool.store.run import RUN_FILES, Run, RunStore, shown_status
+from dltool.store.items import resolve_run
+from dltool.store.run import RUN_FILES, Run, shown_status
 
 
 def resumable_run(run_id: str, runs_dir: Path | None) -> tuple[Run, Config]:
     """The run `run_id` names and its saved config; a UsageError unless it ended without completing
     and its status.json and config.yaml are sound."""
-    run = RunStore(runs_dir).resolve(run_id)
+    run = resolve_run(runs_dir, run_id, "dltool train --resume")  # a study id is refused, latest is no member
     status, damage = run.read_status()
     if damage is not None:
         raise UsageError(f"run '{run.id}' cannot be resumed: {damage}; {fresh_start(run)}")

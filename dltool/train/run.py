@@ -20,8 +20,9 @@ from typing import TYPE_CHECKING, Union
 from dltool.config import Config, dump_config
 from dltool.store.files import atomic_write_json, atomic_write_text
 from dltool.store.predictions import save_predictions
-from dltool.store.run import RUN_FILES, MetricsWriter, Run, RunStore, now_iso, pid_alive, this_process
-from dltool.store.tensorboard import TensorBoardWriter, require_tensorboard
+from dltool.store.record_writers import RecordWriters
+from dltool.store.run import RUN_FILES, Run, RunStore, now_iso, pid_alive, this_process
+from dltool.store.tensorboard import require_tensorboard
 from dltool.train.build import build_setup, environment, run_card
 from dltool.train.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from dltool.train.distributed import World, lost_peer
@@ -58,16 +59,19 @@ def train(
     quiet: bool = False,
     plots: Pictures = True,
     world: World | None = None,
+    study: str | None = None,
 ) -> Outcome:
-    """A new run of `config` in a new folder under runs_dir (made by rank 0 alone)."""
+    """A new run of `config` in a new folder under runs_dir (made by rank 0 alone); a member of `study` if given."""
     world = world or World()
     if config.train.tensorboard:
         require_tensorboard()
     with ThreadShare(config.threads) as share:
-        return train_new(config, runs_dir, quiet, plots, world, share)
+        return train_new(config, runs_dir, quiet, plots, world, share, study)
 
 
-def train_new(config: Config, runs_dir: Path | None, quiet: bool, plots: Pictures, world: World, share: ThreadShare):
+def train_new(
+    config: Config, runs_dir: Path | None, quiet: bool, plots: Pictures, world: World, share: ThreadShare, study=None
+):
     setup = build_setup(config, world)
     ranks = world.describe() if world.distributed else None
 
@@ -75,7 +79,8 @@ def train_new(config: Config, runs_dir: Path | None, quiet: bool, plots: Picture
         run = RunStore(runs_dir).create(config.label, config.optimizer.name)
         atomic_write_text(run.path(RUN_FILES.config), dump_config(config))
         atomic_write_json(run.path(RUN_FILES.env), environment(setup, config))
-        run.set_status("running", **this_process(), started=now_iso(), created=time.time(), step=0, **run_card(config))
+        card = run_card(config, study)
+        run.set_status("running", **this_process(), started=now_iso(), created=time.time(), step=0, **card)
         announce_run(run)
         return run
 
@@ -130,7 +135,11 @@ def execute(
     records = RecordWriters(run, config.train.tensorboard)
     steps_per_epoch = len(setup.batches)
     progress = make_progress(steps_per_epoch * config.train.epochs, steps_per_epoch, run.id, quiet=quiet)
-    hooks = Hooks(records.write, lambda at: save_checkpoint(run, setup, at), on_step(progress, share))
+    hooks = Hooks(
+        records.write,
+        lambda at: save_checkpoint(run, setup, at),
+        share.after_step(progress.update) if share else progress.update,
+    )
     trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
     mark_running(run, config, position.step, ranks)
     with StopFlag() as stop:
@@ -151,18 +160,6 @@ def execute(
     return Outcome(run, status, exit_code, summary)
 
 
-def on_step(progress, share: ThreadShare | None):
-    """After each step: the progress display, then (under threads: auto) the run's share of the cores."""
-    if share is None or not share.adaptive:
-        return progress.update
-
-    def update(**fields) -> None:
-        progress.update(**fields)
-        share.update()
-
-    return update
-
-
 def mark_running(run: Run, config: Config, step: int, ranks: dict | None) -> None:
     """status.json: `running` in this process, keeping when the run was first started and created."""
     previous = run.status()
@@ -174,26 +171,9 @@ def mark_running(run: Run, config: Config, step: int, ranks: dict | None) -> Non
         started=started,
         created=created,
         step=step,
-        **run_card(config),
+        **run_card(config, previous.get("study")),  # a resumed member stays in its study
         **({"distributed": ranks} if ranks else {}),
     )
-
-
-class RecordWriters:
-    """Where each metrics record goes: metrics.jsonl and metrics.csv, and TensorBoard when asked for."""
-
-    def __init__(self, run: Run, tensorboard: bool) -> None:
-        self.writers: list = [MetricsWriter(run.folder)]
-        if tensorboard:
-            self.writers.append(TensorBoardWriter(run.path(RUN_FILES.tensorboard)))
-
-    def write(self, record: dict) -> None:
-        for writer in self.writers:
-            writer.write(record)
-
-    def close(self) -> None:
-        for writer in self.writers:
-            writer.close()
 
 
 def fit_and_classify(

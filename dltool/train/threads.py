@@ -2,9 +2,10 @@
 
 A run alone uses every core it may run on. Several runs on one machine each used to take every core
 too, and their OpenMP threads spin-waited against each other's: four runs at once on two cores took
-twice as long as the same four one after another. Under `auto` each run registers itself in a
-machine-wide folder of live runs and takes cores // (live runs), looked at again every second while
-it trains: a run started first gives cores up when others start and takes them back when they end.
+three times as long as the same four one after another (README: several experiments at once).
+Under `auto` each run registers itself in a machine-wide folder of live runs and takes
+cores // (live runs), looked at again every second while it trains: a run started first gives cores
+up when others start and takes them back when they end.
 
 A run's last digits depend on its thread count (the order of sums in matmuls), so a run that must
 repeat to the bit elsewhere pins `threads: N`; env.json records the setting and the count at start.
@@ -17,6 +18,7 @@ import contextlib
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -76,7 +78,11 @@ class LiveRuns:
                 pid, start = int(entry.name), entry.read_text().strip() or None
             except (OSError, ValueError):
                 continue
-            live += pid_alive(pid, start)
+            if pid_alive(pid, start):
+                live += 1
+            else:  # a run killed with SIGKILL leaves its file: the first run to see it removes it
+                with contextlib.suppress(OSError):
+                    entry.unlink()
         return max(live, 1)
 
 
@@ -88,6 +94,7 @@ class ThreadShare:
         self.live = live or LiveRuns()
         self.adaptive = setting == "auto" and "OMP_NUM_THREADS" not in os.environ
         self.checked = 0.0
+        self.before = torch.get_num_threads()  # given back at the end: the count is the process's, not the run's
 
     def share(self) -> int:
         return max(1, cores_available() // self.live.count())
@@ -103,6 +110,7 @@ class ThreadShare:
 
     def __exit__(self, *exc) -> None:
         self.live.unregister()
+        torch.set_num_threads(self.before)
 
     def update(self) -> None:
         """Under `auto`: at most once per RECHECK_S, the thread count set to the run's share now."""
@@ -112,3 +120,14 @@ class ThreadShare:
         threads = self.share()
         if threads != torch.get_num_threads():
             torch.set_num_threads(threads)
+
+    def after_step(self, progress: Callable[..., None]) -> Callable[..., None]:
+        """The training loop's progress hook, followed under `auto` by a look at the run's share of the cores."""
+        if not self.adaptive:
+            return progress
+
+        def update(**fields) -> None:
+            progress(**fields)
+            self.update()
+
+        return update

@@ -81,7 +81,7 @@ CASES = {
     "resize on tabular data": ([], [AIRFOIL, "--set", "data.resize=8"], ["data.resize applies to images"]),
     "bad run name": ([], [MLP, "--set", "name=a/b"], ["name", "letters, digits"]),
     "no config": ([], [], ["give a CONFIG file"]),
-    "resume unknown run": ([], ["--resume", "20990101-nothing"], ["no run '20990101-nothing'"]),
+    "resume unknown run": ([], ["--resume", "20990101-nothing"], ["no run or study '20990101-nothing'"]),
     "resume with a path": ([], ["--resume", "../x"], ["not a run id"]),
 }
 

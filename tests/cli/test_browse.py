@@ -87,7 +87,7 @@ def test_plot_options_on_one_run(two_runs, dltool):
 @pytest.mark.parametrize(
     "args, fragment",
     [
-        (["nope"], "no run 'nope'"),
+        (["nope"], "no run or study 'nope'"),
         (["2"], "ambiguous"),
         (["../x"], "not a run id"),
         (["latest", "--metric", "f1"], "Invalid value for '--metric'"),

@@ -95,8 +95,12 @@ def test_a_member_is_an_ordinary_run(dltool, runs_dir):
     row = rows_of(comparison_folder(runs_dir))[0]
     shown = dltool("show", row["run_id"])
     assert shown.exit_code == 0 and "adam" in shown.output and "completed" in shown.output
-    listed = dltool("runs", "--format", "json")
-    assert [run["id"] for run in json.loads(listed.output)] == [row["run_id"]]  # the comparison folder is no run
+    listed = json.loads(dltool("runs", "--members", "--format", "json").output)
+    study = comparison_folder(runs_dir).name  # one row, its member under it
+    assert [(run["id"], run["kind"], run["study"]) for run in listed] == [
+        (study, "compare", ""),
+        (row["run_id"], "run", study),
+    ]
     record = ComparisonFolder.open(comparison_folder(runs_dir)).record
     assert record.status == "completed" and [m.run_id for m in record.members] == [row["run_id"]]
     assert record.end is not None and record.end.results[0]["run_id"] == row["run_id"]

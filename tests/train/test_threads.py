@@ -88,6 +88,7 @@ def test_runs_started_together_share_from_the_start(tmp_path, monkeypatch, sleep
     register_other(live.folder, 2**22)  # a pid no process has: a run that crashed does not count
     with ThreadShare("auto", live):
         assert torch.get_num_threads() == 1
+    assert not (live.folder / str(2**22)).exists()  # the dead run's file is cleaned up
 
 
 def test_a_pinned_count_and_a_users_omp_setting_are_never_changed(tmp_path, monkeypatch, sleeper):
@@ -102,6 +103,13 @@ def test_a_pinned_count_and_a_users_omp_setting_are_never_changed(tmp_path, monk
     with ThreadShare("auto", live) as share:
         share.update()
         assert not share.adaptive and torch.get_num_threads() == 1
+
+
+def test_the_process_gets_its_thread_count_back(tmp_path):
+    torch.set_num_threads(2)
+    with ThreadShare(1, LiveRuns(tmp_path / "live")):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2  # a notebook or test calling train() keeps its own setting
 
 
 def test_an_unwritable_live_folder_counts_only_this_run(tmp_path, monkeypatch):

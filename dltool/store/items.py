@@ -1,0 +1,105 @@
+"""What a runs folder holds, as `dltool runs`, `show` and `plot` see it: studies (comparisons today)
+and runs, each member run under its study; and an id, unique prefix or 'latest' resolved to either.
+
+A member names its study in status.json ("study"); for runs made before that field, membership comes
+from the run ids their comparison.json lists. Every file is read once per listing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from dltool.errors import UsageError
+from dltool.store.ids import check_id, newest_first, pick
+from dltool.store.run import Run, RunState, RunStore, default_runs_dir
+from dltool.store.study import STUDY_FILES, ComparisonFolder
+
+Item = Run | ComparisonFolder  # what an id names: a run, or a study
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A runs folder read once: every run with its state, every readable study, and who belongs to whom."""
+
+    root: Path
+    runs: list[Run]  # every run, members too, newest first
+    states: dict[str, RunState]  # by run id
+    studies: list[ComparisonFolder]  # newest first
+    members: dict[str, list[Run]]  # study id -> its member runs, newest first
+
+    def created(self, item: Item) -> float | None:
+        if isinstance(item, ComparisonFolder):
+            return item.record.header.created
+        return self.states[item.id].status.get("created")
+
+    def newest_first(self, items: list[Item]) -> list[Item]:
+        return sorted(items, key=lambda item: newest_first(item.id, self.created(item)), reverse=True)
+
+    def top_level(self) -> list[Item]:
+        """Studies and the runs that belong to none, newest first: what `dltool runs` lists and 'latest' picks."""
+        in_studies = {run.id for runs in self.members.values() for run in runs}
+        return self.newest_first([*self.studies, *(run for run in self.runs if run.id not in in_studies)])
+
+    def everything(self) -> list[Item]:
+        """Every study and every run, members too: what ids and prefixes are matched against."""
+        return self.newest_first([*self.studies, *self.runs])
+
+
+def read_listing(root: Path) -> Listing:
+    store = RunStore(root)
+    listed = store.states()
+    studies = [ComparisonFolder.open(path) for path in store.folders() if (path / STUDY_FILES.record).is_file()]
+    studies = [study for study in studies if study is not None]  # a damaged comparison.json: no study
+    studies.sort(key=lambda study: newest_first(study.id, study.record.header.created), reverse=True)
+    runs, states = [run for run, _ in listed], {run.id: state for run, state in listed}
+    return Listing(store.root, runs, states, studies, group_members(runs, states, studies))
+
+
+def group_members(
+    runs: list[Run], states: dict[str, RunState], studies: list[ComparisonFolder]
+) -> dict[str, list[Run]]:
+    """Each study's member runs: those whose status.json names it, or that its comparison.json lists.
+    A run whose study is gone (deleted, damaged) belongs to none, so it is still listed."""
+    listed = {run_id: study.id for study in studies for run_id in study.member_ids()}
+    members: dict[str, list[Run]] = {study.id: [] for study in studies}
+    for run in runs:
+        named = states[run.id].status.get("study")
+        study = named if isinstance(named, str) and named in members else listed.get(run.id)
+        if study is not None:
+            members[study].append(run)
+    return members
+
+
+def resolve_item(runs_dir: Path | None, item_id: str) -> Item:
+    """The run or study an id names: its id, a unique prefix of one, or 'latest' (the newest study or
+    run that belongs to no study; never a member). Unknown and ambiguous ids get a helpful error."""
+    return resolve_items(runs_dir, [item_id])[0]
+
+
+def resolve_items(runs_dir: Path | None, item_ids: list[str]) -> list[Item]:
+    """As resolve_item, for several ids: the runs folder is read once."""
+    root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
+    for item_id in item_ids:
+        check_id(item_id)  # before the folder is read
+    listing = read_listing(root)
+    return [find_item(listing, item_id) for item_id in item_ids]
+
+
+def find_item(listing: Listing, item_id: str) -> Item:
+    items = listing.top_level() if item_id == "latest" else listing.everything()
+    record = listing.root / item_id / STUDY_FILES.record
+    if record.is_file() and not any(item.id == item_id for item in items):
+        raise UsageError(f"'{item_id}' is a study whose {record.name} cannot be read (damaged, or not dltool's)")
+    return pick(items, item_id, listing.root, noun="run or study")
+
+
+def resolve_run(runs_dir: Path | None, run_id: str, command: str) -> Run:
+    """As resolve_item, for a command that takes runs only: a study is refused, saying what to give instead."""
+    item = resolve_item(runs_dir, run_id)
+    if isinstance(item, Run):
+        return item
+    raise UsageError(
+        f"'{item.id}' is a {item.noun}, not a run; '{command}' takes a run id "
+        f"('dltool show {item.id}' lists its member runs)"
+    )

@@ -8,6 +8,7 @@ inside torch or memory exhausted. The limits are generous for the notes' experim
     train.epochs                                                         1 .. 10,000
     data.batch_size                                                      1 .. 1,000,000
     data.train_size, test_size, num_examples, steps (gradient_noise)     1 .. 10,000,000
+    data.validation (held-out training examples)                         1 .. 10,000,000
     data.resize (the side of the square image, in pixels)                1 .. 1,024
     train.eval_every_examples, checkpoint_every_steps, milestones        1 .. 10**12
     model widths: hidden, channels, widths, growth_rate, stem_channels   1 .. 65,536

@@ -1,7 +1,6 @@
 """The config schema, loading (the YAML is read, bounded, by dltool.safe_yaml; the numbers' bounds are in
-dltool.bounds), --set overrides (each parsed once, into an `Override` that both writes its value and is named
-when that value is wrong) and error messages that name the file or --set and the key, with a short excerpt
-of a bad value.
+dltool.bounds), --set overrides (each parsed once, into an `Override` that both writes its value and is named when
+that value is wrong) and error messages that name the file or --set and the key, with a short excerpt of a bad value.
 
 Sections that name a registry entry (model, data, optimizer, schedule) take the common keys below plus
 the keys of the entry's own `options` model. Each value is validated once: the common keys by the
@@ -63,6 +62,7 @@ class DataSection(NamedSection):
     resize: ImageSide | None = None
     train_size: Examples | None = None
     test_size: Examples | None = None
+    validation: Examples | None = None  # the last N training examples, after train_size (Fashion-MNIST)
     root: str | None = Field(None, max_length=4096)  # PATH_MAX
 
 

@@ -30,6 +30,7 @@ DPI = 150
 # they usually coincide with.
 STYLES = {
     "train": ("-", "o"),
+    "valid": ("-.", "^"),
     "test": ("--", "s"),
     "full": ("-", "D"),
     "run": ("-", "o"),

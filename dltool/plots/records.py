@@ -7,8 +7,8 @@ import numpy as np
 from dltool.errors import UsageError
 from dltool.store.run import RunSnapshot
 
-SPLITS = ("train", "test", "full")
-SPLIT_LABELS = {"train": "train (epoch mean)", "test": "test", "full": "whole data set"}
+SPLITS = ("train", "valid", "test", "full")  # "valid": data.validation; its runs' "test" is one final point
+SPLIT_LABELS = {"train": "train (epoch mean)", "valid": "validation", "test": "test", "full": "whole data set"}
 FIELDS = ("step", "epoch", "examples", "time", "loss", "acc", "lr")
 # Larger values cannot be drawn: matplotlib's axis spans and ticks overflow float64 near 1e308
 MAX_PLOTTED = 1e300
@@ -59,10 +59,10 @@ def lr_series(splits: dict[str, Columns], x: str, positive: bool = False) -> tup
 
 
 def eval_split(snapshot: RunSnapshot, splits: dict[str, Columns]) -> str:
-    """The split a run is judged on: the summary's, else test or full, whichever it has."""
+    """The split a run is judged on: the summary's, else valid, test or full, whichever it has."""
     if snapshot.eval_split in splits:
         return snapshot.eval_split
-    return next((split for split in ("test", "full", "train") if split in splits), next(iter(splits)))
+    return next((split for split in ("valid", "test", "full", "train") if split in splits), next(iter(splits)))
 
 
 def divergence_note(snapshot: RunSnapshot) -> str:

@@ -88,7 +88,7 @@ def build_loss(snapshot: RunSnapshot, splits: dict[str, Columns]) -> Figure:
 
 def build_accuracy(snapshot: RunSnapshot, splits: dict[str, Columns]) -> Figure:
     fig, ax = new_figure()
-    for split in (s for s in ("train", "test") if s in splits):
+    for split in (s for s in ("train", "valid", "test") if s in splits):
         xs, ys = series(splits[split], "epoch", "acc")
         if len(xs):
             draw_curve(ax, xs, ys, split, SPLIT_LABELS[split])

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from dltool.store.run import RunSnapshot
 from dltool.store.study import ComparisonFolder, MemberEntry
 
-EVAL_SPLITS = ("test", "full")  # what a run is judged on, where its summary does not say (it crashed)
+EVAL_SPLITS = ("valid", "test", "full")  # what a run is judged on, where its summary does not say (it crashed)
 
 
 @dataclass

@@ -137,6 +137,14 @@ class Trainer:
             raise Diverged(self.pos.step, metrics["loss"])
         return metrics
 
+    def record_test(self) -> None:
+        """Beside a validation split, the test set once after training: selection never read it."""
+        data = self.setup.data
+        if data.eval_split != "valid":
+            return  # the evaluations were on the test (or whole) set already
+        self.setup.world.sync_buffers(self.setup.model)
+        self.record("test", evaluate(self.setup, *data.test_set, self.classify))
+
     def train_step(self, index: torch.Tensor) -> float:
         """One optimizer step on the global batch `index` (this rank computes on its shard of it);
         returns the batch's mean loss."""
@@ -259,3 +267,4 @@ class Trainer:
             self.record_eval()  # the notes' curves start at the initial loss
         while self.pos.epoch < epochs:
             self.run_epoch()
+        self.record_test()

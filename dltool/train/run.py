@@ -236,12 +236,10 @@ def summarize(
 
 def save_test_predictions(run: Run, setup: Setup, grid_images: int = 36) -> None:
     """Test labels, predictions and the first images, so plots can be redrawn without torch."""
-    data = setup.data
-    predicted = predict_labels(setup, data.eval_x).cpu().numpy()
-    images = data.eval_x[:grid_images].cpu().numpy()
-    save_predictions(
-        run.path(RUN_FILES.predictions), data.eval_y.cpu().numpy(), predicted, images[:, 0], data.class_names
-    )
+    data, (test_x, test_y) = setup.data, setup.data.test_set  # the test set, also beside a validation split
+    predicted = predict_labels(setup, test_x).cpu().numpy()
+    images = test_x[:grid_images].cpu().numpy()
+    save_predictions(run.path(RUN_FILES.predictions), test_y.cpu().numpy(), predicted, images[:, 0], data.class_names)
 
 
 def best_effort(run: Run, what: str, write) -> None:

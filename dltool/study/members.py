@@ -11,8 +11,6 @@ import sys
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
 
-import torch
-
 from dltool.config import Config
 from dltool.store.study import ComparisonFolder
 from dltool.study.plan import Member
@@ -41,20 +39,17 @@ def _finish_member(
 
 
 def run_here(comparison: ComparisonFolder, members: tuple[Member, ...], progress: MemberProgress) -> tuple[str, int]:
-    """Members one after another in this process: ('completed', 0), or ('interrupted', 130 or 143)."""
-    threads = torch.get_num_threads()
-    try:
-        for index, member in enumerate(members):
-            try:
-                # one member at a time: its own progress bar (members in a pool stay quiet, or their bars would mix)
-                run_id, status, code = run_member(member.config, comparison.runs_root, comparison.id, progress.quiet)
-            except KeyboardInterrupt:  # between two members' signal handlers
-                return "interrupted", 130
-            _finish_member(comparison, member, index, (run_id, status), progress)
-            if status == "interrupted":  # the signal reached the member: it saved itself, stop here
-                return "interrupted", code
-    finally:
-        torch.set_num_threads(threads)
+    """Members one after another in this process: ('completed', 0), or ('interrupted', 130 or 143).
+    Each member's ThreadShare gives the process its thread count back when the member ends."""
+    for index, member in enumerate(members):
+        try:
+            # one member at a time: its own progress bar (members in a pool stay quiet, or their bars would mix)
+            run_id, status, code = run_member(member.config, comparison.runs_root, comparison.id, progress.quiet)
+        except KeyboardInterrupt:  # between two members' signal handlers
+            return "interrupted", 130
+        _finish_member(comparison, member, index, (run_id, status), progress)
+        if status == "interrupted":  # the signal reached the member: it saved itself, stop here
+            return "interrupted", code
     return "completed", 0
 
 

@@ -1,6 +1,5 @@
-"""The config schema, loading (the YAML is read, bounded, by dltool.safe_yaml; the numbers' bounds are in
-dltool.bounds), --set overrides (each parsed once, into an `Override` that both writes its value and is named when
-that value is wrong) and error messages that name the file or --set and the key, with a short excerpt of a bad value.
+"""The config schema, loading (YAML read by dltool.safe_yaml; bounds in dltool.bounds), --set overrides (each
+parsed once, into an `Override` that writes its value and is named when that value is wrong) and error messages.
 
 Sections that name a registry entry (model, data, optimizer, schedule) take the common keys below plus
 the keys of the entry's own `options` model. Each value is validated once: the common keys by the
@@ -257,7 +256,8 @@ class Blame:
 
     def where(self, key: str) -> str:
         sets = [text for written, text in self.overridden.items() if _related(written, key)]
-        return f"--set {excerpt(sets[0])}" if sets else f"{self.source}: {excerpt(key)}"
+        shown = (excerpt(sets[0]) if sets[0].startswith("--") else f"--set {excerpt(sets[0])}") if sets else None
+        return shown or f"{self.source}: {excerpt(key)}"  # a sweep's '--grid KEY=VALUE' names its own option
 
 
 def _related(written: str, key: str) -> bool:

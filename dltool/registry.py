@@ -40,6 +40,7 @@ class DatasetTraits:
     task: Task
     input_shape: tuple[int, ...] | None = None  # known without loading the data (the layer table needs it)
     num_outputs: int | None = None
+    test_split: bool = False  # evaluated on a test set (else on the whole set): tuning needs data.validation
 
 
 @dataclass(frozen=True)

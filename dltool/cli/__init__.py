@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from dltool.cli import browse, diff, study, train
+from dltool.cli import browse, diff, study, sweep, train
 
 app = typer.Typer(
     help="Run, compare and browse the classic Dive into Deep Learning experiments.",
@@ -21,6 +21,8 @@ app = typer.Typer(
 )
 app.command()(train.train)
 app.command("compare-optimizers")(study.compare_optimizers)
+app.command()(sweep.sweep)
+app.command()(sweep.tune)
 app.command()(browse.runs)
 app.command()(browse.plot)
 app.command()(browse.export)

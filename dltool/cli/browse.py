@@ -114,10 +114,14 @@ def show(item_id: ItemId, runs_dir: RunsDir = None) -> None:
     its member runs and files). 'latest' is the newest study, or run outside one."""
     from dltool.cli.report import print_run, print_study
     from dltool.store.items import resolve_item
-    from dltool.store.study import ComparisonFolder
+    from dltool.store.study import StudyFolder
 
     item = resolve_item(runs_dir, item_id)
-    if isinstance(item, ComparisonFolder):
+    if isinstance(item, StudyFolder) and item.kind != "compare":
+        from dltool.cli.sweep_report import print_study_results
+
+        print_study_results(item)
+    elif isinstance(item, StudyFolder):
         print_study(item)
     else:
         print_run(item)

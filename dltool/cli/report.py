@@ -15,7 +15,7 @@ from rich.table import Table
 from dltool.errors import DltoolError, UsageError
 from dltool.store.items import Item
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
-from dltool.store.study import STUDY_FILES, ComparisonFolder, ComparisonRecord
+from dltool.store.study import STUDY_FILES, StudyFolder, StudyRecord
 from dltool.study.tables import table_rows
 from dltool.train.resume import resume_command
 
@@ -56,7 +56,7 @@ def outcome_lines(run: Run, summary: dict) -> list[str]:
 
 def plot_items(items: list[Item], root: Path, metric: str | None, x: str, logy: bool, out, formats) -> list[Path]:
     """A study alone and no options: its pictures redrawn. Runs: see plot_command."""
-    studies = [item for item in items if isinstance(item, ComparisonFolder)]
+    studies = [item for item in items if isinstance(item, StudyFolder)]
     if not studies:
         return plot_command(items, root, metric, x, logy, out, formats)
     study = studies[0]
@@ -194,7 +194,7 @@ def print_layer_table(title: str, rows) -> None:
     console.print(table)
 
 
-def print_verdict(console: Console, record: ComparisonRecord, verdict: Verdict) -> None:
+def print_verdict(console: Console, record: StudyRecord, verdict: Verdict) -> None:
     """The verdict table and the winner, as compare-optimizers prints them."""
     headings, cells = table_rows(verdict.groups, record.header.seeds, record.header.objective is not None)
     table = Table(title=f"{record.header.title} — {verdict.target_text}", title_justify="left")
@@ -217,7 +217,7 @@ def print_comparison(report: Report) -> None:
         console.print(f"  {path}")
 
 
-def print_study(study: ComparisonFolder) -> None:
+def print_study(study: StudyFolder) -> None:
     """A study: its plan and progress, the verdict table (from its members' files as they are now, so a
     running or interrupted one shows what it has so far), its member runs and its files."""
     from dltool.study.figures import stored_verdict  # reads the members' files; plots are not drawn
@@ -239,7 +239,7 @@ def print_study(study: ComparisonFolder) -> None:
         say(f"  {path}")
 
 
-def plan_lines(study: ComparisonFolder) -> list[str]:
+def plan_lines(study: StudyFolder) -> list[str]:
     """What the study runs (problem, members, seeds, jobs) and how far it has got."""
     record, header = study.record, study.record.header
     done, total = record.progress()
@@ -256,9 +256,10 @@ def plan_lines(study: ComparisonFolder) -> list[str]:
     ]
 
 
-def study_files(study: ComparisonFolder) -> list[Path]:
+def study_files(study: StudyFolder) -> list[Path]:
     """The study's folder, its tables and its pictures, as they are on disk."""
-    tables = [study.path(name) for name in (STUDY_FILES.record, STUDY_FILES.table, STUDY_FILES.verdict)]
+    names = (STUDY_FILES.record, STUDY_FILES.table, STUDY_FILES.verdict, STUDY_FILES.best_config, STUDY_FILES.optuna)
+    tables = [study.path(name) for name in names]
     plots = study.path(STUDY_FILES.plots)
     pictures = sorted(plots.glob("*")) if plots.is_dir() else []
     return [study.folder, *(path for path in tables if path.is_file()), *pictures]

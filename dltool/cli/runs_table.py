@@ -1,6 +1,6 @@
 """`dltool runs`: the runs folder as a table (or csv / json), newest first. A study is one row (its
 kind, members done/total, status and best result); its member runs are hidden, or listed under it
-with --members. Reads status.json, summary.json and comparison.json once each (never torch).
+with --members. Reads status.json, summary.json and study.json once each (never torch).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from rich.text import Text
 
 from dltool.store.items import Listing, read_listing
 from dltool.store.run import Run, RunState
-from dltool.store.study import ComparisonFolder
+from dltool.store.study import StudyFolder
 
 # "kind": run, or the study's kind; "members": a study's members done/total (a table shows these two only
 # when a study is listed); "study": a member's study (csv and json: the table nests members under it
@@ -56,7 +56,7 @@ class Filters:
             and (self.optimizer is None or card["optimizer"].get("name") == self.optimizer)
         )
 
-    def study_matches(self, study: ComparisonFolder, members: list[tuple[Run, RunState]]) -> bool:
+    def study_matches(self, study: StudyFolder, members: list[tuple[Run, RunState]]) -> bool:
         """By the study's own status; by model and optimizer, where one of its members matches."""
         if self.status is not None and study.record.shown_status != self.status:
             return False
@@ -90,7 +90,7 @@ def run_row(run: Run, state: RunState, study: str = "") -> dict[str, str]:
     }
 
 
-def study_row(study: ComparisonFolder) -> dict[str, str]:
+def study_row(study: StudyFolder) -> dict[str, str]:
     """A study as one row: its problem in the model column, the winner (★) and its mean final loss and
     accuracy over seeds in the optimizer and eval columns."""
     record = study.record

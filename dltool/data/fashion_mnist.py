@@ -178,7 +178,9 @@ def load(files: dict[str, Path]) -> dict[str, torch.Tensor]:
 
 
 @DATASETS.register(
-    "fashion_mnist", options=FashionMnistOptions, traits=DatasetTraits("classification", (1, 28, 28), 10)
+    "fashion_mnist",
+    options=FashionMnistOptions,
+    traits=DatasetTraits("classification", (1, 28, 28), 10, test_split=True),
 )
 def fashion_mnist(*, root: str | None, seed: int, download: bool) -> Dataset:
     arrays = load(locate(root, download))

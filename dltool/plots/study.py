@@ -31,7 +31,7 @@ from dltool.plots.figure import (
     new_figure,
     save_figure,
 )
-from dltool.store.study import ComparisonHeader, ComparisonRecord
+from dltool.store.study import StudyHeader, StudyRecord
 from dltool.study.results import Group, MemberResult, Verdict
 
 
@@ -228,7 +228,7 @@ def sensitivity_figure(groups: list[Group], title: str):
     return fig
 
 
-def figure_names(record: ComparisonRecord) -> list[str]:
+def figure_names(record: StudyRecord) -> list[str]:
     """The pictures a comparison gets, from what its plan says about it."""
     names = ["loss_epoch", "loss_time"]
     if {member.impl for member in record.members} == {"scratch", "torch"}:
@@ -242,7 +242,7 @@ def figure_names(record: ComparisonRecord) -> list[str]:
     return names
 
 
-def draw_figures(folder: Path, names: list[str], header: ComparisonHeader, verdict: Verdict) -> list[Path]:
+def draw_figures(folder: Path, names: list[str], header: StudyHeader, verdict: Verdict) -> list[Path]:
     """Draw the named pictures of a comparison into `folder` (its plots folder)."""
     groups, title, objective, seeds = verdict.groups, header.title, header.objective, header.seeds
     toy = objective is not None

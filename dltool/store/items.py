@@ -1,8 +1,8 @@
-"""What a runs folder holds, as `dltool runs`, `show` and `plot` see it: studies (comparisons today)
-and runs, each member run under its study; and an id, unique prefix or 'latest' resolved to either.
+"""What a runs folder holds, as `dltool runs`, `show` and `plot` see it: studies (comparisons, sweeps,
+tuning studies) and runs, each member run under its study; an id, unique prefix or 'latest' resolved to either.
 
 A member names its study in status.json ("study"); for runs made before that field, membership comes
-from the run ids their comparison.json lists. Every file is read once per listing.
+from the run ids their study.json lists. Every file is read once per listing.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from pathlib import Path
 from dltool.errors import UsageError
 from dltool.store.ids import check_id, newest_first, pick
 from dltool.store.run import Run, RunState, RunStore, default_runs_dir
-from dltool.store.study import STUDY_FILES, ComparisonFolder
+from dltool.store.study import StudyFolder, is_study, record_path
 
-Item = Run | ComparisonFolder  # what an id names: a run, or a study
+Item = Run | StudyFolder  # what an id names: a run, or a study
 
 
 @dataclass(frozen=True)
@@ -25,11 +25,11 @@ class Listing:
     root: Path
     runs: list[Run]  # every run, members too, newest first
     states: dict[str, RunState]  # by run id
-    studies: list[ComparisonFolder]  # newest first
+    studies: list[StudyFolder]  # newest first
     members: dict[str, list[Run]]  # study id -> its member runs, newest first
 
     def created(self, item: Item) -> float | None:
-        if isinstance(item, ComparisonFolder):
+        if isinstance(item, StudyFolder):
             return item.record.header.created
         return self.states[item.id].status.get("created")
 
@@ -49,17 +49,15 @@ class Listing:
 def read_listing(root: Path) -> Listing:
     store = RunStore(root)
     listed = store.states()
-    studies = [ComparisonFolder.open(path) for path in store.folders() if (path / STUDY_FILES.record).is_file()]
-    studies = [study for study in studies if study is not None]  # a damaged comparison.json: no study
+    studies = [StudyFolder.open(path) for path in store.folders() if is_study(path)]
+    studies = [study for study in studies if study is not None]  # a damaged study.json: no study
     studies.sort(key=lambda study: newest_first(study.id, study.record.header.created), reverse=True)
     runs, states = [run for run, _ in listed], {run.id: state for run, state in listed}
     return Listing(store.root, runs, states, studies, group_members(runs, states, studies))
 
 
-def group_members(
-    runs: list[Run], states: dict[str, RunState], studies: list[ComparisonFolder]
-) -> dict[str, list[Run]]:
-    """Each study's member runs: those whose status.json names it, or that its comparison.json lists.
+def group_members(runs: list[Run], states: dict[str, RunState], studies: list[StudyFolder]) -> dict[str, list[Run]]:
+    """Each study's member runs: those whose status.json names it, or that its study.json lists.
     A run whose study is gone (deleted, damaged) belongs to none, so it is still listed."""
     listed = {run_id: study.id for study in studies for run_id in study.member_ids()}
     members: dict[str, list[Run]] = {study.id: [] for study in studies}
@@ -88,7 +86,7 @@ def resolve_items(runs_dir: Path | None, item_ids: list[str]) -> list[Item]:
 
 def find_item(listing: Listing, item_id: str) -> Item:
     items = listing.top_level() if item_id == "latest" else listing.everything()
-    record = listing.root / item_id / STUDY_FILES.record
+    record = record_path(listing.root / item_id)
     if record.is_file() and not any(item.id == item_id for item in items):
         raise UsageError(f"'{item_id}' is a study whose {record.name} cannot be read (damaged, or not dltool's)")
     return pick(items, item_id, listing.root, noun="run or study")

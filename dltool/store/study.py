@@ -1,9 +1,11 @@
-"""A comparison folder: the names of its files, their writers and the typed reader of comparison.json.
+"""A study folder (a comparison, a sweep or a tuning study): the names of its files, their writers and
+the typed reader of study.json.
 
-comparison.json is written once per phase, each phase by one method: the plan when the comparison
-starts (`ComparisonFolder.start`), each member's run id and status as it finishes (`member_finished`,
-so a crash loses nothing), the results at the end (`finish`). Members are ordinary runs beside the
-comparison folder, in the same runs folder.
+study.json is written once per phase, each phase by one method: the plan when the study starts
+(`StudyFolder.start`), each member as a tuning study adds it (`add_member`), each member's run id and
+status as it finishes (`member_finished`, so a crash loses nothing), the results at the end (`finish`).
+Members are ordinary runs beside the study folder, in the same runs folder. Every kind has the same
+files; a kind's own plan (a sweep's grid, a tuning study's space) is in the header's `plan`.
 """
 
 from __future__ import annotations
@@ -11,27 +13,31 @@ from __future__ import annotations
 import csv
 import functools
 import io
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
 from dltool.store.files import atomic_write_json, atomic_write_text, read_json
 from dltool.store.process import pid_alive
-from dltool.store.run import Run, RunStore
+from dltool.store.run import Run, RunStore, this_process
 
 
 @dataclass(frozen=True)
 class StudyFiles:
-    """The names of a comparison folder's files: the only place they are written down."""
+    """The names of a study folder's files: the only place they are written down."""
 
-    record: str = "comparison.json"  # the plan, the members' runs and statuses, then the results
-    table: str = "comparison.csv"  # one row per member run
-    verdict: str = "comparison.md"  # the verdict table, for people
+    record: str = "study.json"  # the plan, the members' runs and statuses, then the results
+    table: str = "results.csv"  # one row per member run
+    verdict: str = "results.md"  # the results table, for people
     plots: str = "plots"
+    best_config: str = "best.yaml"  # a tuning study's best config, which `dltool train` runs as it is
+    optuna: str = "optuna.db"  # a tuning study's default Optuna storage (SQLite)
+    legacy_record: str = "comparison.json"  # what comparisons made before studies had kinds wrote
 
 
 STUDY_FILES = StudyFiles()
-ENDED = ("completed", "failed", "diverged")  # a member's statuses that are final
+ENDED = ("completed", "failed", "diverged", "pruned")  # a member's statuses that are final
+NOUNS = {"compare": "comparison", "sweep": "sweep", "tune": "tuning study"}  # what messages call each kind
 
 
 @dataclass(frozen=True)
@@ -49,10 +55,14 @@ class MemberEntry:
     batch_size: int
     run_id: str | None = None  # None until it has started
     status: str = "pending"
+    point: dict[str, Any] = field(default_factory=dict)  # a sweep's grid values or a trial's parameters
+    key: str | None = None  # a sweep member's identity: the hash of its resolved config
+    trial: int | None = None  # a tuning study's trial number
+    error: str | None = None  # why it failed
 
 
 @dataclass(frozen=True)
-class ComparisonHeader:
+class StudyHeader:
     """What a comparison is, fixed when it starts."""
 
     problem: str
@@ -68,10 +78,12 @@ class ComparisonHeader:
     created: float | None = None  # time.time() at the start: orders items of the same second (None before)
     given_target: float | None = None  # --target-loss; None: the best final loss + 10%
     pid_start: str | None = None  # when the process `pid` started: a reused pid is not this comparison's
+    kind: str = "compare"  # compare, sweep or tune
+    plan: dict[str, Any] = field(default_factory=dict)  # a sweep's or tuning study's own plan (grid, space..)
 
 
 @dataclass(frozen=True)
-class ComparisonEnd:
+class StudyEnd:
     """What the end of a comparison adds: its timing, the target loss, the gaps and the tables' rows."""
 
     ended: str
@@ -84,14 +96,14 @@ class ComparisonEnd:
 
 
 @dataclass
-class ComparisonRecord:
+class StudyRecord:
     """comparison.json, typed."""
 
     id: str
     status: str  # running, then completed or interrupted
-    header: ComparisonHeader
+    header: StudyHeader
     members: list[MemberEntry]
-    end: ComparisonEnd | None = None  # None until the comparison has finished
+    end: StudyEnd | None = None  # None until the comparison has finished
 
     def to_json(self) -> dict[str, Any]:
         end = asdict(self.end) if self.end else {}
@@ -100,16 +112,16 @@ class ComparisonRecord:
         return {"id": self.id, "status": self.status, **asdict(self.header), **end, "members": members, **tables}
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ComparisonRecord:
+    def from_json(cls, data: dict[str, Any]) -> StudyRecord:
         """The record in comparison.json's content, each part validated against its dataclass's types;
         a pydantic ValidationError where the content is not one dltool wrote."""
 
         def pick(kind: type) -> dict[str, Any]:
             return {field.name: data[field.name] for field in fields(kind) if field.name in data}
 
-        end = adapter(ComparisonEnd).validate_python(pick(ComparisonEnd)) if "ended" in data else None
+        end = adapter(StudyEnd).validate_python(pick(StudyEnd)) if "ended" in data else None
         members = adapter(list[MemberEntry]).validate_python(data.get("members"))
-        header = adapter(ComparisonHeader).validate_python(pick(ComparisonHeader))
+        header = adapter(StudyHeader).validate_python(pick(StudyHeader))
         ident, status = adapter(tuple[str, str]).validate_python((data.get("id"), data.get("status")))
         return cls(ident, status, header, members, end)
 
@@ -137,19 +149,25 @@ def adapter(kind: Any) -> Any:
     return TypeAdapter(kind)
 
 
-class ComparisonFolder:
-    """runs/<comparison-id>/ and its record; the member runs are its siblings."""
+class StudyFolder:
+    """runs/<study-id>/ and its record; the member runs are its siblings."""
 
-    kind = "compare"  # what `dltool runs` lists it as (a study's kind)
-    noun = "comparison"  # what messages call it
-
-    def __init__(self, folder: Path, record: ComparisonRecord) -> None:
+    def __init__(self, folder: Path, record: StudyRecord) -> None:
         self.folder = folder
         self.record = record
 
     @property
     def id(self) -> str:
         return self.folder.name
+
+    @property
+    def kind(self) -> str:
+        """What `dltool runs` lists it as: compare, sweep or tune."""
+        return self.record.header.kind
+
+    @property
+    def noun(self) -> str:
+        return NOUNS.get(self.kind, "study")
 
     @property
     def runs_root(self) -> Path:
@@ -160,29 +178,41 @@ class ComparisonFolder:
         return self.folder / name
 
     @classmethod
-    def start(cls, runs_dir: Path | None, header: ComparisonHeader, members: list[MemberEntry]) -> ComparisonFolder:
-        """A new comparison folder, with the plan in comparison.json: every member pending."""
-        folder = RunStore(runs_dir).create("compare", header.problem).folder
-        comparison = cls(folder, ComparisonRecord(folder.name, "running", header, list(members)))
+    def start(cls, runs_dir: Path | None, header: StudyHeader, members: list[MemberEntry]) -> StudyFolder:
+        """A new study folder, with the plan in study.json: every member pending."""
+        folder = RunStore(runs_dir).create(header.kind, header.problem).folder
+        comparison = cls(folder, StudyRecord(folder.name, "running", header, list(members)))
         comparison._write_record()
         return comparison
 
     @classmethod
-    def open(cls, folder: Path) -> ComparisonFolder | None:
-        """The comparison in `folder` as its comparison.json says; None where that is missing or damaged."""
+    def open(cls, folder: Path) -> StudyFolder | None:
+        """The study in `folder` as its study.json says; None where that is missing or damaged."""
         from pydantic import ValidationError
 
-        data = read_json(Path(folder) / STUDY_FILES.record)
+        data = read_json(record_path(Path(folder)))
         try:
-            return cls(Path(folder), ComparisonRecord.from_json(data)) if data else None
+            return cls(Path(folder), StudyRecord.from_json(data)) if data else None
         except ValidationError:
             return None
 
-    def member_finished(self, index: int, run_id: str | None, status: str) -> None:
-        self.record.members[index] = replace(self.record.members[index], run_id=run_id, status=status)
+    def add_member(self, entry: MemberEntry) -> int:
+        """A member the plan did not list at the start (a tuning study's next trial); its index."""
+        self.record.members.append(entry)
+        self._write_record()
+        return len(self.record.members) - 1
+
+    def set_status(self, status: str) -> None:
+        """running again (a resumed study), before its members run."""
+        self.record.status, self.record.header = status, replace(self.record.header, **this_process())
         self._write_record()
 
-    def finish(self, status: str, end: ComparisonEnd) -> None:
+    def member_finished(self, index: int, run_id: str | None, status: str, error: str | None = None) -> None:
+        member = self.record.members[index]
+        self.record.members[index] = replace(member, run_id=run_id or member.run_id, status=status, error=error)
+        self._write_record()
+
+    def finish(self, status: str, end: StudyEnd) -> None:
         self.record.status, self.record.end = status, end
         self._write_record()
 
@@ -208,3 +238,16 @@ class ComparisonFolder:
 
     def _write_record(self) -> None:
         atomic_write_json(self.path(STUDY_FILES.record), self.record.to_json())
+        legacy = self.path(STUDY_FILES.legacy_record)
+        if legacy.exists():  # a comparison made before study.json, written again: one record, not two
+            legacy.unlink()
+
+
+def record_path(folder: Path) -> Path:
+    """The study's record file: study.json, or comparison.json in a comparison made before study kinds."""
+    legacy = folder / STUDY_FILES.legacy_record
+    return legacy if legacy.is_file() and not (folder / STUDY_FILES.record).is_file() else folder / STUDY_FILES.record
+
+
+def is_study(folder: Path) -> bool:
+    return record_path(folder).is_file()

@@ -3,8 +3,8 @@ then judge their stored results and write the tables and plots in runs/<comparis
 
 Members are ordinary runs in the runs folder that name the comparison in their status.json (`dltool
 show` works on each, and on the comparison's id: dltool.store.items); the comparison folder
-(dltool.store.study) holds comparison.json (written at the start and after every member, so a crash
-loses nothing), comparison.csv / .md and plots/. A diverged or failed member is a result, not the end
+(dltool.store.study) holds study.json (written at the start and after every member, so a crash
+loses nothing), results.csv / .md and plots/. A diverged or failed member is a result, not the end
 of the comparison; Ctrl-C stops after the running members and still writes what was measured.
 """
 
@@ -18,9 +18,9 @@ from pathlib import Path
 
 from dltool.plots.figure import import_matplotlib
 from dltool.store.run import RunStore, now_iso, this_process
-from dltool.store.study import ComparisonFolder, ComparisonHeader
+from dltool.store.study import StudyFolder, StudyHeader
 from dltool.study.figures import draw_plots
-from dltool.study.members import default_jobs, run_here, run_in_pool
+from dltool.study.members import MemberJob, PlannedWork, Work, default_jobs, run_here, run_in_pool
 from dltool.study.plan import Plan, PlanRequest, plan_comparison
 from dltool.study.results import Verdict, judge, load_results
 from dltool.study.tables import write_tables
@@ -42,7 +42,7 @@ class CompareOptions:
 
 @dataclass(frozen=True)
 class Report:
-    comparison: ComparisonFolder
+    comparison: StudyFolder
     status: str
     exit_code: int
     verdict: Verdict
@@ -60,19 +60,24 @@ def compare_optimizers(request: PlanRequest, options: CompareOptions = CompareOp
     progress = MemberProgress(len(plan.members), options.quiet)
     started = time.perf_counter()
     header = _header(plan, jobs, options.target)
-    comparison = ComparisonFolder.start(options.runs_dir, header, [m.entry for m in plan.members])
-    if jobs == 1:
-        status, code = run_here(comparison, plan.members, progress)
-    else:
-        threading.Thread(target=import_matplotlib, daemon=True).start()  # for the plots, while the members train
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=ignore_interrupts) as pool:
-            status, code = run_in_pool(comparison, plan.members, pool, jobs, progress)
+    comparison = StudyFolder.start(options.runs_dir, header, [m.entry for m in plan.members])
+    planned = {i: MemberJob(m.config, comparison.runs_root, comparison.id) for i, m in enumerate(plan.members)}
+    status, code = run_members(PlannedWork(comparison, planned, progress), jobs, options.quiet)
     verdict = judge(load_results(comparison), options.target)
     plots = draw_plots(comparison, verdict, fork_ok=jobs > 1)
     write_tables(comparison, status, verdict, round(time.perf_counter() - started, 3))
     if status != "interrupted":
         code = 1 if any(r.status == "failed" for r in verdict.results) else 0
     return Report(comparison, status, code, verdict, plots)
+
+
+def run_members(work: Work, jobs: int, quiet: bool) -> tuple[str, int]:
+    """A study's members here (jobs 1) or in a pool of worker processes: (status, exit code)."""
+    if jobs == 1:
+        return run_here(work, quiet)
+    threading.Thread(target=import_matplotlib, daemon=True).start()  # for the plots, while the members train
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=ignore_interrupts) as pool:
+        return run_in_pool(work, pool, jobs)
 
 
 def check_setups(plan: Plan) -> None:
@@ -88,8 +93,8 @@ def check_setups(plan: Plan) -> None:
             build_model_on_data(member.config, World())
 
 
-def _header(plan: Plan, jobs: int, target: float | None) -> ComparisonHeader:
-    return ComparisonHeader(
+def _header(plan: Plan, jobs: int, target: float | None) -> StudyHeader:
+    return StudyHeader(
         plan.problem,
         plan.title,
         plan.source,

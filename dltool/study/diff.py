@@ -12,7 +12,7 @@ from dltool.errors import UsageError
 from dltool.plots.labels import flatten
 from dltool.store.items import Item, resolve_items
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
-from dltool.store.study import ComparisonFolder
+from dltool.store.study import StudyFolder
 from dltool.study.results import Group, judge, load_results
 
 # summary.json fields shown after its `final` metrics, in this order
@@ -116,7 +116,7 @@ def diff_runs(a: Run, b: Run) -> Diff:
     return Diff("run", a.id, b.id, config, side_by_side(run_metrics(first), run_metrics(second)))
 
 
-def study_header(study: ComparisonFolder) -> dict[str, Any]:
+def study_header(study: StudyFolder) -> dict[str, Any]:
     header = {k: v for k, v in asdict(study.record.header).items() if k not in BOOKKEEPING}
     return {**header, "status": study.record.status}
 
@@ -129,12 +129,12 @@ def group_metrics(group: Group | None) -> dict[str, Any]:
     return {**means, "members": len(group.results), "status": group.status}
 
 
-def study_groups(study: ComparisonFolder) -> dict[str, Group]:
+def study_groups(study: StudyFolder) -> dict[str, Group]:
     """The study's groups, computed from its members' stored files as its own tables are."""
     return {group.name: group for group in judge(load_results(study), study.record.header.given_target).groups}
 
 
-def diff_studies(a: ComparisonFolder, b: ComparisonFolder) -> Diff:
+def diff_studies(a: StudyFolder, b: StudyFolder) -> Diff:
     first, second = study_groups(a), study_groups(b)
     rows = []
     for name in dict.fromkeys([*first, *second]):
@@ -143,7 +143,7 @@ def diff_studies(a: ComparisonFolder, b: ComparisonFolder) -> Diff:
 
 
 def kind_of(item: Item) -> str:
-    return "study" if isinstance(item, ComparisonFolder) else "run"
+    return "study" if isinstance(item, StudyFolder) else "run"
 
 
 def diff_items(runs_dir: Path | None, a_id: str, b_id: str) -> Diff:
@@ -153,4 +153,4 @@ def diff_items(runs_dir: Path | None, a_id: str, b_id: str) -> Diff:
         raise UsageError(
             f"'{a.id}' is a {kind_of(a)} and '{b.id}' is a {kind_of(b)}; diff compares two runs or two studies"
         )
-    return diff_studies(a, b) if isinstance(a, ComparisonFolder) else diff_runs(a, b)
+    return diff_studies(a, b) if isinstance(a, StudyFolder) else diff_runs(a, b)

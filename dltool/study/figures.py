@@ -11,23 +11,29 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dltool.errors import UsageError
 from dltool.plots.study import draw_figures, figure_names, figure_path
-from dltool.store.study import STUDY_FILES, ComparisonFolder
+from dltool.store.study import STUDY_FILES, StudyFolder
 from dltool.study.results import Verdict, judge, load_results
+
+if TYPE_CHECKING:
+    from dltool.study.sweep_results import SweepVerdict
 
 GRID_FIGURES = ("scratch_vs_torch", "trajectories")  # a panel per member setting: the slow ones to draw
 
 
-def stored_verdict(comparison: ComparisonFolder) -> Verdict:
+def stored_verdict(comparison: StudyFolder) -> Verdict:
     """The verdict as the comparison judged it (its given target loss, if any), from the members' files
     as they are now: a running or interrupted comparison gets the verdict so far."""
     return judge(load_results(comparison), comparison.record.header.given_target)
 
 
-def redraw_plots(comparison: ComparisonFolder) -> list[Path]:
-    """The comparison's pictures drawn again into its plots/ folder."""
+def redraw_plots(comparison: StudyFolder) -> list[Path]:
+    """The study's pictures drawn again into its plots/ folder."""
+    if comparison.kind != "compare":
+        return redraw_study_plots(comparison)
     verdict = stored_verdict(comparison)
     if not any(result.records for result in verdict.results):
         raise UsageError(f"comparison '{comparison.id}': nothing to plot (no member has recorded a loss yet)")
@@ -35,7 +41,33 @@ def redraw_plots(comparison: ComparisonFolder) -> list[Path]:
     return draw_plots(comparison, verdict, fork_ok="torch" not in sys.modules)
 
 
-def draw_plots(comparison: ComparisonFolder, verdict: Verdict, fork_ok: bool) -> list[Path]:
+def redraw_study_plots(study: StudyFolder) -> list[Path]:
+    """A sweep's or tuning study's pictures, from its members' files as they are now."""
+    from dltool.study.sweep_results import judge_sweep
+
+    paths = draw_sweep_plots(study, judge_sweep(study))
+    if not paths:
+        raise UsageError(f"{study.noun} '{study.id}': nothing to plot (no member has a result yet)")
+    return paths
+
+
+def draw_sweep_plots(study: StudyFolder, verdict: SweepVerdict) -> list[Path]:
+    """A sweep's pictures (metric against each key, the curves), or a tuning study's (history, importances,
+    slices); a failure is a warning: the members' results are on disk and the tables still get written."""
+    try:
+        if study.kind == "tune":
+            from dltool.plots.tune import draw_tune_figures
+
+            return draw_tune_figures(study, verdict)
+        from dltool.plots.sweep import draw_sweep_figures
+
+        return draw_sweep_figures(study, verdict)
+    except Exception as exc:
+        print(f"warning: the {study.noun}'s plots were not drawn ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return []
+
+
+def draw_plots(comparison: StudyFolder, verdict: Verdict, fork_ok: bool) -> list[Path]:
     folder = comparison.path(STUDY_FILES.plots)
     draw = functools.partial(draw_figures, folder, header=comparison.record.header, verdict=verdict)
     try:

@@ -1,6 +1,9 @@
-"""A comparison's member runs: one after another in this process (--jobs 1), or side by side in worker
+"""A study's member runs: one after another in this process (--jobs 1), or side by side in worker
 processes. Each member trains the config its plan validated (a pydantic model pickles to a worker as
-it is), and comparison.json records its run id and status as soon as it finishes.
+it is), and study.json records its run id and status as soon as it finishes.
+
+What runs next comes from a Work: a fixed plan (a comparison, a sweep) or a sampler that is asked for
+the next trial when a slot is free (a tuning study).
 """
 
 from __future__ import annotations
@@ -8,68 +11,113 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple, Protocol
 
 from dltool.config import Config
-from dltool.store.study import ComparisonFolder
-from dltool.study.plan import Member
+from dltool.store.study import StudyFolder
 from dltool.train.engine import StopFlag
 from dltool.train.progress import MemberProgress
-from dltool.train.run import train
+from dltool.train.run import resume, train
+
+
+class Result(NamedTuple):
+    """How a member ended: its run (None if it never got a folder), status, exit code and, if it failed, why."""
+
+    run_id: str | None
+    status: str
+    exit_code: int
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class MemberJob:
+    """One member to run: a new run of `config`, or its interrupted run `resume` continued from its checkpoint."""
+
+    config: Config
+    runs_dir: Path
+    study: str
+    resume: str | None = None
+    watch: Watch | None = None  # a tuning trial's reports to its pruner
+
+
+class Watch(Protocol):
+    def ready(self) -> None:
+        """Called before the member trains (connections made here are not counted as training time)."""
+
+    def __call__(self, record: dict) -> None:
+        """Sees every metrics record; raises dltool.train.engine.Pruned to stop the run."""
+
+
+class Work(Protocol):
+    def jobs(self) -> Iterator[tuple[int, MemberJob]]:
+        """The members to run, as (index in study.json, job); asked one at a time, when a slot is free."""
+
+    def finished(self, index: int, result: Result) -> None:
+        """A member has ended: record it."""
 
 
 def default_jobs(members: int) -> int:
     return max(1, min(os.cpu_count() or 1, members))
 
 
-def run_member(config: Config, runs_dir: Path, study: str, quiet: bool = True) -> tuple[str, str, int]:
-    """One member of the study `study` in this process: (run id, status, exit code). Top-level so worker
-    processes can run it."""
-    outcome = train(config, runs_dir, quiet=quiet, plots=False, study=study)
-    return outcome.run.id, outcome.status, outcome.exit_code
+def run_member(job: MemberJob, quiet: bool = True) -> Result:
+    """One member in this process. Top-level so worker processes can run it."""
+    if job.watch is not None:
+        job.watch.ready()
+    if job.resume is not None:
+        outcome = resume(job.resume, job.runs_dir, quiet=quiet, plots=False, watch=job.watch)
+    else:
+        outcome = train(job.config, job.runs_dir, quiet=quiet, plots=False, study=job.study, watch=job.watch)
+    error = outcome.summary.get("error") if outcome.status == "failed" else None
+    return Result(outcome.run.id, outcome.status, outcome.exit_code, error)
 
 
-def _finish_member(
-    comparison: ComparisonFolder, member: Member, index: int, result: tuple[str | None, str], progress: MemberProgress
-) -> None:
-    run_id, status = result
-    comparison.member_finished(index, run_id, status)
-    progress.member_done(member.entry, run_id, status)
+class PlannedWork:
+    """A fixed list of members (a comparison's, a sweep's); `indices` are the ones still to run."""
+
+    def __init__(self, study: StudyFolder, jobs: dict[int, MemberJob], progress: MemberProgress) -> None:
+        self.study, self.planned, self.progress = study, jobs, progress
+
+    def jobs(self) -> Iterator[tuple[int, MemberJob]]:
+        return iter(self.planned.items())
+
+    def finished(self, index: int, result: Result) -> None:
+        self.study.member_finished(index, result.run_id, result.status, result.error)
+        self.progress.member_done(self.study.record.members[index], result.run_id, result.status)
 
 
-def run_here(comparison: ComparisonFolder, members: tuple[Member, ...], progress: MemberProgress) -> tuple[str, int]:
+def run_here(work: Work, quiet: bool) -> tuple[str, int]:
     """Members one after another in this process: ('completed', 0), or ('interrupted', 130 or 143).
     Each member's ThreadShare gives the process its thread count back when the member ends."""
-    for index, member in enumerate(members):
+    for index, job in work.jobs():
         try:
             # one member at a time: its own progress bar (members in a pool stay quiet, or their bars would mix)
-            run_id, status, code = run_member(member.config, comparison.runs_root, comparison.id, progress.quiet)
+            result = run_member(job, quiet)
         except KeyboardInterrupt:  # between two members' signal handlers
             return "interrupted", 130
-        _finish_member(comparison, member, index, (run_id, status), progress)
-        if status == "interrupted":  # the signal reached the member: it saved itself, stop here
-            return "interrupted", code
+        except Exception as exc:  # before its training (building its data or model): the others go on
+            result = _failed(job, exc)
+        work.finished(index, result)
+        if result.status == "interrupted":  # the signal reached the member: it saved itself, stop here
+            return "interrupted", result.exit_code
     return "completed", 0
 
 
-def run_in_pool(
-    comparison: ComparisonFolder,
-    members: tuple[Member, ...],
-    pool: ProcessPoolExecutor,
-    jobs: int,
-    progress: MemberProgress,
-) -> tuple[str, int]:
+def run_in_pool(work: Work, pool: ProcessPoolExecutor, jobs: int) -> tuple[str, int]:
     """Members in the pool's processes, at most `jobs` handed out at a time: on SIGINT/SIGTERM
     nothing new starts (the pool queues ahead what it is given, so handing out everything at once would
     run members after the signal); the running ones stop at their next step if they got it too, else finish."""
-    waiting = iter(enumerate(members))
-    pending: dict[Future, int] = {}
+    waiting = work.jobs()
+    pending: dict[Future, tuple[int, MemberJob]] = {}
     interrupted_code = 0
 
     def hand_out() -> None:
-        for index, member in itertools.islice(waiting, 1):
-            pending[pool.submit(run_member, member.config, comparison.runs_root, comparison.id)] = index
+        for index, job in itertools.islice(waiting, 1):
+            pending[pool.submit(run_member, job)] = index, job
 
     with StopFlag() as stop:
         for _ in range(jobs):
@@ -79,11 +127,11 @@ def run_in_pool(
         while pending:
             done, _ = wait(pending, timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
-                index = pending.pop(future)
-                run_id, status, code = _pool_result(future, members[index])
-                _finish_member(comparison, members[index], index, (run_id, status), progress)
-                if status == "interrupted":
-                    interrupted_code = code
+                index, job = pending.pop(future)
+                result = _pool_result(future, job)
+                work.finished(index, result)
+                if result.status == "interrupted":
+                    interrupted_code = result.exit_code
                 if stop.signum is None and not interrupted_code:
                     hand_out()
     if stop.signum is not None:
@@ -91,9 +139,14 @@ def run_in_pool(
     return ("interrupted", interrupted_code) if interrupted_code else ("completed", 0)
 
 
-def _pool_result(future: Future, member: Member) -> tuple[str | None, str, int]:
+def _pool_result(future: Future, job: MemberJob) -> Result:
     try:
         return future.result()
-    except Exception as exc:  # the worker died: the member is failed, the others go on
-        print(f"warning: member {member.entry.group} failed in its process: {exc}", file=sys.stderr)
-        return None, "failed", 1
+    except Exception as exc:  # the worker died, or the member failed before training: the others go on
+        return _failed(job, exc)
+
+
+def _failed(job: MemberJob, exc: Exception) -> Result:
+    why = f"{type(exc).__name__}: {exc}"
+    print(f"warning: a member ({job.config.label}) failed: {why}", file=sys.stderr)
+    return Result(None, "failed", 1, why)

@@ -28,7 +28,7 @@ MEMBER_THREADS = 1
 
 @dataclass(frozen=True)
 class Member:
-    entry: MemberEntry  # what comparison.json lists of it: group, optimizer, impl, hyperparameters, seed
+    entry: MemberEntry  # what study.json lists of it: group, optimizer, impl, hyperparameters, seed
     config: Config  # validated once, here; the member's process trains it as it is
 
 

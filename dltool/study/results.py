@@ -8,7 +8,7 @@ import statistics
 from dataclasses import dataclass, field
 
 from dltool.store.run import RunSnapshot
-from dltool.store.study import ComparisonFolder, MemberEntry
+from dltool.store.study import MemberEntry, StudyFolder
 
 EVAL_SPLITS = ("valid", "test", "full")  # what a run is judged on, where its summary does not say (it crashed)
 
@@ -97,12 +97,12 @@ class Verdict:
     gaps: dict[str, float]  # per variant: the largest relative scratch vs torch loss gap
 
 
-def load_results(comparison: ComparisonFolder) -> list[MemberResult]:
+def load_results(comparison: StudyFolder) -> list[MemberResult]:
     """Every member of the comparison, with its run's evaluation records and summary (each file read once)."""
     return [_member_result(comparison, member) for member in comparison.record.members]
 
 
-def _member_result(comparison: ComparisonFolder, member: MemberEntry) -> MemberResult:
+def _member_result(comparison: StudyFolder, member: MemberEntry) -> MemberResult:
     run = comparison.member_run(member)
     if run is None:
         return MemberResult(member, None, member.status if member.status != "pending" else "not run", [])

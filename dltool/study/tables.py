@@ -1,5 +1,5 @@
-"""A comparison's tables: the rows of comparison.csv (one per member run) and of comparison.json's
-groups, the verdict table of comparison.md and the rich table in the terminal."""
+"""A comparison's tables: the rows of results.csv (one per member run) and of study.json's
+groups, the verdict table of results.md and the rich table in the terminal."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from dltool.plots.labels import format_value
 from dltool.store.run import now_iso
-from dltool.store.study import ComparisonEnd, ComparisonFolder, ComparisonRecord
+from dltool.store.study import StudyEnd, StudyFolder, StudyRecord
 from dltool.study.results import Group, MemberResult, Verdict
 
 COLUMNS = (  # (stat key, heading, format)
@@ -29,7 +29,7 @@ def format_stat(value: tuple[float, float] | None, fmt: str, seeds: int) -> str:
 
 
 def table_rows(groups: list[Group], seeds: int, toy: bool) -> tuple[list[str], list[list[str]]]:
-    """Headings and cells shared by the terminal table and comparison.md."""
+    """Headings and cells shared by the terminal table and results.md."""
     columns = [c for c in COLUMNS if any(g.stats.get(c[0]) for g in groups) or c[0] == "final_loss"]
     if toy:  # a few steps on one point: examples/s says nothing
         columns = [c for c in columns if c[0] != "examples_per_s"]
@@ -58,7 +58,7 @@ def table_rows(groups: list[Group], seeds: int, toy: bool) -> tuple[list[str], l
 
 
 def member_row(result: MemberResult) -> dict[str, Any]:
-    """One member as a flat row (comparison.csv and the results of comparison.json)."""
+    """One member as a flat row (results.csv and the results of study.json)."""
     m, s = result.member, result.summary
     return {
         "group": m.group,
@@ -83,22 +83,22 @@ def member_row(result: MemberResult) -> dict[str, Any]:
 
 
 def group_row(group: Group) -> dict[str, Any]:
-    """One group as comparison.json lists it: its (mean, std) per statistic."""
+    """One group as study.json lists it: its (mean, std) per statistic."""
     stats = {key: (list(value) if value else None) for key, value in group.stats.items()}
     return {"group": group.name, "winner": group.winner, "status": group.status, "seeds": len(group.results), **stats}
 
 
-def write_tables(comparison: ComparisonFolder, status: str, verdict: Verdict, wall_time_s: float) -> None:
-    """The end of a comparison: the results into comparison.json, then comparison.csv and comparison.md."""
+def write_tables(comparison: StudyFolder, status: str, verdict: Verdict, wall_time_s: float) -> None:
+    """The end of a comparison: the results into study.json, then results.csv and results.md."""
     rows = [member_row(result) for result in verdict.results]
     groups = [group_row(group) for group in verdict.groups]
-    end = ComparisonEnd(now_iso(), wall_time_s, verdict.target, verdict.target_text, verdict.gaps, groups, rows)
+    end = StudyEnd(now_iso(), wall_time_s, verdict.target, verdict.target_text, verdict.gaps, groups, rows)
     comparison.finish(status, end)
     comparison.write_table(rows)
     comparison.write_verdict(markdown(comparison.record, verdict, rows))
 
 
-def markdown(record: ComparisonRecord, verdict: Verdict, rows: list[dict]) -> str:
+def markdown(record: StudyRecord, verdict: Verdict, rows: list[dict]) -> str:
     seeds, toy = record.header.seeds, record.header.objective is not None
     headings, cells = table_rows(verdict.groups, seeds, toy)
     lines = [

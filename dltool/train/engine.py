@@ -45,6 +45,14 @@ class Hooks:
     progress: Callable[..., None]
 
 
+class Pruned(Exception):
+    """Raised by a run's watcher (a tuning study's pruner) to stop it early: a result, not a failure."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(f"pruned at step {step}")
+        self.step = step
+
+
 class StopFlag:
     """SIGINT/SIGTERM ask fit() to stop after the current step; a second SIGINT stops at once."""
 

@@ -13,6 +13,7 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
@@ -26,12 +27,13 @@ from dltool.store.tensorboard import require_tensorboard
 from dltool.train.build import build_setup, environment, run_card
 from dltool.train.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
 from dltool.train.distributed import World, lost_peer
-from dltool.train.engine import Diverged, Hooks, Interrupted, StopFlag, Trainer
+from dltool.train.engine import Diverged, Hooks, Interrupted, Pruned, StopFlag, Trainer
 from dltool.train.evaluate import predict_labels
 from dltool.train.launch import LAUNCH_INFO, announce_run
 from dltool.train.progress import make_progress
 from dltool.train.resume import resumable_run
 from dltool.train.setup import Position, Setup
+from dltool.train.summary import summarize
 from dltool.train.threads import ThreadShare
 
 if TYPE_CHECKING:
@@ -40,6 +42,8 @@ if TYPE_CHECKING:
 # A run's pictures at its end: True, drawn in this process; plotting processes started with the run
 # (the CLI's); False, left to `dltool plot` (a comparison draws its own, for all members at once).
 Pictures = Union[bool, "PlotProcesses"]
+
+Watch = Callable[[dict], None]  # sees every metrics record of a run; raises Pruned to stop it early
 
 # How long a rank that lost rank 0 waits for it to exit before deciding it died without a word
 MAIN_EXIT_WAIT_S = 5.0
@@ -60,17 +64,18 @@ def train(
     plots: Pictures = True,
     world: World | None = None,
     study: str | None = None,
+    watch: Watch | None = None,
 ) -> Outcome:
     """A new run of `config` in a new folder under runs_dir (made by rank 0 alone); a member of `study` if given."""
     world = world or World()
     if config.train.tensorboard:
         require_tensorboard()
     with ThreadShare(config.threads) as share:
-        return train_new(config, runs_dir, quiet, plots, world, share, study)
+        return train_new(config, runs_dir, quiet, plots, world, share, study, watch)
 
 
 def train_new(
-    config: Config, runs_dir: Path | None, quiet: bool, plots: Pictures, world: World, share: ThreadShare, study=None
+    config: Config, runs_dir, quiet: bool, plots: Pictures, world: World, share: ThreadShare, study=None, watch=None
 ):
     setup = build_setup(config, world)
     ranks = world.describe() if world.distributed else None
@@ -87,11 +92,16 @@ def train_new(
     run = world.from_main(create_run)
     if not world.is_main:
         return follow(setup, config, Position(), run, ranks)
-    return execute(run, setup, config, Position(), quiet, plots, ranks, share)
+    return execute(run, setup, config, Position(), quiet, plots, ranks, share, watch)
 
 
 def resume(
-    run_id: str, runs_dir: Path | None = None, quiet: bool = False, world: World | None = None, plots: Pictures = True
+    run_id: str,
+    runs_dir: Path | None = None,
+    quiet: bool = False,
+    world: World | None = None,
+    plots: Pictures = True,
+    watch: Watch | None = None,
 ) -> Outcome:
     """Continue an interrupted, failed or crashed run from its last checkpoint, in its own folder."""
     world = world or World()
@@ -102,11 +112,11 @@ def resume(
 
     run, config, state = world.from_main(locate)
     with ThreadShare(config.threads) as share:
-        return resume_found(run, config, state, quiet, world, share, plots)
+        return resume_found(run, config, state, quiet, world, share, plots, watch)
 
 
 def resume_found(
-    run: Run, config: Config, state: dict, quiet: bool, world: World, share: ThreadShare, plots: Pictures
+    run: Run, config: Config, state: dict, quiet: bool, world: World, share: ThreadShare, plots: Pictures, watch=None
 ) -> Outcome:
     setup = build_setup(config, world)
     position = world.together(lambda: load_checkpoint(run, state, setup))
@@ -115,7 +125,7 @@ def resume_found(
         return follow(setup, config, position, run, ranks)
     announce_run(run)
     run.truncate_metrics(position.step)  # records written after the checkpoint will be written again
-    return execute(run, setup, config, position, quiet, plots, ranks, share)
+    return execute(run, setup, config, position, quiet, plots, ranks, share, watch)
 
 
 def execute(
@@ -127,19 +137,17 @@ def execute(
     plots: Pictures = True,
     ranks: dict | None = None,
     share: ThreadShare | None = None,
+    watch: Watch | None = None,
 ) -> Outcome:
-    """Fit and record how it ended: completed, diverged, interrupted or failed; `plots`: see Pictures. `ranks`
-    (World.describe) says, with several processes, where each one runs."""
+    """Fit and record how it ended: completed, diverged, interrupted, pruned (by `watch`, which sees every
+    record) or failed; `plots`: see Pictures. `ranks` (World.describe) says where each process runs."""
     wall_start = time.perf_counter()
     resumed_at, resumed_examples = position.elapsed, position.examples
-    records = RecordWriters(run, config.train.tensorboard)
+    records = RecordWriters(run, config.train.tensorboard, watch)
     steps_per_epoch = len(setup.batches)
     progress = make_progress(steps_per_epoch * config.train.epochs, steps_per_epoch, run.id, quiet=quiet)
-    hooks = Hooks(
-        records.write,
-        lambda at: save_checkpoint(run, setup, at),
-        share.after_step(progress.update) if share else progress.update,
-    )
+    update = share.after_step(progress.update) if share else progress.update
+    hooks = Hooks(records.write, lambda at: save_checkpoint(run, setup, at), update)
     trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
     mark_running(run, config, position.step, ranks)
     with StopFlag() as stop:
@@ -189,6 +197,8 @@ def fit_and_classify(
         return "diverged", 1, {"error": str(exc), "diverged_at_step": exc.step}
     except Interrupted as exc:
         return "interrupted", 128 + exc.signum, {"error": str(exc)}
+    except Pruned as exc:
+        return "pruned", 0, {"pruned_at_step": exc.step}
     except KeyboardInterrupt:
         return "interrupted", 130, {"error": "stopped at once by a second SIGINT"}
     except Exception as exc:
@@ -201,37 +211,6 @@ def fit_and_classify(
             return "failed", 1, {"error": message}
         atomic_write_text(error_log, traceback.format_exc())
         return "failed", 1, {"error": f"{message} (traceback in {error_log})"}
-
-
-def summarize(
-    run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position, new_examples: int
-) -> dict:
-    """Final and best metrics from the stored records; timings of this process (a resume counts its own)."""
-    records = run.metrics()
-    final: dict = {}
-    for record in records:  # the last record of each split wins
-        for key in ("loss", "acc"):
-            if record.get(key) is not None:
-                final[f"{record['split']}_{key}"] = record[key]
-    evals = [r for r in records if r["split"] == setup.data.eval_split and r.get("loss") is not None]
-    best = {}
-    if evals:  # a diverging run's last loss is null (non-finite): the best is over the finite ones
-        best[f"{setup.data.eval_split}_loss"] = min(r["loss"] for r in evals)
-        accs = [r["acc"] for r in evals if r.get("acc") is not None]
-        if accs:
-            best[f"{setup.data.eval_split}_acc"] = max(accs)
-    return {
-        "status": status,
-        "final": final,
-        "best": best,
-        "steps": position.step,
-        "epochs": position.examples / len(setup.data.train_y),
-        "examples": position.examples,
-        "train_time_s": round(train_s, 3),
-        "wall_time_s": round(wall_s, 3),
-        "examples_per_s": round(new_examples / train_s, 1) if train_s > 0 else None,
-        "eval_split": setup.data.eval_split,
-    }
 
 
 def save_test_predictions(run: Run, setup: Setup, grid_images: int = 36) -> None:

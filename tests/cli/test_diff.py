@@ -1,7 +1,7 @@
 """`dltool diff A B`: two runs (config keys that differ, final metrics with B - A) and two studies.
 
 Oracles: the keys the runs were given with --set, the runs' own summary.json files, and each study's
-comparison.csv (one row per member, written by the comparison itself).
+results.csv (one row per member, written by the comparison itself).
 """
 
 from __future__ import annotations
@@ -132,11 +132,11 @@ def comparison(dltool, runs_dir: Path, *args: str) -> Path:
     before = set(run_folders(runs_dir))
     result = dltool("compare-optimizers", "-q", "--jobs", "1", "--impl", "scratch", *args)
     assert result.exit_code == 0, result.output
-    return next(p for p in set(run_folders(runs_dir)) - before if (p / "comparison.json").is_file())
+    return next(p for p in set(run_folders(runs_dir)) - before if (p / "study.json").is_file())
 
 
 def member_losses(study: Path) -> dict[str, list[float]]:
-    with open(study / "comparison.csv") as handle:
+    with open(study / "results.csv") as handle:
         rows = list(csv.DictReader(handle))
     losses: dict[str, list[float]] = {}
     for row in rows:
@@ -177,9 +177,9 @@ def test_a_study_against_itself_and_against_a_run(dltool, two_studies, runs_dir)
     a, _ = two_studies
     found = diff_json(dltool, unique_prefix(a), a.name)
     assert found["config"] == [] and all(row["delta"] in (0, None) for row in found["metrics"])
-    member = next(p for p in run_folders(runs_dir) if not (p / "comparison.json").exists())
+    member = next(p for p in run_folders(runs_dir) if not (p / "study.json").exists())
     result = dltool("diff", a.name, member.name)
     assert result.exit_code == 2 and "a study" in result.output and "a run" in result.output
-    (a / "comparison.json").write_text("[]")
+    (a / "study.json").write_text("[]")
     damaged = dltool("diff", a.name, a.name)
-    assert damaged.exit_code == 2 and "comparison.json" in damaged.output and "Traceback" not in damaged.output
+    assert damaged.exit_code == 2 and "study.json" in damaged.output and "Traceback" not in damaged.output

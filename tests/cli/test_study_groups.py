@@ -1,6 +1,6 @@
 """Studies as groups in the browse commands: `runs` lists a comparison as one row (members hidden, or
 under it with --members), `show` and `plot` take its id or a prefix, `latest` is the newest top-level
-item, and commands that take runs only refuse a study. Oracle: the comparison's own comparison.json."""
+item, and commands that take runs only refuse a study. Oracle: the comparison's own study.json."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from dltool.cli import app
-from dltool.store.study import ComparisonFolder, ComparisonHeader, MemberEntry
+from dltool.store.study import MemberEntry, StudyFolder, StudyHeader
 from tests.conftest import CONFIGS, run_folders
 
 
@@ -33,12 +33,12 @@ def finished(tmp_path_factory) -> Path:
 def study(finished, runs_dir) -> Path:
     """This test's copy of the comparison folder (its members beside it)."""
     shutil.copytree(finished, runs_dir)
-    (folder,) = [path for path in run_folders(runs_dir) if (path / "comparison.json").exists()]
+    (folder,) = [path for path in run_folders(runs_dir) if (path / "study.json").exists()]
     return folder
 
 
 def record_of(study: Path) -> dict:
-    return json.loads((study / "comparison.json").read_text())
+    return json.loads((study / "study.json").read_text())
 
 
 def member_ids(study: Path) -> set[str]:
@@ -110,7 +110,7 @@ def test_show_a_study_by_prefix(dltool, study):
     assert "problem: airfoil" in out and "plan: 2 member runs: optimizers sgd, adam; impl scratch" in out
     assert "progress: 2/2 members ended" in out and "winner (lowest final loss)" in out
     assert all(run_id in out for run_id in member_ids(study))
-    for name in ("comparison.csv", "comparison.md", "plots/loss_epoch.png"):
+    for name in ("results.csv", "results.md", "plots/loss_epoch.png"):
         assert str(study / name) in out
 
 
@@ -153,20 +153,29 @@ def test_export_refuses_a_study(dltool, study):
 
 
 def test_a_study_with_a_damaged_record_is_named(dltool, study):
-    (study / "comparison.json").write_text("{")
+    (study / "study.json").write_text("{")
     result = dltool("show", study.name)
-    assert result.exit_code == 2 and "comparison.json cannot be read" in result.output
+    assert result.exit_code == 2 and "study.json cannot be read" in result.output
     assert len(listed(dltool)) == 2  # its members are listed as runs
 
 
 def test_a_running_study_shows_its_progress(dltool, runs_dir):
     """Started, nothing run yet (this process is its live pid): listed, shown, and nothing to plot."""
-    header = ComparisonHeader("toy", "a toy", "--problem toy", None, "now", 1, os.getpid(), 1, False, False)
+    header = StudyHeader("toy", "a toy", "--problem toy", None, "now", 1, os.getpid(), 1, False, False)
     members = [MemberEntry(f"sgd · {impl}", "sgd", "", "sgd", impl, 0, {"lr": 0.1}, 0.1, 1) for impl in ("a", "b")]
-    comparison = ComparisonFolder.start(runs_dir, header, members)
+    comparison = StudyFolder.start(runs_dir, header, members)
     (row,) = listed(dltool)
     assert (row["status"], row["members"], row["optimizer"]) == ("running", "0/2", "-")
     shown = dltool("show", comparison.id)
     assert shown.exit_code == 0 and "progress: 0/2 members ended; running" in shown.output
     plotted = dltool("plot", comparison.id)
     assert plotted.exit_code == 2 and "nothing to plot" in plotted.output
+
+
+def test_a_comparison_made_before_study_kinds_is_still_a_study(dltool, study):
+    """Comparisons made before sweeps and tuning wrote comparison.json: they are read as they are."""
+    (study / "study.json").rename(study / "comparison.json")
+    (row,) = listed(dltool)
+    assert (row["id"], row["kind"], row["members"]) == (study.name, "compare", "2/2")
+    shown = dltool("show", study.name)
+    assert shown.exit_code == 0 and f"comparison {study.name}" in shown.output

@@ -20,7 +20,7 @@ from dltool.cli import app
 from dltool.store.files import read_json
 from dltool.store.process import is_zombie, pid_alive, process_start, this_process
 from dltool.store.run import MetricsWriter, Run
-from dltool.store.study import ComparisonFolder
+from dltool.store.study import StudyFolder
 from dltool.train import run as training
 from tests.conftest import CONFIGS, only_run, write
 
@@ -350,5 +350,5 @@ def test_json_readers_take_objects_only(tmp_path):
     ],
 )
 def test_a_damaged_comparison_record_reads_as_none(tmp_path, record):
-    write(tmp_path / "comparison.json", json.dumps(record))
-    assert ComparisonFolder.open(tmp_path) is None
+    write(tmp_path / "study.json", json.dumps(record))
+    assert StudyFolder.open(tmp_path) is None

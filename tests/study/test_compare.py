@@ -19,7 +19,7 @@ import pytest
 import yaml
 from conftest import CONFIGS, read_records, run_folders, write
 
-from dltool.store.study import STUDY_FILES, ComparisonEnd, ComparisonFolder, ComparisonHeader, MemberEntry
+from dltool.store.study import STUDY_FILES, MemberEntry, StudyEnd, StudyFolder, StudyHeader
 
 NOTES_2D = {  # the notes' `epoch 20, x1 .., x2 ..` for f = 0.1 x1^2 + 2 x2^2 (seed 004)
     "sgd lr=0.4": "-0.943467 -0.000073",
@@ -39,7 +39,7 @@ def comparison_folder(runs_dir: Path) -> Path:
 
 
 def rows_of(folder: Path) -> list[dict]:
-    with open(folder / "comparison.csv") as handle:
+    with open(folder / "results.csv") as handle:
         return list(csv.DictReader(handle))
 
 
@@ -70,15 +70,15 @@ def test_default_comparison_is_the_notes_airfoil_study(dltool, runs_dir):
     # every member starts from the same point with the same data order: the first losses agree
     assert len({losses(runs_dir, r["run_id"])[0] for r in rows}) == 1
     for name in (
-        "comparison.csv",
-        "comparison.json",
-        "comparison.md",
+        "results.csv",
+        "study.json",
+        "results.md",
         "plots/loss_epoch.png",
         "plots/loss_time.png",
         "plots/scratch_vs_torch.png",
     ):
         assert (folder / name).is_file(), name
-    data = json.loads((folder / "comparison.json").read_text())
+    data = json.loads((folder / "study.json").read_text())
     assert data["status"] == "completed" and [m["run_id"] for m in data["members"]] == [r["run_id"] for r in rows]
     assert sum(group["winner"] for group in data["groups"]) == 1
     # where the notes' formulas are torch's, the two curves coincide; eps placement moves AdaGrad/RMSprop a little
@@ -87,7 +87,7 @@ def test_default_comparison_is_the_notes_airfoil_study(dltool, runs_dir):
         assert gaps[variant] < 1e-5, (variant, gaps[variant])
     assert max(gaps.values()) < 1e-3
     assert "★" in result.output and "winner" in result.output
-    assert "★" in (folder / "comparison.md").read_text()
+    assert "★" in (folder / "results.md").read_text()
 
 
 def test_a_member_is_an_ordinary_run(dltool, runs_dir):
@@ -101,27 +101,27 @@ def test_a_member_is_an_ordinary_run(dltool, runs_dir):
         (study, "compare", ""),
         (row["run_id"], "run", study),
     ]
-    record = ComparisonFolder.open(comparison_folder(runs_dir)).record
+    record = StudyFolder.open(comparison_folder(runs_dir)).record
     assert record.status == "completed" and [m.run_id for m in record.members] == [row["run_id"]]
     assert record.end is not None and record.end.results[0]["run_id"] == row["run_id"]
 
 
 def test_comparison_json_is_written_once_per_phase(runs_dir):
     """The plan at the start, each member's run and status as it finishes, the results at the end."""
-    header = ComparisonHeader("toy", "a toy", "--problem toy", None, "now", 1, os.getpid(), 1, False, False)
+    header = StudyHeader("toy", "a toy", "--problem toy", None, "now", 1, os.getpid(), 1, False, False)
     members = [
         MemberEntry(f"sgd lr=0.1 · {impl}", "sgd lr=0.1", "", "sgd", impl, 0, {"lr": 0.1}, 0.1, 1)
         for impl in ("scratch", "torch")
     ]
-    comparison = ComparisonFolder.start(runs_dir, header, members)
+    comparison = StudyFolder.start(runs_dir, header, members)
     stored = json.loads(comparison.path(STUDY_FILES.record).read_text())
     assert stored["status"] == "running" and [m["status"] for m in stored["members"]] == ["pending", "pending"]
     comparison.member_finished(1, "run-b", "diverged")
-    record = ComparisonFolder.open(comparison.folder).record
+    record = StudyFolder.open(comparison.folder).record
     assert [(m.run_id, m.status) for m in record.members] == [(None, "pending"), ("run-b", "diverged")]
     assert record.end is None and record.header == header
-    comparison.finish("completed", ComparisonEnd("later", 1.5, 0.2, "target loss 0.2 (given)", {}, [], []))
-    reopened = ComparisonFolder.open(comparison.folder).record
+    comparison.finish("completed", StudyEnd("later", 1.5, 0.2, "target loss 0.2 (given)", {}, [], []))
+    reopened = StudyFolder.open(comparison.folder).record
     assert reopened.status == "completed" and reopened.end.target_loss == 0.2
     assert list(json.loads(comparison.path(STUDY_FILES.record).read_text()))[-3:] == ["members", "groups", "results"]
 
@@ -180,10 +180,10 @@ def test_seeds_give_mean_and_std(dltool, runs_dir):
     assert sorted(int(r["seed"]) for r in rows) == [0, 1, 2]
     finals = [float(r["final_loss"]) for r in rows]
     assert len(set(finals)) == 3  # different seeds, different runs
-    group = json.loads((folder / "comparison.json").read_text())["groups"][0]
+    group = json.loads((folder / "study.json").read_text())["groups"][0]
     mean, std = group["final_loss"]
     assert mean == pytest.approx(sum(finals) / 3) and std > 0
-    assert " ± " in (folder / "comparison.md").read_text() and " ± " in result.output
+    assert " ± " in (folder / "results.md").read_text() and " ± " in result.output
 
 
 def test_jobs_give_the_same_numbers_as_one_process(dltool, runs_dir):
@@ -197,7 +197,7 @@ def test_jobs_give_the_same_numbers_as_one_process(dltool, runs_dir):
     assert len(members_1) == len(members_2) == 8
     for a, b in zip(members_1, members_2):
         assert losses(runs_dir, a["run_id"]) == losses(runs_dir, b["run_id"])
-    assert json.loads((second / "comparison.json").read_text())["jobs"] == 2
+    assert json.loads((second / "study.json").read_text())["jobs"] == 2
 
 
 def test_learning_rate_sensitivity_reports_divergence_and_goes_on(dltool, runs_dir):
@@ -339,12 +339,12 @@ def test_ctrl_c_stops_the_running_members_and_keeps_the_results(tmp_path, jobs):
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     folder = comparison_folder(runs_dir)
-    data = json.loads((folder / "comparison.json").read_text())
+    data = json.loads((folder / "study.json").read_text())
     assert data["status"] == "interrupted"
     statuses = [m["status"] for m in data["members"]]
     assert statuses[:jobs] == ["interrupted"] * jobs  # the running members stopped with a checkpoint
     assert set(statuses[jobs:]) == {"pending"}  # and none started after the signal
-    assert (folder / "comparison.md").is_file() and "Traceback" not in err
+    assert (folder / "results.md").is_file() and "Traceback" not in err
 
 
 def test_newton_has_no_torch_counterpart(dltool, runs_dir, tmp_path):

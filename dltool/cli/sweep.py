@@ -1,0 +1,126 @@
+"""`dltool sweep` and `dltool tune`: parse the options, run the study, print its table and files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
+from dltool.cli.study import Jobs, MemberThreads, Seeds, start_workers
+
+ConfigArg = Annotated[Path | None, typer.Argument(help="The train config to vary.", show_default=False)]
+Grid = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--grid",
+        help="KEY=V1,V2,... values as YAML, e.g. --grid optimizer.lr=0.01,0.1 --grid model.hidden=[256],[512,256] "
+        "(repeatable: the product is swept).",
+        show_default=False,
+    ),
+]
+Metric = Annotated[
+    str,
+    typer.Option(
+        help="What ranks the members: loss (the final evaluation loss), best_loss, or acc (higher is better)."
+    ),
+]
+Resume = Annotated[
+    str | None, typer.Option(help="Continue a sweep (its id): only members not completed run.", show_default=False)
+]
+
+
+@user_errors
+def sweep(
+    config: ConfigArg = None,
+    grid: Grid = None,
+    seeds: Seeds = 1,
+    jobs: Jobs = None,
+    metric: Metric = "loss",
+    threads: MemberThreads = None,
+    set_: SetOptions = None,
+    resume: Resume = None,
+    runs_dir: RunsDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Train CONFIG at every point of a grid (× seeds); a table sorted by the metric and plots in runs/<sweep-id>/.
+    The same command again, or --resume SWEEP, runs only the members not completed."""
+    if resume is not None and (config is not None or grid or set_ or threads):
+        fail("--resume continues a sweep with its own plan; give no CONFIG, --grid, --set or --threads with it", 2)
+    if resume is None and config is None:
+        fail("give a CONFIG and at least one --grid KEY=V1,V2, or --resume SWEEP", 2)
+    start_workers(jobs)
+    from dltool.cli.sweep_report import print_sweep
+    from dltool.study.compare import CompareOptions
+    from dltool.study.sweep import sweep as run
+    from dltool.study.sweep_plan import SweepRequest
+
+    thread_sets = (f"threads={threads}",) if threads else ()
+    request = None
+    if resume is None:
+        request = SweepRequest(config, tuple(grid or ()), seeds, metric, tuple(set_ or ()) + thread_sets)
+    report = run(request, CompareOptions(runs_dir, jobs, quiet), resume)
+    print_sweep(report)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+Space = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--space",
+        help="KEY=DIST with DIST loguniform(a,b), uniform(a,b), int(a,b) or choice(v1,v2,...), e.g. "
+        "--space optimizer.lr='loguniform(1e-3,1)' (repeatable).",
+        show_default=False,
+    ),
+]
+Trials = Annotated[int | None, typer.Option(help="Trials in the study (all processes together).", show_default=False)]
+Storage = Annotated[
+    str | None,
+    typer.Option(
+        help="Optuna storage URL shared by processes on several machines, e.g. postgresql://user:pass@host/db "
+        "(default: an SQLite file in the study folder).",
+        show_default=False,
+    ),
+]
+NoPrune = Annotated[bool, typer.Option("--no-prune", help="Train every trial to the end (no median pruner).")]
+
+
+@user_errors
+def tune(
+    config: ConfigArg = None,
+    space: Space = None,
+    trials: Trials = None,
+    jobs: Jobs = None,
+    metric: Metric = "loss",
+    storage: Storage = None,
+    no_prune: NoPrune = False,
+    threads: MemberThreads = None,
+    set_: SetOptions = None,
+    resume: Annotated[str | None, typer.Option(help="Continue a tuning study (its id).", show_default=False)] = None,
+    runs_dir: RunsDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Tune CONFIG's hyperparameters with Optuna (seeded TPE, median pruning); the trials table, best.yaml
+    and plots in runs/<tune-id>/. Selection reads the validation split (data.validation), never the test set."""
+    if resume is not None and (config is not None or space or set_ or threads or storage or trials):
+        fail("--resume continues a tuning study with its own plan; give no CONFIG, --space, --trials, --storage, "
+             "--set or --threads with it", 2)  # fmt: skip
+    if resume is None and (config is None or trials is None):
+        fail("give a CONFIG, at least one --space KEY=DIST and --trials N, or --resume TUNE-ID", 2)
+    start_workers(jobs)
+    from dltool.cli.sweep_report import print_tune
+    from dltool.study.compare import CompareOptions
+    from dltool.study.tune import tune as run
+    from dltool.study.tune_plan import TuneRequest
+
+    thread_sets = (f"threads={threads}",) if threads else ()
+    request = None
+    if resume is None:
+        overrides = tuple(set_ or ()) + thread_sets
+        request = TuneRequest(config, tuple(space or ()), trials, metric, storage, not no_prune, overrides)
+    report = run(request, CompareOptions(runs_dir, jobs, quiet), resume)
+    print_tune(report)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)

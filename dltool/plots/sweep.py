@@ -1,0 +1,77 @@
+"""A sweep's pictures, from its stored results (torch is never imported):
+
+- the metric against each swept key, mean over seeds with ±1 std error bars; with several keys, one
+  line per combination of the others. Numeric values sit at their value (a log axis where they span
+  10x or more, as learning rates do); other values (lists, names) are categories in the grid's order.
+- every point's evaluation curve overlaid (mean over seeds, ±1 std band).
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dltool.plots.figure import colors, finish_axes, new_figure, save_figure
+from dltool.plots.labels import format_value
+from dltool.plots.study import loss_figure
+from dltool.store.study import STUDY_FILES, StudyFolder
+from dltool.study.results import Group
+from dltool.study.sweep_results import SweepVerdict
+
+
+def draw_sweep_figures(study: StudyFolder, verdict: SweepVerdict) -> list[Path]:
+    folder = study.path(STUDY_FILES.plots)
+    header = study.record.header
+    grid, paths = header.plan["grid"], []
+    if not any(verdict.value(group) for group in verdict.groups):
+        return []  # no point has a value yet: nothing to draw
+    for key in grid:
+        paths.append(save_figure(metric_figure(verdict, grid, key, header.title), folder / f"metric_vs_{key}.png"))
+    ylabel = "accuracy" if verdict.metric == "acc" else "loss"
+    split = f" ({verdict.split})" if verdict.split else ""
+    groups = [g for g in verdict.groups if any(r.records for r in g.results)]
+    curves = loss_figure(groups, "epoch", "epoch", f"{ylabel}{split}", header.title, header.seeds)
+    paths.append(save_figure(curves, folder / "curves.png"))
+    return paths
+
+
+def _numeric(values: list[Any]) -> bool:
+    return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
+
+
+def metric_figure(verdict: SweepVerdict, grid: dict[str, list], key: str, title: str):
+    """The metric against `key`'s values; a line per combination of the other keys' values."""
+    fig, ax = new_figure(8.0, 4.8)
+    values = grid[key]
+    numeric = _numeric(values)
+    xs = np.array(values, dtype=float) if numeric else np.arange(len(values), dtype=float)
+    others = [other for other in grid if other != key]
+    combos = list(itertools.product(*(grid[other] for other in others)))
+    by_point = {_point_key(group.first.point): group for group in verdict.groups}
+    for combo, color in zip(combos, colors(len(combos))):
+        fixed = dict(zip(others, combo))
+        stats = [_stat(verdict, by_point.get(_point_key({**fixed, key: value}))) for value in values]
+        mean = np.array([s[0] for s in stats])
+        std = np.array([s[1] for s in stats])
+        label = " ".join(f"{k}={format_value(v)}" for k, v in fixed.items()) or verdict.described
+        ax.errorbar(xs, mean, yerr=std, color=color, marker="o", capsize=4, label=label)
+    if numeric and min(values) > 0 and max(values) / min(values) >= 10:
+        ax.set_xscale("log")
+    if not numeric:
+        ax.set_xticks(xs, [format_value(v) for v in values])
+    seeds = len(verdict.groups[0].results)
+    ylabel = verdict.described + (f" (mean ± std over {seeds} seeds)" if seeds > 1 else "")
+    finish_axes(ax, key, ylabel, f"{title}\n{verdict.described} against {key}", legend_outside=bool(others))
+    return fig
+
+
+def _point_key(point: dict[str, Any]) -> str:
+    return repr(sorted((k, repr(v)) for k, v in point.items()))
+
+
+def _stat(verdict: SweepVerdict, group: Group | None) -> tuple[float, float]:
+    value = verdict.value(group) if group is not None else None
+    return value if value is not None else (float("nan"), 0.0)

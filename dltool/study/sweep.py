@@ -1,0 +1,140 @@
+"""`dltool sweep`: plan the grid's members, run those not completed yet, then write the sorted results
+table and the plots in runs/<sweep-id>/.
+
+A sweep is resumable: `--resume SWEEP`, or the same command again, finds the sweep with the same plan
+(its members' config hashes) and runs only its members that have not ended, continuing an interrupted
+member from its checkpoint. Members are ordinary runs that name the sweep in their status.json.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from dltool.config import read_yaml
+from dltool.errors import UsageError
+from dltool.store.items import read_listing, resolve_item
+from dltool.store.run import RUN_FILES, Run, RunStore, now_iso, this_process
+from dltool.store.study import ENDED, StudyFolder, StudyHeader
+from dltool.study.compare import CompareOptions, check_setups, run_members
+from dltool.study.figures import draw_sweep_plots
+from dltool.study.members import MemberJob, PlannedWork, default_jobs
+from dltool.study.sweep_plan import SweepPlan, SweepRequest, config_hash, plan_sweep, replan
+from dltool.study.sweep_results import SweepVerdict, judge_sweep, write_sweep_tables
+from dltool.train.progress import MemberProgress
+from dltool.train.workers import start_workers_early
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    study: StudyFolder
+    status: str
+    exit_code: int
+    verdict: SweepVerdict
+    plots: list[Path]
+    continued: bool  # an earlier sweep with this plan was continued
+
+
+def sweep(request: SweepRequest | None, options: CompareOptions, resume: str | None = None) -> SweepReport:
+    """A new sweep of `request`, the earlier one with the same plan, or the sweep `resume` names."""
+    if options.jobs is None or options.jobs > 1:
+        start_workers_early()
+    RunStore(options.runs_dir).check_writable()
+    if resume is not None:
+        study = _sweep_study(options.runs_dir, resume)
+        plan = replan(study.record.header.source, study.record.header.plan, study.record.header.seeds)
+    else:
+        plan = plan_sweep(request)
+        study = _same_plan(options.runs_dir, plan)
+    check_setups(plan)
+    jobs = options.jobs or default_jobs(len(plan.members))
+    continued = study is not None
+    if study is None:
+        study = StudyFolder.start(options.runs_dir, _header(plan, jobs), [m.entry for m in plan.members])
+    else:
+        study.set_status("running")
+    started = time.perf_counter()
+    todo = _jobs_to_run(study, plan)
+    progress = MemberProgress(len(todo), options.quiet)
+    status, code = run_members(PlannedWork(study, todo, progress), jobs, options.quiet) if todo else ("completed", 0)
+    verdict = judge_sweep(study)
+    plots = draw_sweep_plots(study, verdict)
+    write_sweep_tables(study, status, verdict, round(time.perf_counter() - started, 3))
+    if status != "interrupted":
+        code = 1 if any(r.status == "failed" for r in verdict.results) else 0
+    return SweepReport(study, status, code, verdict, plots, continued)
+
+
+def _sweep_study(runs_dir: Path | None, given: str) -> StudyFolder:
+    item = resolve_item(runs_dir, given)
+    if not isinstance(item, StudyFolder) or item.kind != "sweep":
+        what = item.noun if isinstance(item, StudyFolder) else "run"
+        raise UsageError(f"--resume '{given}': '{item.id}' is a {what}, not a sweep; give a sweep id (dltool runs)")
+    if item.record.shown_status == "running":
+        raise UsageError(f"sweep '{item.id}' is running (pid {item.record.header.pid}); wait for it, or stop it first")
+    return item
+
+
+def _same_plan(runs_dir: Path | None, plan: SweepPlan) -> StudyFolder | None:
+    """The newest sweep with this plan (none running): the same command continues it."""
+    root = RunStore(runs_dir).root
+    for study in read_listing(root).studies if root.is_dir() else []:
+        if study.kind == "sweep" and study.record.header.plan.get("key") == plan.key:
+            if study.record.shown_status == "running":
+                raise UsageError(
+                    f"sweep '{study.id}' with this plan is running (pid {study.record.header.pid}); wait for it"
+                )
+            return study
+    return None
+
+
+def _jobs_to_run(study: StudyFolder, plan: SweepPlan) -> dict[int, MemberJob]:
+    """The members that have not ended: an interrupted one (or one whose process died) continues from its
+    checkpoint, the others start afresh."""
+    recorded = study.record.members
+    if [m.key for m in recorded] != [m.entry.key for m in plan.members]:
+        raise UsageError(f"sweep '{study.id}': study.json lists other members than its plan makes; start a new sweep")
+    orphans = _orphans(study)
+    todo = {}
+    for index, (entry, member) in enumerate(zip(recorded, plan.members)):
+        if entry.status in ENDED:
+            continue
+        run = study.member_run(entry) or orphans.get(entry.key)
+        resumable = run is not None and run.path(RUN_FILES.checkpoint).is_file() and _unfinished(run)
+        todo[index] = MemberJob(member.config, study.runs_root, study.id, run.id if resumable else None)
+    return todo
+
+
+def _orphans(study: StudyFolder) -> dict[str, Run]:
+    """Member runs study.json does not list (the sweep's process died while they ran), by config hash."""
+    listed, found = study.member_ids(), {}
+    for run in read_listing(study.runs_root).members.get(study.id, []):
+        if run.id not in listed:
+            with contextlib.suppress(UsageError):  # a damaged config.yaml: that run starts afresh
+                found[config_hash(read_yaml(run.path(RUN_FILES.config)))] = run
+    return found
+
+
+def _unfinished(run: Run) -> bool:
+    return run.status().get("status") in ("running", "interrupted", "failed")
+
+
+def _header(plan: SweepPlan, jobs: int) -> StudyHeader:
+    keys = ", ".join(plan.grid)
+    return StudyHeader(
+        problem=plan.members[0].config.label,
+        title=f"sweep of {keys} on {Path(plan.source).name}",
+        source=plan.source,
+        objective=None,
+        started=now_iso(),
+        jobs=jobs,
+        seeds=plan.seeds,
+        lr_scan=False,
+        batch_scan=False,
+        created=time.time(),
+        kind="sweep",
+        plan=plan.header_plan(),
+        **this_process(),
+    )

@@ -1,0 +1,141 @@
+"""A tuning study's trials as members: asked of Optuna one at a time, when a slot is free, each trained
+as an ordinary run that reports its evaluations to Optuna (the median pruner may stop it), then told
+its result. The number of trials is exact across processes: see dltool.study.optuna_storage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from dltool.store.run import Run
+from dltool.store.study import MemberEntry, StudyFolder
+from dltool.study.members import MemberJob, Result
+from dltool.study.optuna_storage import open_storage, trial_lock
+from dltool.study.sweep_plan import METRICS
+from dltool.study.tune_plan import TunePlan
+from dltool.train.engine import Pruned
+from dltool.train.progress import MemberProgress
+
+SURPLUS = "dltool_surplus"  # a trial asked for beyond the requested number (another machine was first)
+
+
+@dataclass
+class TrialWatch:
+    """Sees a member's metrics records in its own process: reports each evaluation of the objective's
+    split to Optuna and stops the run (Pruned) when the pruner says so. Pickles to a worker as plain data."""
+
+    storage: str
+    study_name: str
+    trial_id: int
+    split: str
+    key: str  # loss or acc
+    prune: bool
+
+    def __call__(self, record: dict) -> None:
+        """At each epoch's end (its evaluation of the split): one report, the pruner's step being the epoch."""
+        epoch = float(record.get("epoch", 0))
+        if record.get("split") != self.split or record.get(self.key) is None or not epoch or not epoch.is_integer():
+            return
+        trial = self._trial()
+        trial.report(float(record[self.key]), int(epoch))
+        if self.prune and trial.should_prune():
+            raise Pruned(record["step"])
+
+    def ready(self) -> None:
+        """Opened before the member trains: its training time does not include connecting to the storage."""
+        self._trial()
+
+    def _trial(self):
+        """The trial, opened once in the member's process (after pickling: the connection does not travel)."""
+        if getattr(self, "_opened", None) is None:
+            import optuna
+
+            study = optuna.load_study(study_name=self.study_name, storage=open_storage(self.storage))
+            self._opened = optuna.trial.Trial(study, self.trial_id)
+        return self._opened
+
+    def __getstate__(self) -> dict:
+        return {key: value for key, value in self.__dict__.items() if key != "_opened"}
+
+
+def counted(trials: list) -> list:
+    """The trials that count towards the requested number: all but surplus ones."""
+    return [trial for trial in trials if not trial.system_attrs.get(SURPLUS)]
+
+
+class TrialWork:
+    """The Work of a tuning study (dltool.study.members): trials asked until `plan.trials` exist in the storage."""
+
+    def __init__(self, folder: StudyFolder, plan: TunePlan, study, storage_url: str, progress: MemberProgress) -> None:
+        self.folder, self.plan, self.study, self.url, self.progress = folder, plan, study, storage_url, progress
+        self.open: dict[int, Any] = {}  # member index -> its Optuna trial
+        self.resumed: dict[int, MemberJob] = {}  # interrupted trials to continue first (--resume)
+
+    def jobs(self) -> Iterator[tuple[int, MemberJob]]:
+        yield from self.resumed.items()
+        while True:
+            with trial_lock(self.url):
+                if len(counted(self.study.get_trials(deepcopy=False))) >= self.plan.trials:
+                    return
+                trial = self.study.ask({entry.key: entry.distribution() for entry in self.plan.space})
+            if self.surplus(trial):
+                return
+            yield self.start(trial)
+
+    def surplus(self, trial) -> bool:
+        """A trial beyond the requested number: a process on another machine (no shared lock) asked at the same
+        time. Marked so no count includes it, and told failed so no process waits for it."""
+        before = [t for t in counted(self.study.get_trials(deepcopy=False)) if t.number < trial.number]
+        if len(before) < self.plan.trials:
+            return False
+        self.study._storage.set_trial_system_attr(trial._trial_id, SURPLUS, True)
+        self.study.tell(trial, state=_state("FAIL"))
+        return True
+
+    def start(self, trial) -> tuple[int, MemberJob]:
+        params = {entry.key: entry.value(trial.params[entry.key]) for entry in self.plan.space}
+        config = self.plan.config(params)
+        label = f"trial {trial.number}"
+        options = config.optimizer.options
+        entry = MemberEntry(
+            label, label, "", config.optimizer.name, config.optimizer.impl, config.seed, options,
+            options.get("lr", 0.0), config.data.batch_size, point=params, trial=trial.number,
+        )  # fmt: skip
+        index = self.folder.add_member(entry)
+        self.open[index] = trial
+        return index, self.job(config, trial._trial_id)
+
+    def job(self, config, trial_id: int, resume: str | None = None) -> MemberJob:
+        key = "acc" if self.plan.metric == "acc" else "loss"
+        watch = TrialWatch(self.url, self.plan.study_name, trial_id, self.plan.split, key, self.plan.prune)
+        return MemberJob(config, self.folder.runs_root, self.folder.id, resume, watch)
+
+    def finished(self, index: int, result: Result) -> None:
+        run_id, status = result.run_id, result.status
+        self.folder.member_finished(index, run_id, status, result.error)
+        self.progress.member_done(self.folder.record.members[index], run_id, status)
+        trial = self.open.pop(index)
+        if status == "interrupted":
+            return  # stays running in the storage: --resume continues it
+        value = self.objective(run_id) if status == "completed" else None
+        if value is not None:
+            self.study.tell(trial, value)
+        else:  # pruned at its last report; a diverged or failed trial tells the sampler nothing
+            self.study.tell(trial, state=_state("PRUNED" if status == "pruned" else "FAIL"))
+
+    def objective(self, run_id: str | None) -> float | None:
+        """The completed trial's value, as its summary.json records it."""
+        if run_id is None:
+            return None
+        stat = METRICS[self.plan.metric][0]
+        summary = Run(self.folder.runs_root / run_id).snapshot().summary
+        section, key = ("best", "loss") if stat == "best_loss" else ("final", stat.removeprefix("final_"))
+        return summary.get(section, {}).get(f"{self.plan.split}_{key}")
+
+
+def _state(name: str):
+    from optuna.trial import TrialState
+
+    return TrialState[name]

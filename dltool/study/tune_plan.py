@@ -1,0 +1,106 @@
+"""What a tuning study tries: a base config, the space of its tuned keys, and how a trial's numbers
+become a member's config. Every key is checked at its bounds (or every choice) before anything runs:
+an unknown key gets the schema's did-you-mean, a key the optimizer does not take is refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dltool.config import Config, apply_overrides, parse_overrides, read_yaml, validate
+from dltool.errors import UsageError
+from dltool.registry import DATASETS
+from dltool.study.grid import check_optimizer_key
+from dltool.study.plan import MEMBER_THREADS
+from dltool.study.space import SpaceKey, check_space, parse_space
+from dltool.study.sweep_plan import METRICS, config_hash
+
+MAX_TRIALS = 10_000
+
+
+@dataclass(frozen=True)
+class TuneRequest:
+    config_path: Path
+    space: tuple[str, ...]
+    trials: int
+    metric: str = "loss"
+    storage: str | None = None  # None: an SQLite file in the study folder
+    prune: bool = True
+    overrides: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TunePlan:
+    source: str
+    base: dict[str, Any]  # the config with the --set options
+    space: list[SpaceKey]
+    trials: int
+    metric: str
+    prune: bool
+    split: str  # what the objective is measured on: valid, or full (the training set: airfoil, toys)
+
+    @property
+    def direction(self) -> str:
+        return "maximize" if METRICS[self.metric][2] else "minimize"
+
+    @property
+    def study_name(self) -> str:
+        """The Optuna study's name: the same command (config, space, metric) joins one study in a shared storage."""
+        space = {entry.key: entry.describe() for entry in self.space}
+        return "dltool-" + config_hash({"base": self.base, "space": space, "metric": self.metric})
+
+    def config(self, params: dict[str, Any]) -> Config:
+        """A trial's member config: the base with the trial's values (validated: the bounds were checked)."""
+        chosen = [entry.override(params[entry.key]) for entry in self.space]
+        raw = apply_overrides(self.base, chosen)
+        if raw.get("threads", "auto") == "auto":
+            raw["threads"] = MEMBER_THREADS  # as a comparison's members: the same numbers whatever --jobs is
+        return validate(raw, self.source, chosen)
+
+    def best_config(self, params: dict[str, Any]) -> Config:
+        """The best trial's config as a user trains it: the base's own threads setting."""
+        chosen = [entry.override(params[entry.key]) for entry in self.space]
+        return validate(apply_overrides(self.base, chosen), self.source, chosen)
+
+    def objective_text(self) -> str:
+        what = METRICS[self.metric][1]
+        if self.split == "valid":
+            return f"{what} on the validation split (data.validation); the test set is never used to select"
+        return f"{what} on the training set (the loss the notes plot; this problem has no held-out split)"
+
+
+def plan_tune(request: TuneRequest) -> TunePlan:
+    if request.metric not in METRICS:
+        raise UsageError(f"--metric '{request.metric}': expected one of {', '.join(METRICS)}")
+    if not request.space:
+        raise UsageError("tune: give at least one --space KEY=DIST, e.g. --space optimizer.lr='loguniform(1e-3,1)'")
+    if not 1 <= request.trials <= MAX_TRIALS:
+        raise UsageError(f"--trials {request.trials}: expected 1 to {MAX_TRIALS:,}")
+    space = [parse_space(text) for text in request.space]
+    check_space(space)
+    source = str(request.config_path)
+    overrides = parse_overrides(request.overrides)
+    base_config = validate(apply_overrides(read_yaml(request.config_path), overrides), source, overrides)
+    for entry in space:
+        check_optimizer_key("--space", entry.key, base_config.to_dict(), [other.key for other in space])
+    split = _objective_split(base_config, source, request.metric)
+    plan = TunePlan(source, base_config.to_dict(), space, request.trials, request.metric, request.prune, split)
+    for entry in space:  # each key at its corners, the others at their first: any bad key fails now
+        for value in entry.corners():
+            plan.config({other.key: other.corners()[0] for other in space} | {entry.key: value})
+    return plan
+
+
+def _objective_split(config: Config, source: str, metric: str) -> str:
+    """valid where the data has a test set (so selection never sees it); the training set where it has none."""
+    traits = DATASETS.get(config.data.name).traits
+    if metric == "acc" and traits.task != "classification":
+        raise UsageError(f"--metric acc: {source} trains a regression ({config.data.name}); use loss")
+    if traits.test_split and not config.data.validation:
+        raise UsageError(
+            f"tune: {source} has no validation split, and tuning must not select on the test set; "
+            "hold out the last N training examples with --set data.validation=10000"
+        )
+    return "valid" if config.data.validation else "full"

@@ -1,0 +1,37 @@
+"""A run's summary.json: its final and best metrics from the stored records, and its timings."""
+
+from __future__ import annotations
+
+from dltool.store.run import Run
+from dltool.train.setup import Position, Setup
+
+
+def summarize(
+    run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position, new_examples: int
+) -> dict:
+    """Final and best metrics from the stored records; timings of this process (a resume counts its own)."""
+    records = run.metrics()
+    final: dict = {}
+    for record in records:  # the last record of each split wins
+        for key in ("loss", "acc"):
+            if record.get(key) is not None:
+                final[f"{record['split']}_{key}"] = record[key]
+    evals = [r for r in records if r["split"] == setup.data.eval_split and r.get("loss") is not None]
+    best = {}
+    if evals:  # a diverging run's last loss is null (non-finite): the best is over the finite ones
+        best[f"{setup.data.eval_split}_loss"] = min(r["loss"] for r in evals)
+        accs = [r["acc"] for r in evals if r.get("acc") is not None]
+        if accs:
+            best[f"{setup.data.eval_split}_acc"] = max(accs)
+    return {
+        "status": status,
+        "final": final,
+        "best": best,
+        "steps": position.step,
+        "epochs": position.examples / len(setup.data.train_y),
+        "examples": position.examples,
+        "train_time_s": round(train_s, 3),
+        "wall_time_s": round(wall_s, 3),
+        "examples_per_s": round(new_examples / train_s, 1) if train_s > 0 else None,
+        "eval_split": setup.data.eval_split,
+    }

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from dltool.cli import browse, diff, study, sweep, train
+from dltool.cli import browse, diff, report_command, study, sweep, train
 
 app = typer.Typer(
     help="Run, compare and browse the classic Dive into Deep Learning experiments.",
@@ -28,6 +28,7 @@ app.command()(browse.plot)
 app.command()(browse.export)
 app.command()(browse.show)
 app.command()(diff.diff)
+app.command()(report_command.report)
 app.command()(train.model)
 
 

@@ -16,7 +16,7 @@ from dltool.errors import DltoolError, UsageError
 from dltool.store.items import Item
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
 from dltool.store.study import STUDY_FILES, StudyFolder, StudyRecord
-from dltool.study.tables import table_rows
+from dltool.study.tables import shown_groups, table_rows, verdict_line
 from dltool.train.resume import resume_command
 
 if TYPE_CHECKING:
@@ -196,16 +196,16 @@ def print_layer_table(title: str, rows) -> None:
 
 def print_verdict(console: Console, record: StudyRecord, verdict: Verdict) -> None:
     """The verdict table and the winner, as compare-optimizers prints them."""
-    headings, cells = table_rows(verdict.groups, record.header.seeds, record.header.objective is not None)
+    toy = record.header.objective is not None
+    headings, cells = table_rows(verdict.groups, record.header.seeds, toy, verdict.target)
     table = Table(title=f"{record.header.title} — {verdict.target_text}", title_justify="left")
     for heading in headings:
         table.add_column(heading, no_wrap=heading in ("", "impl"))
-    for group, row in zip(verdict.groups, cells):
+    for group, row in zip(shown_groups(verdict.groups), cells):
         table.add_row(*row, style="bold green" if group.winner else ("red" if "diverg" in group.status else None))
     console.print(table)
-    winners = [g for g in verdict.groups if g.winner]
-    if winners:
-        console.print(f"winner (lowest final loss): [bold]{winners[0].name}[/bold]")
+    console.print(verdict_line(verdict), markup=False, highlight=False)
+    console.print(f"rule: {verdict.ruling.rule}", markup=False, highlight=False, style="dim")
 
 
 def print_comparison(report: Report) -> None:
@@ -213,7 +213,8 @@ def print_comparison(report: Report) -> None:
     comparison, console = report.comparison, make_console()
     print_verdict(console, comparison.record, report.verdict)
     console.print(f"comparison {comparison.id} {comparison.record.status}: {comparison.folder}")
-    for path in report.plots:
+    page = comparison.path(STUDY_FILES.report)
+    for path in [*report.plots, *([page] if page.is_file() else [])]:
         console.print(f"  {path}")
 
 
@@ -258,7 +259,8 @@ def plan_lines(study: StudyFolder) -> list[str]:
 
 def study_files(study: StudyFolder) -> list[Path]:
     """The study's folder, its tables and its pictures, as they are on disk."""
-    names = (STUDY_FILES.record, STUDY_FILES.table, STUDY_FILES.verdict, STUDY_FILES.best_config, STUDY_FILES.optuna)
+    names = (STUDY_FILES.record, STUDY_FILES.table, STUDY_FILES.verdict, STUDY_FILES.report, STUDY_FILES.best_config)
+    names += (STUDY_FILES.optuna,)
     tables = [study.path(name) for name in names]
     plots = study.path(STUDY_FILES.plots)
     pictures = sorted(plots.glob("*")) if plots.is_dir() else []

@@ -38,7 +38,30 @@ ConfigArg = Annotated[
 ProblemOption = Annotated[Problem | None, _option("A problem of the notes (default: airfoil).")]
 Optimizers = Annotated[str | None, _option("Comma-separated optimizers (default: the problem's).")]
 Impls = Annotated[str, typer.Option("--impl", help="Comma-separated implementations.")]
-Seeds = Annotated[int, typer.Option(min=1, max=1000, help="Repeat every member with this many seeds (mean ± std).")]
+Seeds = Annotated[
+    int | None,
+    _option("Repeat every member with this many seeds: intervals and a tested verdict (default 1; 5 with --tune).",
+            min=1, max=1000),
+]  # fmt: skip
+Tune = Annotated[
+    int | None,
+    _option("Tune each optimizer's lr with this many trials first (the same budget for all).", min=1, max=1000),
+]
+TuneSpace = Annotated[
+    list[str] | None,
+    typer.Option("--tune-space", help="Also tune KEY=DIST for the optimizers that take it, e.g. "
+                 "optimizer.momentum='uniform(0.5,0.99)' (repeatable).", show_default=False),
+]  # fmt: skip
+
+
+class Protocol(str, Enum):
+    quick = "quick"
+    full = "full"
+
+
+ProtocolOption = Annotated[
+    Protocol, typer.Option(help="quick: the given settings; full: --tune 20 --seeds 5 (a verdict to rely on).")
+]
 Jobs = Annotated[int | None, _option("Parallel member processes (default: one per CPU core).", min=1, max=1024)]
 LrScales = Annotated[str | None, _option("Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).")]
 BatchSizes = Annotated[str | None, _option("Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).")]
@@ -46,6 +69,25 @@ MemberThreads = Annotated[
     int | None, _option("Torch threads per member (default: 1; members run side by side).", min=1, max=1024)
 ]
 TargetLoss = Annotated[float | None, _option("Loss for 'time to target' (default: best final loss + 10%).")]
+
+
+FULL_TUNE, FULL_SEEDS = 20, 5  # --protocol full: Schmidt et al.'s budget per optimizer, re-run over seeds
+
+
+def budget(protocol: Protocol, tune: int | None, seeds: int | None) -> dict[str, int]:
+    """Trials per optimizer and seeds: as given; --protocol full fills in 20 and 5; tuning defaults to 5 seeds."""
+    if protocol == Protocol.full:
+        tune = tune or FULL_TUNE
+    return {"tune": tune or 0, "seeds": seeds or (FULL_SEEDS if tune else 1)}
+
+
+def show_comparison(report) -> None:
+    """The verdict and the files; the comparison's exit code."""
+    from dltool.cli.report import print_comparison
+
+    print_comparison(report)
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
 
 
 def check_target_loss(target_loss: float | None) -> None:
@@ -67,7 +109,10 @@ def compare_optimizers(
     problem: ProblemOption = None,
     optimizers: Optimizers = None,
     impl: Impls = "scratch,torch",
-    seeds: Seeds = 1,
+    seeds: Seeds = None,
+    tune: Tune = None,
+    tune_space: TuneSpace = None,
+    protocol: ProtocolOption = Protocol.quick,
     jobs: Jobs = None,
     threads: MemberThreads = None,
     set_: SetOptions = None,
@@ -81,23 +126,19 @@ def compare_optimizers(
     check_target_loss(target_loss)
     start_workers(jobs)
     from dltool.bounds import MAX_BATCH_SIZE
-    from dltool.cli.report import print_comparison
-    from dltool.study.compare import CompareOptions
     from dltool.study.compare import compare_optimizers as run
+    from dltool.study.members import CompareOptions
     from dltool.study.plan import IMPLS, PlanRequest
 
-    thread_sets = (f"threads={threads}",) if threads else ()
     request = PlanRequest(
         config_path=config,
         problem=problem.value if problem else None,
         optimizers=comma_list("--optimizers", optimizers, str),
         impls=comma_list("--impl", impl, str, IMPLS),
-        seeds=seeds,
         lr_scales=comma_list("--lr-scale", lr_scale, float),
         batch_sizes=comma_list("--batch-sizes", batch_sizes, int, maximum=MAX_BATCH_SIZE),
-        overrides=tuple(set_ or []) + thread_sets,
+        overrides=(*(set_ or []), *((f"threads={threads}",) if threads else ())),
+        tune_space=tuple(tune_space or ()),
+        **budget(protocol, tune, seeds),
     )
-    report = run(request, CompareOptions(runs_dir, jobs, quiet, target_loss))
-    print_comparison(report)
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+    show_comparison(run(request, CompareOptions(runs_dir, jobs, quiet, target_loss)))

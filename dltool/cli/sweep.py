@@ -52,7 +52,7 @@ def sweep(
         fail("give a CONFIG and at least one --grid KEY=V1,V2, or --resume SWEEP", 2)
     start_workers(jobs)
     from dltool.cli.sweep_report import print_sweep
-    from dltool.study.compare import CompareOptions
+    from dltool.study.members import CompareOptions
     from dltool.study.sweep import sweep as run
     from dltool.study.sweep_plan import SweepRequest
 
@@ -111,7 +111,7 @@ def tune(
         fail("give a CONFIG, at least one --space KEY=DIST and --trials N, or --resume TUNE-ID", 2)
     start_workers(jobs)
     from dltool.cli.sweep_report import print_tune
-    from dltool.study.compare import CompareOptions
+    from dltool.study.members import CompareOptions
     from dltool.study.tune import tune as run
     from dltool.study.tune_plan import TuneRequest
 

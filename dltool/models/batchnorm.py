@@ -29,6 +29,7 @@ def batch_norm(
     eps: float,
     momentum: float,
     moments: Callable | None = None,
+    unbiased_moving_var: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Y = gamma * (X - mu) / sqrt(var + eps) + beta, and the updated (moving_mean, moving_var).
 
@@ -36,9 +37,9 @@ def batch_norm(
     N*H*W for 4-D input; moving = momentum * moving + (1 - momentum) * batch statistic.
     Prediction: mu and var are the moving averages, which are returned unchanged.
 
-    One departure from the notes, to match nn.BatchNorm (and so make the two impls interchangeable):
-    the normalization uses the biased batch variance (divide by m), but the moving variance is updated
-    with the unbiased one (divide by m - 1). The notes use the biased variance for both.
+    The moving variance is updated with the biased batch variance `((X - mean)**2).mean()`, as the notes
+    write it; nn.BatchNorm uses the unbiased one, a factor m / (m - 1) in each update's batch term:
+    `unbiased_moving_var=True`, for the layers that must be nn.BatchNorm (models/sync_batchnorm.py).
 
     `moments(X, dims) -> (mean, biased var, m)` computes the statistics: over this process's batch by
     default, over every rank's for synchronized batch norm (models/sync_batchnorm.py).
@@ -49,14 +50,13 @@ def batch_norm(
         X_hat = (X - moving_mean.view(shape)) / torch.sqrt(moving_var.view(shape) + eps)
         return gamma.view(shape) * X_hat + beta.view(shape), moving_mean, moving_var
     mean, var, m = (moments or local_moments)(X, dims)
-    if m < 2:
-        # Same refusal as torch: one value per channel has no variance to normalize by.
+    if m < 2:  # Same refusal as torch: one value per channel has no variance to normalize by.
         raise ValueError(f"BatchNorm in training needs more than 1 value per channel, got input {tuple(X.shape)}")
     X_hat = (X - mean) / torch.sqrt(var + eps)
     with torch.no_grad():
-        unbiased = var.flatten() * (m / (m - 1))
+        batch_var = var.flatten() * (m / (m - 1)) if unbiased_moving_var else var.flatten()
         moving_mean = momentum * moving_mean + (1.0 - momentum) * mean.flatten()
-        moving_var = momentum * moving_var + (1.0 - momentum) * unbiased
+        moving_var = momentum * moving_var + (1.0 - momentum) * batch_var
     return gamma.view(shape) * X_hat + beta.view(shape), moving_mean, moving_var
 
 

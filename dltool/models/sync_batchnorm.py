@@ -71,6 +71,7 @@ class GlobalBatchNorm(_BatchNorm):
             eps=self.eps,
             momentum=1.0 - self.momentum,
             moments=global_moments,
+            unbiased_moving_var=True,  # as nn.BatchNorm's running variance
         )  # fmt: skip  (batch_norm's momentum is the notes' convention: the weight of the old value)
         with torch.no_grad():
             self.running_mean.copy_(running_mean)

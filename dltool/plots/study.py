@@ -36,8 +36,17 @@ from dltool.study.results import Group, MemberResult, Verdict
 
 
 def variant_colors(groups: list[Group]) -> dict[str, tuple]:
-    variants = list(dict.fromkeys(g.first.variant for g in groups))
-    return dict(zip(variants, colors(len(variants))))
+    """A colour per optimizer; its settings (learning rates, the notes' several runs) in shades of it,
+    lightest first, so an optimizer's curves read as one family."""
+    optimizers = list(dict.fromkeys(g.first.optimizer for g in groups))
+    base = dict(zip(optimizers, colors(len(optimizers))))
+    palette = {}
+    for optimizer in optimizers:
+        variants = list(dict.fromkeys(g.first.variant for g in groups if g.first.optimizer == optimizer))
+        for k, variant in enumerate(variants):
+            strength = 1.0 if len(variants) == 1 else 0.4 + 0.6 * k / (len(variants) - 1)
+            palette[variant] = tuple(strength * c + (1.0 - strength) for c in base[optimizer][:3])
+    return palette
 
 
 def mean_curve(results: list[MemberResult], x_key: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -71,9 +80,15 @@ def draw_group(ax, group: Group, x_key: str, color, label: str) -> list[np.ndarr
 def loss_figure(groups: list[Group], x_key: str, xlabel: str, ylabel: str, title: str, seeds: int):
     fig, ax = new_figure(9.0, 5.0)
     palette = variant_colors(groups)
-    values = []
+    values, drawn = [], set()
     for group in groups:
-        values += draw_group(ax, group, x_key, palette[group.first.variant], group.name)
+        standing = getattr(group, "standing", None)
+        merged = standing is not None and len(standing.groups) > 1
+        if merged and id(standing) in drawn:
+            continue  # scratch = torch: one curve, named so, not one hidden under the other
+        drawn.add(id(standing))
+        label = standing.name if merged else group.name
+        values += draw_group(ax, group, x_key, palette[group.first.variant], label)
     auto_log(ax, values)
     band = f" (mean of {seeds} seeds, band ±1 std)" if seeds > 1 else ""
     finish_axes(ax, xlabel, ylabel + band, title, legend_outside=True)

@@ -32,6 +32,7 @@ class StudyFiles:
     plots: str = "plots"
     best_config: str = "best.yaml"  # a tuning study's best config, which `dltool train` runs as it is
     optuna: str = "optuna.db"  # a tuning study's default Optuna storage (SQLite)
+    report: str = "report.html"  # the study on one self-contained page (dltool report)
     legacy_record: str = "comparison.json"  # what comparisons made before studies had kinds wrote
 
 
@@ -92,7 +93,8 @@ class StudyEnd:
     target_text: str
     impl_gaps: dict[str, float]
     groups: list[dict[str, Any]]  # one row per group: winner, status, seeds, (mean, std) per statistic
-    results: list[dict[str, Any]]  # one row per member, as in comparison.csv
+    results: list[dict[str, Any]]  # one row per member, as in results.csv
+    verdict: dict[str, Any] | None = None  # a comparison's ruling: the rule, the winner, each optimizer's standing
 
 
 @dataclass
@@ -226,7 +228,7 @@ class StudyFolder:
         return run if run is not None and run.folder.is_dir() else None
 
     def write_table(self, rows: list[dict[str, Any]]) -> None:
-        """comparison.csv: one row per member; a missing value is an empty cell."""
+        """results.csv: one row per member; a missing value is an empty cell."""
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()

@@ -10,34 +10,22 @@ of the comparison; Ctrl-C stops after the running members and still writes what 
 
 from __future__ import annotations
 
-import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from dltool.plots.figure import import_matplotlib
 from dltool.store.run import RunStore, now_iso, this_process
 from dltool.store.study import StudyFolder, StudyHeader
 from dltool.study.figures import draw_plots
-from dltool.study.members import MemberJob, PlannedWork, Work, default_jobs, run_here, run_in_pool
+from dltool.study.members import CompareOptions, MemberJob, PlannedWork, default_jobs, run_members
+from dltool.study.page import write_study_page
 from dltool.study.plan import Plan, PlanRequest, plan_comparison
 from dltool.study.results import Verdict, judge, load_results
 from dltool.study.tables import write_tables
 from dltool.train.build import build_model_on_data
 from dltool.train.distributed import World
 from dltool.train.progress import MemberProgress
-from dltool.train.workers import ignore_interrupts, start_workers_early, worker_context
-
-
-@dataclass(frozen=True)
-class CompareOptions:
-    """How to run a comparison, as opposed to what it compares (PlanRequest)."""
-
-    runs_dir: Path | None = None
-    jobs: int | None = None  # member processes; None: one per core (at most one per member)
-    quiet: bool = False
-    target: float | None = None  # the loss for 'time to target'; None: the best final loss + 10%
+from dltool.train.workers import start_workers_early
 
 
 @dataclass(frozen=True)
@@ -49,35 +37,34 @@ class Report:
     plots: list[Path]  # the figures drawn
 
 
-def compare_optimizers(request: PlanRequest, options: CompareOptions = CompareOptions()) -> Report:
+def compare_optimizers(request: PlanRequest, options: CompareOptions | None = None) -> Report:
     """Plan (all input checked first), run, then write the tables and plots; the caller shows the verdict."""
+    options = options or CompareOptions()
     if options.jobs is None or options.jobs > 1:
         start_workers_early()  # a no-op when the CLI has started it already
     plan = plan_comparison(request)
     jobs = options.jobs or default_jobs(len(plan.members))
     RunStore(options.runs_dir).check_writable()
     check_setups(plan)
+    tuning = []
+    if request.tune:  # every optimizer tuned with the same budget, then compared at its best values
+        from dltool.study.compare_tuning import tune_variants
+
+        variants, tuning = tune_variants(plan, request.tune, request.tune_space, options)
+        plan = plan_comparison(replace(request, variants=variants))
     progress = MemberProgress(len(plan.members), options.quiet)
     started = time.perf_counter()
-    header = _header(plan, jobs, options.target)
+    header = _header(plan, jobs, options.target, tuning)
     comparison = StudyFolder.start(options.runs_dir, header, [m.entry for m in plan.members])
     planned = {i: MemberJob(m.config, comparison.runs_root, comparison.id) for i, m in enumerate(plan.members)}
     status, code = run_members(PlannedWork(comparison, planned, progress), jobs, options.quiet)
-    verdict = judge(load_results(comparison), options.target)
+    verdict = judge(load_results(comparison), options.target, plan.seeds, plan.target)
     plots = draw_plots(comparison, verdict, fork_ok=jobs > 1)
     write_tables(comparison, status, verdict, round(time.perf_counter() - started, 3))
+    write_study_page(comparison)
     if status != "interrupted":
         code = 1 if any(r.status == "failed" for r in verdict.results) else 0
     return Report(comparison, status, code, verdict, plots)
-
-
-def run_members(work: Work, jobs: int, quiet: bool) -> tuple[str, int]:
-    """A study's members here (jobs 1) or in a pool of worker processes: (status, exit code)."""
-    if jobs == 1:
-        return run_here(work, quiet)
-    threading.Thread(target=import_matplotlib, daemon=True).start()  # for the plots, while the members train
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=ignore_interrupts) as pool:
-        return run_in_pool(work, pool, jobs)
 
 
 def check_setups(plan: Plan) -> None:
@@ -93,7 +80,7 @@ def check_setups(plan: Plan) -> None:
             build_model_on_data(member.config, World())
 
 
-def _header(plan: Plan, jobs: int, target: float | None) -> StudyHeader:
+def _header(plan: Plan, jobs: int, target: float | None, tuning: list[dict]) -> StudyHeader:
     return StudyHeader(
         plan.problem,
         plan.title,
@@ -106,5 +93,6 @@ def _header(plan: Plan, jobs: int, target: float | None) -> StudyHeader:
         batch_scan=plan.batch_scan,
         created=time.time(),
         given_target=target,
+        plan={"target": plan.target, "tuning": tuning},
         **this_process(),  # pid and pid_start: a comparison whose process is gone has crashed
     )

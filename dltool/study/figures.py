@@ -27,7 +27,8 @@ GRID_FIGURES = ("scratch_vs_torch", "trajectories")  # a panel per member settin
 def stored_verdict(comparison: StudyFolder) -> Verdict:
     """The verdict as the comparison judged it (its given target loss, if any), from the members' files
     as they are now: a running or interrupted comparison gets the verdict so far."""
-    return judge(load_results(comparison), comparison.record.header.given_target)
+    header = comparison.record.header
+    return judge(load_results(comparison), header.given_target, header.seeds, header.plan.get("target"))
 
 
 def redraw_plots(comparison: StudyFolder) -> list[Path]:

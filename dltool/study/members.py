@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import os
 import sys
+import threading
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -18,10 +19,12 @@ from pathlib import Path
 from typing import NamedTuple, Protocol
 
 from dltool.config import Config
+from dltool.plots.figure import import_matplotlib
 from dltool.store.study import StudyFolder
 from dltool.train.engine import StopFlag
 from dltool.train.progress import MemberProgress
 from dltool.train.run import resume, train
+from dltool.train.workers import ignore_interrupts, worker_context
 
 
 class Result(NamedTuple):
@@ -58,6 +61,16 @@ class Work(Protocol):
 
     def finished(self, index: int, result: Result) -> None:
         """A member has ended: record it."""
+
+
+@dataclass(frozen=True)
+class CompareOptions:
+    """How to run a comparison, as opposed to what it compares (PlanRequest)."""
+
+    runs_dir: Path | None = None
+    jobs: int | None = None  # member processes; None: one per core (at most one per member)
+    quiet: bool = False
+    target: float | None = None  # the loss for 'time to target'; None: the best final loss + 10%
 
 
 def default_jobs(members: int) -> int:
@@ -150,3 +163,12 @@ def _failed(job: MemberJob, exc: Exception) -> Result:
     why = f"{type(exc).__name__}: {exc}"
     print(f"warning: a member ({job.config.label}) failed: {why}", file=sys.stderr)
     return Result(None, "failed", 1, why)
+
+
+def run_members(work: Work, jobs: int, quiet: bool) -> tuple[str, int]:
+    """A study's members here (jobs 1) or in a pool of worker processes: (status, exit code)."""
+    if jobs == 1:
+        return run_here(work, quiet)
+    threading.Thread(target=import_matplotlib, daemon=True).start()  # for the plots, while the members train
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=ignore_interrupts) as pool:
+        return run_in_pool(work, pool, jobs)

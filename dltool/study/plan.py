@@ -15,21 +15,24 @@ from typing import Any
 from dltool.config import Config, Override, apply_overrides, load_registries, parse_overrides, validate
 from dltool.errors import UsageError
 from dltool.plots.labels import format_value
-from dltool.registry import OPTIMIZERS
+from dltool.registry import DATASETS, OPTIMIZERS
 from dltool.store.study import MemberEntry
 from dltool.study.problems import NOTES_BATCH_RUNS, Problem, Variant, find_problem
+from dltool.study.space import parse_space
 
 IMPLS = ("scratch", "torch")
 # Under threads: auto, members compute with one intra-op thread whatever --jobs is: results that depend
 # on the thread count (summation order in large matmuls and convolutions) would otherwise differ between
 # --jobs 1 and --jobs N; the cores are used by running members side by side instead.
 MEMBER_THREADS = 1
+TUNING_VALIDATION = 10_000  # --tune on data with a test set and no data.validation: the last 10,000 held out
 
 
 @dataclass(frozen=True)
 class Member:
     entry: MemberEntry  # what study.json lists of it: group, optimizer, impl, hyperparameters, seed
     config: Config  # validated once, here; the member's process trains it as it is
+    variant: Variant | None = None  # the problem's variant it runs (a comparison's members)
 
 
 @dataclass(frozen=True)
@@ -42,6 +45,7 @@ class Plan:
     seeds: int = 1
     lr_scan: bool = False  # several --lr-scale values: draw the sensitivity plot
     batch_scan: bool = False  # several --batch-sizes: draw loss against examples
+    target: float | None = None  # the problem's target loss for 'time to target' (None: best final + 10%)
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,9 @@ class PlanRequest:
     lr_scales: tuple[float, ...] = ()
     batch_sizes: tuple[int, ...] = ()
     overrides: tuple[str, ...] = ()
+    variants: tuple[Variant, ...] = ()  # in place of the problem's (the tuned ones of --tune)
+    tune: int = 0  # trials of each variant's tuning before the comparison (dltool.study.compare_tuning)
+    tune_space: tuple[str, ...] = ()  # --tune-space KEY=DIST: tuned beside the lr, for the optimizers that take KEY
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,7 @@ def plan_comparison(request: PlanRequest) -> Plan:
     if not members:
         raise UsageError("nothing to compare: no member has both a chosen optimizer and a chosen --impl")
     _check_optimizer_sets(basis, members)
+    _check_tuning(request, members)
     return Plan(
         problem.name,
         _title(basis, request),
@@ -103,6 +111,7 @@ def plan_comparison(request: PlanRequest) -> Plan:
         request.seeds,
         lr_scan=len(request.lr_scales) > 1,
         batch_scan=len(request.batch_sizes) > 1,
+        target=problem.target,
     )
 
 
@@ -113,6 +122,8 @@ def _basis(request: PlanRequest, problem: Problem, source: str) -> Basis:
     _check_optimizer_set_keys(optimizer_sets)
     others = [override for override in overrides if not override.text.startswith("optimizer.")]
     base = validate(apply_overrides(problem.base, others), source, others).to_dict()
+    if request.tune and DATASETS.get(base["data"]["name"]).traits.test_split and not base["data"]["validation"]:
+        base["data"]["validation"] = TUNING_VALIDATION  # tuning selects on held-out data, never the test set
     return Basis(problem, source, base, frozenset(override.key for override in overrides), optimizer_sets)
 
 
@@ -128,7 +139,7 @@ def _title(basis: Basis, request: PlanRequest) -> str:
 def _settings(problem: Problem, request: PlanRequest) -> Iterator[Setting]:
     # the notes' batch-size study is of SGD alone; other optimizers on request
     optimizers = request.optimizers or (("sgd",) if request.batch_sizes else ())
-    for variant in _chosen_variants(problem, optimizers):
+    for variant in request.variants or _chosen_variants(problem, optimizers):
         for impl in request.impls:
             if impl == "torch" and OPTIMIZERS.get(variant.optimizer).traits.torch is None:
                 continue  # Newton's method has no torch.optim counterpart
@@ -170,7 +181,7 @@ def _member(basis: Basis, setting: Setting) -> Member:
         options["lr"],
         config.data.batch_size,
     )
-    return Member(entry, config)
+    return Member(entry, config, variant)
 
 
 def _member_raw(basis: Basis, setting: Setting) -> dict[str, Any]:
@@ -195,6 +206,23 @@ def _member_raw(basis: Basis, setting: Setting) -> dict[str, Any]:
         raw["threads"] = MEMBER_THREADS
     raw["name"] = f"{base.get('name') or base['model']['name']}-{impl}"  # run ids then say which impl
     return apply_overrides(raw, [override for override in basis.optimizer_sets if override.path[1] in raw["optimizer"]])
+
+
+def _check_tuning(request: PlanRequest, members: list[Member]) -> None:
+    """--tune with what it would overrule is refused; each --tune-space key must be some optimizer's."""
+    if not request.tune and request.tune_space:
+        raise UsageError("--tune-space needs --tune N (the trials each optimizer gets)")
+    if request.tune and (request.lr_scales or request.batch_sizes):
+        raise UsageError("--tune chooses each optimizer's lr itself: give it without --lr-scale or --batch-sizes")
+    for entry in (parse_space(text, "--tune-space") for text in request.tune_space):
+        if not entry.key.startswith("optimizer.") or entry.key == "optimizer.lr":
+            raise UsageError(
+                f"--tune-space {entry.key}: give an optimizer hyperparameter besides lr, e.g. optimizer.momentum"
+            )
+        if not any(entry.key.split(".")[1] in m.entry.hyper for m in members):
+            raise UsageError(
+                f"--tune-space {entry.key}: no compared optimizer has a hyperparameter '{entry.key.split('.')[1]}'"
+            )
 
 
 def _check_optimizer_set_keys(optimizer_sets: tuple[Override, ...]) -> None:

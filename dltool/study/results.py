@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from dltool.store.run import RunSnapshot
 from dltool.store.study import MemberEntry, StudyFolder
+from dltool.study.verdict import Ruling, Standing, rule, standings_of
 
 EVAL_SPLITS = ("valid", "test", "full")  # what a run is judged on, where its summary does not say (it crashed)
 
@@ -19,7 +20,8 @@ class MemberResult:
     snapshot: RunSnapshot | None  # None for a member that never got a run folder
     status: str
     records: list[dict]  # the evaluation records (loss on the test or whole set), in order
-    time_to_target: float | None = None
+    time_to_target: float | None = None  # training seconds to the target loss; None: not reached
+    steps_to_target: int | None = None
 
     @property
     def summary(self) -> dict:
@@ -73,10 +75,16 @@ class Group:
     results: list[MemberResult]
     stats: dict[str, tuple[float, float] | None] = field(default_factory=dict)  # key -> (mean, std)
     winner: bool = False
+    standing: Standing | None = None  # its place in the verdict (shared by identical scratch and torch groups)
 
     @property
     def first(self) -> MemberEntry:
         return self.results[0].member
+
+    @property
+    def reached(self) -> str:
+        """'4/5': how many seeds reached the target loss."""
+        return f"{sum(r.time_to_target is not None for r in self.results)}/{len(self.results)}"
 
     @property
     def status(self) -> str:
@@ -95,6 +103,7 @@ class Verdict:
     target: float | None
     target_text: str
     gaps: dict[str, float]  # per variant: the largest relative scratch vs torch loss gap
+    ruling: Ruling | None = None  # ranks, intervals, ties and the winner, if one (dltool.study.verdict)
 
 
 def load_results(comparison: StudyFolder) -> list[MemberResult]:
@@ -114,15 +123,22 @@ def _member_result(comparison: StudyFolder, member: MemberEntry) -> MemberResult
     return MemberResult(member, snapshot, snapshot.status.get("status", member.status), records)
 
 
-def judge(results: list[MemberResult], given_target: float | None) -> Verdict:
-    """The target loss (given, or the best final + 10%), the groups measured against it, and the gaps."""
-    target = target_loss(results, given_target)
+def judge(
+    results: list[MemberResult], given_target: float | None, seeds: int = 1, problem_target: float | None = None
+) -> Verdict:
+    """The target loss (given, the problem's, or the best final + 10%), the groups measured against it, the
+    gaps, and the ruling: who is best, and whether the others are tied with it (dltool.study.verdict)."""
+    target = target_loss(results, given_target if given_target is not None else problem_target)
     if target is None:
         target_text = "no member completed, so no target loss"
     else:
-        how = "given" if given_target is not None else "best final + 10%"
-        target_text = f"target loss {target:.6g} ({how})"
-    return Verdict(results, group_results(results, target), target, target_text, impl_gaps(results))
+        how = "given" if given_target is not None else "the problem's" if problem_target is not None else None
+        target_text = f"target loss {target:.6g} ({how or 'best final + 10%'})"
+    groups, gaps = group_results(results, target), impl_gaps(results)
+    ruling = rule(standings_of(groups, gaps), seeds)
+    for group in groups:
+        group.winner = ruling.winner is not None and group.standing.name == ruling.winner
+    return Verdict(results, groups, target, target_text, gaps, ruling)
 
 
 def target_loss(results: list[MemberResult], given: float | None) -> float | None:
@@ -136,13 +152,13 @@ def target_loss(results: list[MemberResult], given: float | None) -> float | Non
     return best + 0.1 * abs(best)
 
 
-def time_to(records: list[dict], target: float | None) -> float | None:
-    """Training seconds at the first evaluation whose loss is at or below the target."""
+def time_to(records: list[dict], target: float | None) -> tuple[float, int] | None:
+    """(training seconds, steps) at the first evaluation whose loss is at or below the target."""
     if target is None:
         return None
     for record in records:
         if record.get("loss") is not None and record["loss"] <= target:
-            return record["time"]
+            return record["time"], record["step"]
     return None
 
 
@@ -156,7 +172,7 @@ def _mean_std(values: list[float | None]) -> tuple[float, float] | None:
 def group_results(results: list[MemberResult], target: float | None) -> list[Group]:
     groups: dict[str, Group] = {}
     for result in results:
-        result.time_to_target = time_to(result.records, target)
+        result.time_to_target, result.steps_to_target = time_to(result.records, target) or (None, None)
         groups.setdefault(result.member.group, Group(result.member.group, [])).results.append(result)
     for group in groups.values():
         rs = group.results
@@ -165,12 +181,10 @@ def group_results(results: list[MemberResult], target: float | None) -> list[Gro
             "best_loss": _mean_std([r.best_loss for r in rs]),
             "final_acc": _mean_std([r.final_acc for r in rs]) if any(r.final_acc is not None for r in rs) else None,
             "time_to_target_s": _mean_std([r.time_to_target for r in rs]),
+            "steps_to_target": _mean_std([r.steps_to_target for r in rs]),
             "wall_time_s": _mean_std([r.summary.get("wall_time_s") for r in rs]),
             "examples_per_s": _mean_std([r.summary.get("examples_per_s") for r in rs]),
         }
-    ranked = [g for g in groups.values() if all(r.status == "completed" for r in g.results) and g.stats["final_loss"]]
-    if ranked:
-        min(ranked, key=lambda g: g.stats["final_loss"][0]).winner = True
     return list(groups.values())
 
 

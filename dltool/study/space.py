@@ -53,50 +53,50 @@ class SpaceKey:
         return f"{self.kind}({', '.join(self.texts)})"
 
 
-def parse_space(text: str) -> SpaceKey:
+def parse_space(text: str, option: str = "--space") -> SpaceKey:
     """'optimizer.lr=loguniform(1e-3,1)' -> SpaceKey('optimizer.lr', 'loguniform', (0.001, 1.0), ...)."""
     shown = excerpt(text)
     key, sep, dist = text.partition("=")
     key = key.strip()
     if not sep or not key or not dist.strip():
-        raise UsageError(f"--space '{shown}': expected KEY=DIST with DIST one of {FORMS}; {EXAMPLE}")
+        raise UsageError(f"{option} '{shown}': expected KEY=DIST with DIST one of {FORMS}; {EXAMPLE}")
     if any(not part for part in key.split(".")) or len(key.split(".")) > 2:
-        raise UsageError(f"--space '{shown}': '{excerpt(key)}' is not a dotted config key such as optimizer.lr")
+        raise UsageError(f"{option} '{shown}': '{excerpt(key)}' is not a dotted config key such as optimizer.lr")
     match = PATTERN.match(dist)
     kinds = ["loguniform", "uniform", "int", "choice"]
     if match is None or match.group(1) not in kinds:
         hint = did_you_mean(match.group(1), kinds) if match else ""
-        raise UsageError(f"--space '{shown}': '{excerpt(dist)}' is not a distribution{hint}; use {FORMS}")
+        raise UsageError(f"{option} '{shown}': '{excerpt(dist)}' is not a distribution{hint}; use {FORMS}")
     kind = match.group(1)
     try:
         texts, values = parse_values(match.group(2))
     except ValueError as exc:
-        raise UsageError(f"--space '{shown}': {exc}; use {FORMS}") from None
+        raise UsageError(f"{option} '{shown}': {exc}; use {FORMS}") from None
     if kind == "choice":
-        return _choice(shown, key, texts, values, text)
-    return SpaceKey(key, kind, _bounds(shown, kind, values), tuple(texts), text)
+        return _choice(f"{option} '{shown}'", key, texts, values, text)
+    return SpaceKey(key, kind, _bounds(f"{option} '{shown}'", kind, values), tuple(texts), text)
 
 
-def _choice(shown: str, key: str, texts: list[str], values: list[Any], given: str) -> SpaceKey:
+def _choice(where: str, key: str, texts: list[str], values: list[Any], given: str) -> SpaceKey:
     if len(values) < 2:
-        raise UsageError(f"--space '{shown}': choice() needs at least two values, e.g. choice(64,128)")
+        raise UsageError(f"{where}: choice() needs at least two values, e.g. choice(64,128)")
     if len({repr(value) for value in values}) < len(values):
-        raise UsageError(f"--space '{shown}': choice() repeats a value")
+        raise UsageError(f"{where}: choice() repeats a value")
     return SpaceKey(key, "choice", tuple(values), tuple(texts), given)
 
 
-def _bounds(shown: str, kind: str, values: list[Any]) -> tuple[Any, Any]:
+def _bounds(where: str, kind: str, values: list[Any]) -> tuple[Any, Any]:
     if len(values) != 2:
-        raise UsageError(f"--space '{shown}': {kind}() takes two bounds, {kind}(low,high); got {len(values)} values")
+        raise UsageError(f"{where}: {kind}() takes two bounds, {kind}(low,high); got {len(values)} values")
     wanted = int if kind == "int" else (int, float)
     if not all(isinstance(v, wanted) and not isinstance(v, bool) for v in values):
         what = "whole numbers" if kind == "int" else "numbers"
-        raise UsageError(f"--space '{shown}': {kind}() bounds must be {what}, e.g. {kind}(1,4)")
+        raise UsageError(f"{where}: {kind}() bounds must be {what}, e.g. {kind}(1,4)")
     low, high = (float(v) for v in values) if kind != "int" else values
     if not (math.isfinite(low) and math.isfinite(high)) or low >= high:
-        raise UsageError(f"--space '{shown}': the bounds must be finite, low below high")
+        raise UsageError(f"{where}: the bounds must be finite, low below high")
     if kind == "loguniform" and low <= 0:
-        raise UsageError(f"--space '{shown}': loguniform() bounds must be positive (a log scale)")
+        raise UsageError(f"{where}: loguniform() bounds must be positive (a log scale)")
     return low, high
 
 

@@ -18,9 +18,10 @@ from dltool.errors import UsageError
 from dltool.store.items import read_listing, resolve_item
 from dltool.store.run import RUN_FILES, Run, RunStore, now_iso, this_process
 from dltool.store.study import ENDED, StudyFolder, StudyHeader
-from dltool.study.compare import CompareOptions, check_setups, run_members
+from dltool.study.compare import check_setups
 from dltool.study.figures import draw_sweep_plots
-from dltool.study.members import MemberJob, PlannedWork, default_jobs
+from dltool.study.members import CompareOptions, MemberJob, PlannedWork, default_jobs, run_members
+from dltool.study.page import write_study_page
 from dltool.study.sweep_plan import SweepPlan, SweepRequest, config_hash, plan_sweep, replan
 from dltool.study.sweep_results import SweepVerdict, judge_sweep, write_sweep_tables
 from dltool.train.progress import MemberProgress
@@ -62,6 +63,7 @@ def sweep(request: SweepRequest | None, options: CompareOptions, resume: str | N
     verdict = judge_sweep(study)
     plots = draw_sweep_plots(study, verdict)
     write_sweep_tables(study, status, verdict, round(time.perf_counter() - started, 3))
+    write_study_page(study)
     if status != "interrupted":
         code = 1 if any(r.status == "failed" for r in verdict.results) else 0
     return SweepReport(study, status, code, verdict, plots, continued)

@@ -41,8 +41,6 @@ def judge_sweep(study: StudyFolder) -> SweepVerdict:
     results = load_results(study)
     groups = group_results(results, target_loss(results, None))
     stat, _, higher = METRICS[metric]
-    for group in groups:
-        group.winner = False
 
     def rank(group: Group) -> tuple:
         value = group.stats.get(stat)

@@ -22,10 +22,10 @@ from dltool.store.files import atomic_write_text
 from dltool.store.items import resolve_item
 from dltool.store.run import RUN_FILES, RunStore, now_iso, this_process
 from dltool.store.study import STUDY_FILES, StudyFolder, StudyHeader
-from dltool.study.compare import CompareOptions, run_members
 from dltool.study.figures import draw_sweep_plots
-from dltool.study.members import default_jobs
+from dltool.study.members import CompareOptions, default_jobs, run_members
 from dltool.study.optuna_storage import file_lock, open_storage, sqlite_path
+from dltool.study.page import write_study_page
 from dltool.study.space import parse_space
 from dltool.study.sweep_results import SweepVerdict, judge_sweep, write_sweep_tables
 from dltool.study.trials import TrialWork, counted
@@ -55,8 +55,13 @@ def tune(request: TuneRequest | None, options: CompareOptions, resume: str | Non
     RunStore(options.runs_dir).check_writable()
     folder = _tune_study(options.runs_dir, resume) if resume is not None else None
     plan = _replan(folder) if folder is not None else plan_tune(request)
-    jobs = options.jobs or default_jobs(plan.trials)
     url = folder.record.header.plan["storage"] if folder is not None else request.storage
+    return run_tuning(plan, options, folder, url)
+
+
+def run_tuning(plan: TunePlan, options: CompareOptions, folder: StudyFolder | None, url: str | None) -> TuneReport:
+    """Tune `plan` in a new study folder, or continue `folder`; in the storage `url` (None: the folder's SQLite)."""
+    jobs = options.jobs or default_jobs(plan.trials)
     if url is not None:
         storage = open_storage(url)  # before the folder exists: a bad URL leaves nothing behind
     build_model_on_data(plan.config(_first_params(plan)), World())  # bad data: an error, not failed trials
@@ -77,6 +82,7 @@ def tune(request: TuneRequest | None, options: CompareOptions, resume: str | Non
     plots = draw_sweep_plots(folder, verdict)
     notes = best_lines(plan, best)
     write_sweep_tables(folder, status, verdict, round(time.perf_counter() - started, 3), notes)
+    write_study_page(folder)
     if status != "interrupted":
         code = 1 if any(r.status == "failed" for r in verdict.results) else 0
     return TuneReport(folder, status, code, verdict, plots, len(counted(study.get_trials())), best, notes)
@@ -175,8 +181,9 @@ def best_lines(plan: TunePlan, best: dict | None) -> tuple[str, ...]:
 
 def _header(plan: TunePlan, jobs: int, url: str | None) -> StudyHeader:
     keys = ", ".join(entry.key for entry in plan.space)
+    config = plan.config(_first_params(plan))
     return StudyHeader(
-        problem=plan.config(_first_params(plan)).label,
+        problem=f"{config.label}-{config.optimizer.name}",  # the study id says what is tuned
         title=f"tuning {keys} on {Path(plan.source).name}",
         source=plan.source,
         objective=None,

@@ -85,8 +85,13 @@ def plan_tune(request: TuneRequest) -> TunePlan:
     base_config = validate(apply_overrides(read_yaml(request.config_path), overrides), source, overrides)
     for entry in space:
         check_optimizer_key("--space", entry.key, base_config.to_dict(), [other.key for other in space])
-    split = _objective_split(base_config, source, request.metric)
-    plan = TunePlan(source, base_config.to_dict(), space, request.trials, request.metric, request.prune, split)
+    return plan_on(source, base_config, space, request.trials, request.metric, request.prune)
+
+
+def plan_on(source: str, base_config: Config, space: list[SpaceKey], trials: int, metric: str, prune: bool) -> TunePlan:
+    """The plan of tuning `space` on a validated config; every key is tried at its corners here."""
+    split = _objective_split(base_config, source, metric)
+    plan = TunePlan(source, base_config.to_dict(), space, trials, metric, prune, split)
     for entry in space:  # each key at its corners, the others at their first: any bad key fails now
         for value in entry.corners():
             plan.config({other.key: other.corners()[0] for other in space} | {entry.key: value})

@@ -108,7 +108,7 @@ def test_show_a_study_by_prefix(dltool, study):
     out = result.output
     assert out.startswith(f"comparison {study.name}  completed")
     assert "problem: airfoil" in out and "plan: 2 member runs: optimizers sgd, adam; impl scratch" in out
-    assert "progress: 2/2 members ended" in out and "winner (lowest final loss)" in out
+    assert "progress: 2/2 members ended" in out and "rule: one seed" in out
     assert all(run_id in out for run_id in member_ids(study))
     for name in ("results.csv", "results.md", "plots/loss_epoch.png"):
         assert str(study / name) in out

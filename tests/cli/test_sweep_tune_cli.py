@@ -34,10 +34,12 @@ def finished(tmp_path_factory) -> Path:
 @pytest.fixture
 def studies(finished, runs_dir) -> dict[str, Path]:
     shutil.copytree(finished, runs_dir)
-    folders = [p for p in run_folders(runs_dir) if (p / "study.json").exists()]
-    kinds = [json.loads((p / "study.json").read_text())["kind"] for p in folders]
-    sweeps = sorted(p for p, kind in zip(folders, kinds) if kind == "sweep")
-    return {"sweep": sweeps[0], "sweep2": sweeps[1], "tune": next(p for p, k in zip(folders, kinds) if k == "tune")}
+    records = {
+        p: json.loads((p / "study.json").read_text()) for p in run_folders(runs_dir) if (p / "study.json").exists()
+    }
+    # the two sweeps may start in the same second (ids then order at random): told apart by their grids
+    sweeps = {len(r["plan"]["grid"]): p for p, r in records.items() if r["kind"] == "sweep"}
+    return {"sweep": sweeps[1], "sweep2": sweeps[2], "tune": next(p for p, r in records.items() if r["kind"] == "tune")}
 
 
 def test_runs_lists_each_study_as_one_row(dltool, studies):
@@ -107,6 +109,7 @@ def test_a_sweep_id_is_not_a_run(dltool, studies):
         (["tune", CONFIG, "--space", "optimizer.lr=loguniform(0.01)", "--trials", "3"], "takes two bounds"),
         (["tune", CONFIG, "--space", "optimizer.lr=loguniform(0,1)", "--trials", "3"], "must be positive"),
         (["tune", CONFIG, "--space", "optimizer.lr=uniform(1,0.1)", "--trials", "3"], "low below high"),
+        (["tune", CONFIG, "--space", "optimizer.lr=choice(1)", "--trials", "3"], "choice() needs at least two values"),
         (["tune", CONFIG, "--space", "data.batch_size=int(0,10)", "--trials", "3"], "greater than 0"),
         (["tune", CONFIG, "--space", "optimizer.momentum=uniform(0.1,0.9)", "--trials", "3"],
          "the config's optimizer 'sgd' has no hyperparameter 'momentum'; optimizers that take it: momentum"),

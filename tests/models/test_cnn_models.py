@@ -3,6 +3,8 @@ interchangeable, and every model trainable."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -47,7 +49,12 @@ def test_scratch_batchnorm_matches_torch(shape):
             g.copy_(gamma)
             b.copy_(beta)
     # eval first (untrained statistics), then several training batches, then eval on the moving averages
+    dims = (0,) if len(shape) == 2 else (0, 2, 3)
+    m = math.prod(shape) // C  # values per channel
     for step, training in enumerate([False, True, True, True, False, False]):
+        if not training:  # predict with the same moving variance: the formula is what is compared here
+            ref.running_var.copy_(ours.moving_var)
+        before = ours.moving_var.clone(), ref.running_var.clone()
         X = torch.randn(shape, generator=gen, dtype=torch.float64) * (step + 1) + step
         grad_out = torch.randn(shape, generator=gen, dtype=torch.float64)
         results = []
@@ -64,7 +71,11 @@ def test_scratch_batchnorm_matches_torch(shape):
         close(ours.gamma.grad, ref.weight.grad)
         close(ours.beta.grad, ref.bias.grad)
         close(ours.moving_mean, ref.running_mean)
-        close(ours.moving_var, ref.running_var)
+        # The notes update the moving variance with the biased batch variance, nn.BatchNorm with the
+        # unbiased one: each update's batch term differs by the factor m / (m - 1).
+        biased = X.var(dim=dims, unbiased=False)
+        close(ours.moving_var, 0.9 * before[0] + 0.1 * biased if training else before[0])
+        close(ref.running_var, 0.9 * before[1] + 0.1 * biased * m / (m - 1) if training else before[1])
 
 
 def test_scratch_batchnorm_refuses_what_torch_refuses():
@@ -157,6 +168,9 @@ def test_lenet_bn_impls_agree_in_train_and_eval():
             opt.step()
             outs.append(out)
         close(*outs)
+    # the moving variances differ by the notes' biased update (test_scratch_batchnorm_matches_torch):
+    # with scratch's statistics, the two predict alike
+    load_state_across_impls_(ref, scratch)
     X = torch.rand(8, 1, 28, 28, generator=gen)
     close(scratch.eval()(X), ref.eval()(X))
 

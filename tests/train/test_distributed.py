@@ -179,10 +179,17 @@ def sync_bn_errors(rank: int) -> dict:
                     (weight.grad, oracle.weight.grad),
                     (bias.grad, oracle.bias.grad),
                     (mean, oracle.running_mean),
-                    (var, oracle.running_var),
+                    (var, oracle.running_var if impl == "torch" else notes_moving_var(oracle.running_var, x)),
                 ]
             )
     return errors
+
+
+def notes_moving_var(running_var: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """The scratch layer's moving variance after one update from 1, from nn.BatchNorm's: the notes update
+    it with the biased batch variance, torch with the unbiased one (a factor m / (m - 1))."""
+    m = x.numel() // x.shape[1]
+    return 0.9 + (running_var - 0.9) * (m - 1) / m
 
 
 def test_synchronized_batch_norm_over_two_halves_is_batch_norm_over_the_batch(tmp_path):

@@ -1,0 +1,28 @@
+"""`dltool report`: one run or study as a self-contained report.html (pictures, tables, config, versions)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dltool.cli.browse import ItemId
+from dltool.cli.common import RunsDir, user_errors
+
+
+@user_errors
+def report(
+    item_id: ItemId,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Where to write the page (default: report.html in the item's folder).", show_default=False),
+    ] = None,
+    runs_dir: RunsDir = None,
+) -> None:
+    """Write one run or study as a single self-contained HTML page (its pictures inlined, no network needed to
+    view it) and print its path. Pictures missing from its plots/ are drawn first."""
+    from dltool.plots.report_page import write_report
+    from dltool.store.items import resolve_item
+
+    typer.echo(str(write_report(resolve_item(runs_dir, item_id), out)))

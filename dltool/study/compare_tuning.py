@@ -1,0 +1,83 @@
+"""compare-optimizers --tune N: the same tuning budget for every optimizer before they are compared
+(DeepOBS and Schmidt et al. 2021 tune each optimizer before comparing; a table of fixed learning rates
+says more about the rates than about the optimizers).
+
+Each variant gets N trials of its own tuning study (dltool.study.tune): its learning rate log-uniform over
+[default / TUNE_RANGE, default * TUNE_RANGE] (plus the --tune-space keys its optimizer takes), selected on
+the validation split or, where the data has no test set, on the training objective the notes plot. The
+scratch and torch impls share the tuned values (one algorithm): the torch impl is tuned, scratch where
+torch has none. The comparison then runs the tuned variants over its seeds.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import replace
+from typing import Any
+
+from dltool.study.plan import Member, Plan
+from dltool.study.problems import Variant
+from dltool.study.space import SpaceKey, parse_space
+from dltool.study.tune import run_tuning
+from dltool.study.tune_plan import plan_on
+
+TUNE_RANGE = 30.0
+
+
+def lr_space(lr: float) -> SpaceKey:
+    low, high = lr / TUNE_RANGE, lr * TUNE_RANGE
+    return SpaceKey(
+        "optimizer.lr",
+        "loguniform",
+        (low, high),
+        (f"{low:g}", f"{high:g}"),
+        f"optimizer.lr=lr x 1/{TUNE_RANGE:g}..{TUNE_RANGE:g}",
+    )
+
+
+def tune_variants(
+    plan: Plan, trials: int, tune_space: tuple[str, ...], options
+) -> tuple[tuple[Variant, ...], list[dict]]:
+    """Every variant of the plan tuned with `trials` trials: the variants at their best values, and what each
+    tuning study found (its id, the best values and objective), for study.json."""
+    extra = [parse_space(text, "--tune-space") for text in tune_space]
+    tuned, found = [], []
+    for member in _tuned_members(plan):
+        options_of = member.config.optimizer.options
+        space = [lr_space(options_of["lr"]), *(e for e in extra if e.key.split(".")[-1] in options_of)]
+        tuning = plan_on(plan.source, member.config, space, trials, "loss", prune=True)
+        if not options.quiet:
+            print(f"tuning {member.entry.variant}: {trials} trials", file=sys.stderr, flush=True)
+        report = run_tuning(tuning, replace(options, quiet=True), None, None)
+        variant = member.variant
+        if report.best is None:  # no trial completed: the variant is compared at its own values
+            tuned.append(variant)
+            continue
+        best = {key.split(".")[-1]: value for key, value in report.best["params"].items()}
+        tuned.append(Variant(variant.optimizer, {**variant.hyper, **best}, variant.extra, _note(variant, trials)))
+        found.append(_found(member, report))
+    return tuple(tuned), found
+
+
+def _tuned_members(plan: Plan) -> list[Member]:
+    """One member per variant, the one that is tuned: its torch impl (scratch where torch has none), first seed."""
+    chosen: dict[str, Member] = {}
+    for member in plan.members:  # in plan order: variant, impl, then seed: the first is the first seed
+        label = member.entry.variant
+        if label not in chosen or (member.entry.impl == "torch" and chosen[label].entry.impl != "torch"):
+            chosen[label] = member
+    return list(chosen.values())
+
+
+def _note(variant: Variant, trials: int) -> str:
+    return f"{variant.note}; tuned, {trials} trials" if variant.note else f"tuned, {trials} trials"
+
+
+def _found(member: Member, report) -> dict[str, Any]:
+    return {
+        "variant": member.entry.variant,
+        "tuned_on": member.entry.impl,
+        "study": report.study.id,
+        "best": report.best["params"],
+        "objective": report.best["value"],
+    }

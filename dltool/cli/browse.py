@@ -117,7 +117,11 @@ def show(item_id: ItemId, runs_dir: RunsDir = None) -> None:
     from dltool.store.study import StudyFolder
 
     item = resolve_item(runs_dir, item_id)
-    if isinstance(item, StudyFolder) and item.kind != "compare":
+    if isinstance(item, StudyFolder) and item.kind == "profile":
+        from dltool.cli.sweep_report import print_profile
+
+        print_profile(item)
+    elif isinstance(item, StudyFolder) and item.kind != "compare":
         from dltool.cli.sweep_report import print_study_results
 
         print_study_results(item)

@@ -35,7 +35,14 @@ ConfigArg = Annotated[
     Path | None,
     typer.Argument(help="A train config to compare optimizers on (default: --problem).", show_default=False),
 ]
-ProblemOption = Annotated[Problem | None, _option("A problem of the notes (default: airfoil).")]
+ProblemOption = Annotated[
+    str | None,
+    _option(
+        "A problem of the notes (default: airfoil), several comma-separated, or all (airfoil, fashion-mnist): "
+        + ", ".join(problem.value for problem in Problem)
+        + "; several add a rank table and a performance profile across them."
+    ),
+]
 Optimizers = Annotated[str | None, _option("Comma-separated optimizers (default: the problem's).")]
 Impls = Annotated[str, typer.Option("--impl", help="Comma-separated implementations.")]
 Seeds = Annotated[
@@ -81,11 +88,27 @@ def budget(protocol: Protocol, tune: int | None, seeds: int | None) -> dict[str,
     return {"tune": tune or 0, "seeds": seeds or (FULL_SEEDS if tune else 1)}
 
 
-def show_comparison(report) -> None:
-    """The verdict and the files; the comparison's exit code."""
-    from dltool.cli.report import print_comparison
+def chosen_problems(text: str | None) -> tuple[str, ...]:
+    """--problem: one name, several comma-separated, or `all` (the regression and classification problems)."""
+    from dltool.study.profile import ALL_PROBLEMS
 
-    print_comparison(report)
+    names = comma_list("--problem", text, str, (*(problem.value for problem in Problem), "all"))
+    return ALL_PROBLEMS if "all" in names else names
+
+
+def run_and_show(problems: tuple[str, ...], request, options) -> None:
+    """One comparison and its verdict, or each problem's then the rank table across them; the exit code."""
+    from dltool.cli.report import print_comparison
+    from dltool.cli.sweep_report import print_profile
+    from dltool.study.compare import compare_optimizers
+    from dltool.study.profile import compare_problems
+
+    if len(problems) > 1:
+        report = compare_problems(problems, request, options)
+        print_profile(report.study)
+    else:
+        report = compare_optimizers(request, options)
+        print_comparison(report)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
@@ -126,13 +149,13 @@ def compare_optimizers(
     check_target_loss(target_loss)
     start_workers(jobs)
     from dltool.bounds import MAX_BATCH_SIZE
-    from dltool.study.compare import compare_optimizers as run
     from dltool.study.members import CompareOptions
     from dltool.study.plan import IMPLS, PlanRequest
 
+    problems = chosen_problems(problem)
     request = PlanRequest(
         config_path=config,
-        problem=problem.value if problem else None,
+        problem=problems[0] if problems else None,
         optimizers=comma_list("--optimizers", optimizers, str),
         impls=comma_list("--impl", impl, str, IMPLS),
         lr_scales=comma_list("--lr-scale", lr_scale, float),
@@ -141,4 +164,4 @@ def compare_optimizers(
         tune_space=tuple(tune_space or ()),
         **budget(protocol, tune, seeds),
     )
-    show_comparison(run(request, CompareOptions(runs_dir, jobs, quiet, target_loss)))
+    run_and_show(problems, request, CompareOptions(runs_dir, jobs, quiet, target_loss))

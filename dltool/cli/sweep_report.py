@@ -85,3 +85,13 @@ def print_tune(report: TuneReport) -> None:
     say(f"tuning study {study.id} {study.record.status}: {study.folder}")
     for path in study_files(study)[1:]:
         say(f"  {path}")
+
+
+def print_profile(study: StudyFolder) -> None:
+    """`dltool show` on a comparison across problems: its rank table (results.md) and files."""
+    console = make_console()
+    console.print(f"{study.noun} {study.id}  {study.record.shown_status}", markup=False, highlight=False)
+    table = study.path(STUDY_FILES.verdict)
+    console.print(table.read_text() if table.is_file() else "(no results.md yet)", markup=False, highlight=False)
+    for path in study_files(study):
+        console.print(f"  {path}", markup=False, highlight=False)

@@ -118,7 +118,7 @@ def study_sections(study: StudyFolder) -> list[str]:
     rows = [("status", record.shown_status), ("progress", f"{done}/{total} member runs ended")]
     rows += [("started", header.started)]
     end = record.end
-    rows += [("ended", end.ended), ("wall time (s)", end.wall_time_s), ("verdict", end.target_text)] if end else []
+    rows += [("ended", end.ended), ("wall time (s)", end.wall_time_s), ("against", end.target_text)] if end else []
     rows += [("folder", study.folder)]
     first = next((run for run in map(study.member_run, record.members) if run is not None), None)
     return [

@@ -38,7 +38,8 @@ class StudyFiles:
 
 STUDY_FILES = StudyFiles()
 ENDED = ("completed", "failed", "diverged", "pruned")  # a member's statuses that are final
-NOUNS = {"compare": "comparison", "sweep": "sweep", "tune": "tuning study"}  # what messages call each kind
+# what messages call each kind
+NOUNS = {"compare": "comparison", "sweep": "sweep", "tune": "tuning study", "profile": "comparison across problems"}
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,9 @@ TUNE_RANGE = 30.0
 
 
 def lr_space(lr: float) -> SpaceKey:
-    low, high = lr / TUNE_RANGE, lr * TUNE_RANGE
-    return SpaceKey(
-        "optimizer.lr",
-        "loguniform",
-        (low, high),
-        (f"{low:g}", f"{high:g}"),
-        f"optimizer.lr=lr x 1/{TUNE_RANGE:g}..{TUNE_RANGE:g}",
-    )
+    """The lr, log-uniform from lr / TUNE_RANGE to lr * TUNE_RANGE, written as --space would give it (so a
+    tuning study of a comparison can be resumed as any other)."""
+    return parse_space(f"optimizer.lr=loguniform({lr / TUNE_RANGE!r},{lr * TUNE_RANGE!r})")
 
 
 def tune_variants(

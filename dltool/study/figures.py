@@ -33,6 +33,11 @@ def stored_verdict(comparison: StudyFolder) -> Verdict:
 
 def redraw_plots(comparison: StudyFolder) -> list[Path]:
     """The study's pictures drawn again into its plots/ folder."""
+    if comparison.kind == "profile":
+        from dltool.plots.profile import draw_profile
+        from dltool.study.profile_tables import ratios
+
+        return [draw_profile(comparison, ratios(comparison.record.header.plan["measures"]))]
     if comparison.kind != "compare":
         return redraw_study_plots(comparison)
     verdict = stored_verdict(comparison)

@@ -37,6 +37,12 @@ class MemberResult:
         return losses[-1] if losses and self.status != "diverged" else None
 
     @property
+    def last_finite(self) -> tuple[float, int] | None:
+        """(loss, step) of the last evaluation with a finite loss: what a diverged member reached."""
+        finite = [r for r in self.records if r.get("loss") is not None]
+        return (finite[-1]["loss"], finite[-1]["step"]) if finite else None
+
+    @property
     def best_loss(self) -> float | None:
         losses = [r["loss"] for r in self.records if r.get("loss") is not None]
         return min(losses) if losses else None

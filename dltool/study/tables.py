@@ -63,7 +63,7 @@ def table_rows(groups: list[Group], seeds: int, toy: bool, target: float | None)
             _impl(group),
             hyper + (f" ({member.note})" if member.note else ""),
         ]
-        cells += [format_stat(group.stats.get(key), fmt, seeds) for key, _, fmt in columns]
+        cells += [_stat_cell(group, key, fmt, seeds) for key, _, fmt in columns]
         cells += [_interval(group)] if interval else []
         cells += [group.reached] if target else []
         if toy:
@@ -71,6 +71,15 @@ def table_rows(groups: list[Group], seeds: int, toy: bool, target: float | None)
             cells.append("(" + ", ".join(f"{v:.6f}" for v in point) + ")" if point else "-")
         rows.append([*cells, group.status])
     return headings, rows
+
+
+def _stat_cell(group: Group, key: str, fmt: str, seeds: int) -> str:
+    """A statistic over the seeds; for a diverged member's final loss, the last finite one and its step."""
+    diverged = next((r for r in group.results if r.status == "diverged"), None)
+    if key == "final_loss" and group.stats.get(key) is None and diverged and diverged.last_finite:
+        loss, step = diverged.last_finite
+        return f"{loss:.6g} at step {step}, then diverged"
+    return format_stat(group.stats.get(key), fmt, seeds)
 
 
 def _standing_cells(group: Group) -> list[str]:

@@ -21,7 +21,7 @@ from dltool.plots.labels import format_value
 from dltool.store.files import atomic_write_text
 from dltool.store.items import resolve_item
 from dltool.store.run import RUN_FILES, RunStore, now_iso, this_process
-from dltool.store.study import STUDY_FILES, StudyFolder, StudyHeader
+from dltool.store.study import ENDED, STUDY_FILES, StudyFolder, StudyHeader
 from dltool.study.figures import draw_sweep_plots
 from dltool.study.members import CompareOptions, default_jobs, run_members
 from dltool.study.optuna_storage import file_lock, open_storage, sqlite_path
@@ -134,7 +134,7 @@ def _resumable(folder: StudyFolder, work: TrialWork, study) -> dict:
     running = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
     jobs = {}
     for index, member in enumerate(folder.record.members):
-        if member.trial in running and member.status not in ("completed", "failed", "diverged", "pruned"):
+        if member.trial in running and member.status not in ENDED:
             frozen = running[member.trial]
             work.open[index] = _trial_of(study, frozen)
             run = folder.member_run(member)

@@ -213,6 +213,10 @@ def test_learning_rate_sensitivity_reports_divergence_and_goes_on(dltool, runs_d
     assert rows[0.05]["status"] == "completed"
     assert rows[5.0]["status"] == "diverged" and int(rows[5.0]["diverged_at_step"]) > 0
     assert rows[5.0]["final_loss"] == ""  # no final loss for a diverged member
+    # the table shows the last finite loss and where it was measured, not a "final" one
+    records = read_records(runs_dir / rows[5.0]["run_id"])
+    last = [r for r in records if r["split"] == "full" and r["loss"] is not None][-1]
+    assert f"{last['loss']:.6g} at step {last['step']}, then diverged" in (folder / "results.md").read_text()
     assert (folder / "plots/lr_sensitivity.png").is_file()
     assert "diverged at step" in result.output
 
@@ -287,7 +291,7 @@ def test_fashion_mnist_problem(dltool, runs_dir):
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["--problem", "quadratic"], "Invalid value for '--problem'"),
+        (["--problem", "quadratic"], "--problem: 'quadratic' is not one of airfoil, fashion-mnist"),
         (["--tune-space", "optimizer.momentum=uniform(0.5,0.9)"], "--tune-space needs --tune N"),
         (["--tune", "3", "--lr-scale", "1,3"], "--tune chooses each optimizer's lr itself"),
         (

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from dltool.bounds import MAX_THREADS, BatchSize, Count, Epochs, Examples, ImageSide, Seed
 from dltool.errors import UsageError, did_you_mean, excerpt
-from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry
+from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry, check_model_fits_data
 from dltool.safe_yaml import MAX_DEPTH, YamlBoundError, read_yaml, safe_load, yaml_message
 
 STRICT = dict(strict=True, allow_inf_nan=False)  # no coercion ('1' is not 1), no NaN or infinity
@@ -220,7 +220,7 @@ def validate(raw: dict[str, Any], source: str, overrides: Sequence[Override] = (
     load_registries()
     for key, registry in NAMED_SECTIONS.items():
         resolve_section(getattr(config, key), key, registry, blame)
-    check_model_fits_data(config, source)
+    check_model_fits_data(config.model.name, config.data.name, source)
     return config
 
 
@@ -234,17 +234,6 @@ def resolve_section(section: NamedSection, key: str, registry: Registry, blame: 
         section.resolve(entry.options.model_validate(section.options))
     except ValidationError as exc:
         raise UsageError(format_errors(exc, blame, entry.options, prefix=key)) from None
-
-
-def check_model_fits_data(config: Config, source: str) -> None:
-    model_task = MODELS.get(config.model.name).traits.task
-    data_task = DATASETS.get(config.data.name).traits.task
-    if model_task != data_task:
-        fitting = [name for name in MODELS.names() if MODELS.get(name).traits.task == data_task]
-        raise UsageError(
-            f"{source}: model '{config.model.name}' is a {model_task} model but dataset '{config.data.name}' "
-            f"is a {data_task} dataset; use a {data_task} model ({', '.join(fitting)}) or another dataset"
-        )
 
 
 @dataclass(frozen=True)
@@ -274,6 +263,14 @@ def _valid_keys(model_cls: type[BaseModel], loc: tuple, prefix: str | None) -> l
     return valid
 
 
+def _owners(section: str | None, key: str) -> str:
+    """' (optimizer 'momentum' takes it: --set optimizer.name=momentum)': the key is another entry's."""
+    registry = NAMED_SECTIONS.get(section)
+    owners = [name for name in registry.names() if key in registry.get(name).options.model_fields] if registry else []
+    which = f"'{owners[0]}' takes it" if len(owners) == 1 else f"{', '.join(owners)} take it"
+    return f" ({section} {which}: --set {section}.name={owners[0]})" if owners else ""
+
+
 def format_errors(exc: ValidationError, blame: Blame, model_cls: type[BaseModel], prefix: str | None = None) -> str:
     """One line per error: where (the --set or the file and dotted key), what was expected, what was got."""
     lines = []
@@ -282,7 +279,7 @@ def format_errors(exc: ValidationError, blame: Blame, model_cls: type[BaseModel]
         where = blame.where(".".join(str(part) for part in ((prefix,) if prefix else ()) + loc))
         if error["type"] == "extra_forbidden":
             valid = _valid_keys(model_cls, loc, prefix)
-            hint = did_you_mean(str(loc[-1]), valid)
+            hint = did_you_mean(str(loc[-1]), valid) or _owners(prefix, str(loc[-1]))
             lines.append(f"{where}: unknown key{hint}; valid keys here: {', '.join(valid)}")
         elif error["type"] == "missing":
             lines.append(f"{where}: required key is missing")

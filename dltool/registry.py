@@ -101,3 +101,14 @@ MODELS: Registry[ModelTraits] = Registry("model")
 OPTIMIZERS: Registry[OptimizerTraits] = Registry("optimizer")
 DATASETS: Registry[DatasetTraits] = Registry("dataset")
 SCHEDULES: Registry[ScheduleTraits] = Registry("schedule")
+
+
+def check_model_fits_data(model: str, data: str, source: str) -> None:
+    """A regression model on a classification dataset (or the reverse) is refused, naming the models that fit."""
+    model_task, data_task = MODELS.get(model).traits.task, DATASETS.get(data).traits.task
+    if model_task != data_task:
+        fitting = [name for name in MODELS.names() if MODELS.get(name).traits.task == data_task]
+        raise UsageError(
+            f"{source}: model '{model}' is a {model_task} model but dataset '{data}' "
+            f"is a {data_task} dataset; use a {data_task} model ({', '.join(fitting)}) or another dataset"
+        )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Annotated
 
 import typer
 
@@ -16,9 +17,28 @@ from dltool.cli import browse, diff, report_command, study, sweep, train
 app = typer.Typer(
     help="Run, compare and browse the classic Dive into Deep Learning experiments.",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},  # -h as well, in every command
 )
+
+
+def show_version(value: bool) -> None:
+    if value:
+        from dltool import __version__
+
+        typer.echo(f"dltool {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def options(
+    version: Annotated[
+        bool, typer.Option("--version", "-V", callback=show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """Run, compare and browse the classic Dive into Deep Learning experiments."""
+
+
 app.command()(train.train)
 app.command("compare-optimizers")(study.compare_optimizers)
 app.command()(sweep.sweep)

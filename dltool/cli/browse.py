@@ -11,11 +11,10 @@ from typing import Annotated
 
 import typer
 
-from dltool.cli.common import RunsDir, user_errors
+from dltool.cli.common import RunsDir, fail, user_errors
 from dltool.plots.axes import Metric, PlotFormat, XAxis
 from dltool.store.status import RunStatus
 
-RunId = Annotated[str, typer.Argument(help="Run id, a unique prefix of one, or 'latest'.")]
 ItemId = Annotated[
     str,
     typer.Argument(help="Run or study id, a unique prefix of one, or 'latest' (the newest study, or run outside one)."),
@@ -26,6 +25,16 @@ class TableFormat(str, Enum):
     table = "table"
     csv = "csv"
     json = "json"
+
+
+class SortKey(str, Enum):
+    """dltool.cli.runs_table.SORT_KEYS (a test keeps the two lists equal)."""
+
+    started = "started"
+    eval_loss = "eval_loss"
+    eval_acc = "eval_acc"
+    wall_s = "wall_s"
+    id = "id"
 
 
 class ExportFormat(str, Enum):
@@ -43,15 +52,17 @@ def runs(
     ] = None,
     members: Annotated[bool, typer.Option("--members", help="Also list each study's member runs, under it.")] = False,
     format: Annotated[TableFormat, typer.Option("--format", help="csv and json are for scripts.")] = TableFormat.table,
+    sort: Annotated[SortKey, typer.Option(help="Order: newest first, or by a result (best first).")] = SortKey.started,
+    limit: Annotated[int | None, typer.Option(min=1, help="Only the first N (a study counts once).")] = None,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Runs and studies, newest first, as a table (or csv / json). A study (compare-optimizers) is one row:
-    its kind, members done/total, status and winner; --members lists its member runs too."""
-    from dltool.cli.runs_table import Filters, print_runs
+    """Runs and studies, newest first, as a table (or csv / json, every field typed). A study is one row:
+    its kind, members done/total, status and best; --members lists its member runs too."""
+    from dltool.cli.runs_table import Filters, Order, print_runs
     from dltool.store.run import RunStore
 
     filters = Filters(status.value if status else None, model, optimizer)
-    print_runs(RunStore(runs_dir).root, filters, members=members, fmt=format.value)
+    print_runs(RunStore(runs_dir).root, filters, members, format.value, Order(sort.value, limit))
 
 
 @user_errors
@@ -96,16 +107,36 @@ def plot(
 
 @user_errors
 def export(
-    run_id: RunId,
+    item_ids: Annotated[
+        list[str] | None,
+        typer.Argument(help="Run or study ids (a study: its member runs), prefixes, or 'latest'.", show_default=False),
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every run in the runs folder.")] = False,
     format: Annotated[ExportFormat, typer.Option("--format", help="Export format.")] = ExportFormat.tensorboard,
     runs_dir: RunsDir = None,
 ) -> None:
-    """Write a stored run's metrics in another tool's format (TensorBoard event files)."""
-    from dltool.store.items import resolve_run
+    """Write stored runs' metrics in another tool's format (TensorBoard event files, in each run's folder):
+    `tensorboard --logdir runs` then shows them all."""
+    from dltool.store.items import read_listing, resolve_items
+    from dltool.store.run import RunStore
+    from dltool.store.study import StudyFolder
     from dltool.store.tensorboard import export_run
 
-    folder = export_run(resolve_run(runs_dir, run_id, "dltool export"))
-    typer.echo(f"wrote TensorBoard events to {folder} (view with: tensorboard --logdir {folder})")
+    if bool(item_ids) == every:
+        fail("give run or study ids, or --all (not both)", 2)
+    root = RunStore(runs_dir).root
+    if every:
+        runs = read_listing(root).runs
+    else:
+        listing = read_listing(root)
+        items = resolve_items(root, list(item_ids))
+        runs = [
+            run for item in items for run in (listing.members[item.id] if isinstance(item, StudyFolder) else [item])
+        ]
+    for run in {run.id: run for run in runs}.values():  # each once
+        typer.echo(f"wrote TensorBoard events to {export_run(run)}")
+    if runs:
+        typer.echo(f"view them with: tensorboard --logdir {root}")
 
 
 @user_errors

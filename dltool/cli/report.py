@@ -6,12 +6,14 @@ Reads run and study folders only (never imports torch), so browsing runs is quic
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
+from dltool.cli.fit import fitting_columns
 from dltool.errors import DltoolError, UsageError
 from dltool.store.items import Item
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
@@ -25,9 +27,10 @@ if TYPE_CHECKING:
 
 
 def make_console() -> Console:
-    """A terminal's own width; piped output (files, scripts) gets wide lines instead of squeezed cells."""
+    """A terminal's own width; piped output (files, scripts) gets wide lines instead of squeezed cells,
+    unless COLUMNS says how wide."""
     console = Console()
-    if not console.is_terminal:
+    if not console.is_terminal and not os.environ.get("COLUMNS"):
         console.width = 200
     return console
 
@@ -41,11 +44,11 @@ def format_metrics(final: dict) -> str:
 
 def outcome_lines(run: Run, summary: dict) -> list[str]:
     status = summary.get("status", "unknown")
-    timing = ""
+    lines = [f"run {run.id} {status}"]  # the id alone on its line: whole at 80 columns, to copy
     if summary.get("train_time_s") is not None:
         rate = summary.get("examples_per_s")
-        timing = f" in {summary['train_time_s']:.1f} s" + (f" ({rate:,.0f} examples/s)" if rate else "")
-    lines = [f"run {run.id} {status}{timing}", f"  final: {format_metrics(summary.get('final', {}))}"]
+        lines.append(f"  trained in {summary['train_time_s']:.1f} s" + (f" ({rate:,.0f} examples/s)" if rate else ""))
+    lines.append(f"  final: {format_metrics(summary.get('final', {}))}")
     if summary.get("error"):
         lines.append(f"  {summary['error']}")
     if status == "interrupted" or (status == "failed" and run.path(RUN_FILES.checkpoint).exists()):
@@ -77,9 +80,10 @@ def plot_command(
     runs: list[Run], root: Path, metric: str | None, x: str, logy: bool, out, formats: list[str] | None = None
 ) -> list:
     """One run and no options: its standard pictures. Otherwise one overlay figure. Each run's files
-    are read once, into a snapshot; metric and x are choices the command line and the overlay check.
-    `formats` ('png', 'svg', 'pdf'; PNG when None) are those of the pictures drawn into plots/ folders;
-    --out names its own by extension (an overlay without --out goes into root/plots/)."""
+        are read once, into a snapshot; metric and x are choices the command line and the overlay check.
+        `formats` ('png', 'svg', 'pdf'; PNG when None) are those of the pictures drawn into plots/ folders;
+        --out names its own by extension (an overlay without --out goes into the first run's plots/, named
+    after the other runs)."""
     # the plot modules (numpy, matplotlib) load only when something is drawn
     from dltool.plots.figure import save_figure_formats
     from dltool.plots.overlay import build_overlay, plot_overlay
@@ -95,9 +99,19 @@ def plot_command(
     metric = metric or "loss"
     if out is not None:
         return [plot_overlay(snapshots, metric=metric, x=x, logy=logy, out=Path(out))]
-    folder = runs[0].path(RUN_FILES.plots) if len(runs) == 1 else root / RUN_FILES.plots
     figure = build_overlay(snapshots, metric=metric, x=x, logy=logy)
-    return save_figure_formats(figure, folder / f"{metric}-vs-{x}", formats)
+    return save_figure_formats(figure, runs[0].path(RUN_FILES.plots) / overlay_name(runs, metric, x), formats)
+
+
+def overlay_name(runs: list[Run], metric: str, x: str) -> str:
+    """'loss-vs-epoch-with-5aa8-baea': in the first run's plots/, named by the others' id endings, so one
+    overlay never overwrites another's picture."""
+    others = [run.id.rsplit("-", 1)[-1] for run in runs[1:]]
+    if len(others) > 4:  # a short name that still differs from every other overlay's
+        import hashlib
+
+        others = [f"{len(others)}-runs", hashlib.sha256(" ".join(r.id for r in runs).encode()).hexdigest()[:8]]
+    return "-".join([f"{metric}-vs-{x}", *(["with", *others] if others else [])])
 
 
 def check_out(out, formats: list[str] | None) -> None:
@@ -154,9 +168,11 @@ def print_run(run: Run) -> None:
     if summary:
         say(f"final: {format_metrics(summary.get('final', {}))}")
         say(f"best: {format_metrics(summary.get('best', {}))}")
+        rate = summary.get("examples_per_s")
+        rate = format(rate, ",.0f") if isinstance(rate, (int, float)) else "-"  # one number format everywhere
         say(
             f"timings: train {summary.get('train_time_s')} s, wall {summary.get('wall_time_s')} s, "
-            f"{summary.get('examples_per_s')} examples/s, {summary.get('steps')} steps"
+            f"{rate} examples/s, {summary.get('steps')} steps"
         )
     plots = sorted(run.path(RUN_FILES.plots).glob("*")) if run.path(RUN_FILES.plots).is_dir() else []
     if plots:
@@ -194,15 +210,24 @@ def print_layer_table(title: str, rows) -> None:
     console.print(table)
 
 
+# The verdict table's columns a narrow terminal drops first (results.md and results.csv keep them all)
+VERDICT_DROP_ORDER = (
+    "examples/s", "wall (s)", "best loss", "steps to target", "reached target", "time to target (s)",
+    "final acc", "95% CI", "hyperparameters",
+)  # fmt: skip
+
+
 def print_verdict(console: Console, record: StudyRecord, verdict: Verdict) -> None:
     """The verdict table and the winner, as compare-optimizers prints them."""
     toy = record.header.objective is not None
     headings, cells = table_rows(verdict.groups, record.header.seeds, toy, verdict.target)
+    kept = fitting_columns(headings, cells, console.width, VERDICT_DROP_ORDER, {"hyperparameters": 16, "status": 10})
     table = Table(title=f"{record.header.title} — {verdict.target_text}", title_justify="left")
-    for heading in headings:
-        table.add_column(heading, no_wrap=heading in ("", "impl"))
+    for i in kept:
+        table.add_column(headings[i], no_wrap=headings[i] in ("", "impl", "rank"))
     for group, row in zip(shown_groups(verdict.groups), cells):
-        table.add_row(*row, style="bold green" if group.winner else ("red" if "diverg" in group.status else None))
+        style = "bold green" if group.winner else ("red" if "diverg" in group.status else None)
+        table.add_row(*(row[i] for i in kept), style=style)
     console.print(table)
     console.print(verdict_line(verdict), markup=False, highlight=False)
     console.print(f"rule: {verdict.ruling.rule}", markup=False, highlight=False, style="dim")

@@ -11,27 +11,20 @@ from pathlib import Path
 from rich.table import Table
 from rich.text import Text
 
+from dltool.cli.fit import fitting_columns
 from dltool.store.items import Listing, read_listing
 from dltool.store.run import Run, RunState
 from dltool.store.study import StudyFolder
 
-# "kind": run, or the study's kind; "members": a study's members done/total (a table shows these two only
-# when a study is listed); "study": a member's study (csv and json: the table nests members under it
-# instead); "damage": what is wrong with a damaged run's files (a table shows it only then)
-COLUMNS = (
-    "id",
-    "kind",
-    "status",
-    "model",
-    "optimizer",
-    "members",
-    "epochs",
-    "eval loss",
-    "eval acc",
-    "wall s",
-    "study",
-    "damage",
-)
+# The fields of a row, as csv and json give them (numbers as numbers; None where there is none):
+# kind is run or the study's kind; members_done/members_total a study's; study a member's study;
+# damage what is wrong with a damaged run's files. The table shows them formatted (TABLE_COLUMNS).
+FIELDS = (
+    "id", "kind", "status", "model", "model_impl", "optimizer", "optimizer_impl", "lr", "batch_size",
+    "members_done", "members_total", "epochs", "eval_loss", "eval_acc", "wall_s", "started", "study", "damage",
+)  # fmt: skip
+TABLE_COLUMNS = ("id", "kind", "status", "model", "optimizer", "members", "epochs", "eval loss", "eval acc", "wall s")
+SORT_KEYS = ("started", "eval_loss", "eval_acc", "wall_s", "id")
 MEMBER_MARK = "└ "  # a member row's id in the table, under its study's row
 
 
@@ -64,12 +57,13 @@ class Filters:
         return not (self.model or self.optimizer) or any(members_only.run_matches(*member) for member in members)
 
 
-def number(value, fmt: str) -> str:
-    return fmt.format(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else "-"
+def _number(value) -> float | int | None:
+    return value if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
 
-def run_row(run: Run, state: RunState, study: str = "") -> dict[str, str]:
-    card = run.card(state.status)
+def run_row(run: Run, state: RunState, study: str | None = None) -> dict:
+    """A run as a row of typed fields (FIELDS)."""
+    card, status = run.card(state.status), state.status
     model, optimizer = card["model"], card["optimizer"]
     summary = state.summary
     final = summary.get("final", {})
@@ -78,37 +72,43 @@ def run_row(run: Run, state: RunState, study: str = "") -> dict[str, str]:
         "id": run.id,
         "kind": "run",
         "status": state.shown_status,
-        "model": f"{model.get('name', '?')} ({model.get('impl', '?')})",
-        "optimizer": f"{optimizer.get('name', '?')} ({optimizer.get('impl', '?')})",
-        "members": "",
-        "epochs": number(summary.get("epochs"), "{:.2f}"),
-        "eval loss": number(final.get(f"{eval_split}_loss"), "{:.4f}"),
-        "eval acc": number(final.get(f"{eval_split}_acc"), "{:.4f}"),
-        "wall s": number(summary.get("wall_time_s"), "{:.1f}"),
+        "model": model.get("name"),
+        "model_impl": model.get("impl"),
+        "optimizer": optimizer.get("name"),
+        "optimizer_impl": optimizer.get("impl"),
+        "lr": _number(optimizer.get("lr")),
+        "batch_size": _number((status.get("data") or {}).get("batch_size")),
+        "members_done": None,
+        "members_total": None,
+        "epochs": _number(summary.get("epochs")),
+        "eval_loss": _number(final.get(f"{eval_split}_loss")),
+        "eval_acc": _number(final.get(f"{eval_split}_acc")),
+        "wall_s": _number(summary.get("wall_time_s")),
+        "started": status.get("started"),
         "study": study,
-        "damage": "; ".join(state.damage),
+        "damage": "; ".join(state.damage) or None,
     }
 
 
-def study_row(study: StudyFolder) -> dict[str, str]:
-    """A study as one row: its problem in the model column, the winner (★) and its mean final loss and
-    accuracy over seeds in the optimizer and eval columns."""
+def study_row(study: StudyFolder) -> dict:
+    """A study as one row: its problem in the model field, the winner (★) and its mean final loss and
+    accuracy over seeds in the optimizer and eval fields."""
     record = study.record
     done, total = record.progress()
     winner = record.winner() or {}
     return {
+        **dict.fromkeys(FIELDS),
         "id": study.id,
         "kind": study.kind,
         "status": record.shown_status,
         "model": record.header.problem,
-        "optimizer": f"★ {winner.get('group', '?')}" if winner else "-",
-        "members": f"{done}/{total}",
-        "epochs": "-",
-        "eval loss": number(winner_mean(winner, "final_loss"), "{:.4g}"),
-        "eval acc": number(winner_mean(winner, "final_acc"), "{:.4f}"),
-        "wall s": number(record.end.wall_time_s if record.end else None, "{:.1f}"),
-        "study": "",
-        "damage": "",
+        "optimizer": f"★ {winner.get('group', '?')}" if winner else None,
+        "members_done": done,
+        "members_total": total,
+        "eval_loss": _number(winner_mean(winner, "final_loss")),
+        "eval_acc": _number(winner_mean(winner, "final_acc")),
+        "wall_s": _number(record.end.wall_time_s if record.end else None),
+        "started": record.header.started,
     }
 
 
@@ -118,7 +118,7 @@ def winner_mean(winner: dict, key: str) -> float | None:
     return value[0] if isinstance(value, list) and value else None
 
 
-def listed_rows(listing: Listing, filters: Filters, members: bool) -> list[dict[str, str]]:
+def listed_rows(listing: Listing, filters: Filters, members: bool) -> list[dict]:
     """The rows, newest first: standalone runs and studies; with `members`, each study's members under it."""
     rows = []
     for item in listing.top_level():
@@ -133,19 +133,21 @@ def listed_rows(listing: Listing, filters: Filters, members: bool) -> list[dict[
     return rows
 
 
-def print_runs(root: Path, filters: Filters, members: bool = False, fmt: str = "table") -> None:
-    """The runs table; csv and json carry every column (kind, members, study) for scripts."""
+def print_runs(
+    root: Path, filters: Filters, members: bool = False, fmt: str = "table", order: Order | None = None
+) -> None:
+    """The runs table, fitted to the terminal's width; csv and json carry every field (FIELDS), typed."""
     from dltool.cli.report import make_console
 
     listing = read_listing(root)
-    rows = listed_rows(listing, filters, members)
+    rows = (order or Order()).apply(listed_rows(listing, filters, members))
     if fmt == "csv":
         import csv
         import sys
 
-        writer = csv.DictWriter(sys.stdout, fieldnames=COLUMNS)
+        writer = csv.DictWriter(sys.stdout, fieldnames=FIELDS)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({key: "" if value is None else value for key, value in row.items()} for row in rows)
         return
     if fmt == "json":
         import json
@@ -156,18 +158,75 @@ def print_runs(root: Path, filters: Filters, members: bool = False, fmt: str = "
     if not rows:
         console.print(f"no runs{' with ' + filters.describe() if filters else ''} in {listing.root}", markup=False)
         return
-    console.print(runs_table(rows, f"runs in {listing.root}"))
+    console.print(runs_table(rows, f"runs in {listing.root.resolve()}", console.width))
 
 
-def runs_table(rows: list[dict[str, str]], title: str) -> Table:
-    """Members (rows with a study) nest under their study's row; optional columns only where used."""
+@dataclass(frozen=True)
+class Order:
+    """--sort KEY (started: newest first; losses and times: smallest first; accuracy: largest first) and
+    --limit N, over top-level rows: a study's members stay under it."""
+
+    sort: str = "started"
+    limit: int | None = None
+
+    def apply(self, rows: list[dict]) -> list[dict]:
+        blocks: list[list[dict]] = []
+        for row in rows:
+            if row["study"] is None or not blocks:
+                blocks.append([row])
+            else:
+                blocks[-1].append(row)
+        if self.sort != "started":  # rows come newest first already
+            blocks.sort(key=lambda block: self._key(block[0]))
+        return [row for block in blocks[: self.limit] for row in block]
+
+    def _key(self, row: dict) -> tuple:
+        value = row.get(self.sort)
+        if value is None:
+            return (1, 0)
+        return (0, -value if self.sort == "eval_acc" else value)
+
+
+def cells(row: dict) -> dict[str, str]:
+    """A row's fields as the table shows them."""
+
+    def fmt(value, spec: str) -> str:
+        return spec.format(value) if value is not None else "-"
+
+    run = row["kind"] == "run"
+    return {
+        "id": (MEMBER_MARK if row["study"] else "") + row["id"],
+        "kind": row["kind"],
+        "status": row["status"],
+        "model": f"{row['model']} ({row['model_impl']})" if run else (row["model"] or "-"),
+        "optimizer": f"{row['optimizer']} ({row['optimizer_impl']})" if run else (row["optimizer"] or "-"),
+        "members": "" if run else f"{row['members_done']}/{row['members_total']}",
+        "epochs": fmt(row["epochs"], "{:.2f}"),
+        "eval loss": fmt(row["eval_loss"], "{:.4f}" if run else "{:.4g}"),
+        "eval acc": fmt(row["eval_acc"], "{:.4f}"),
+        "wall s": fmt(row["wall_s"], "{:,.1f}"),
+        "damage": row["damage"] or "",
+    }
+
+
+# What goes first when the terminal is too narrow for every column: never the id
+DROP_ORDER = ("wall s", "epochs", "members", "kind", "eval acc", "model", "status", "optimizer", "eval loss")
+WRAPPED = {"model": 12, "optimizer": 14, "damage": 20}  # columns that wrap (to at least this width) before any drops
+
+
+def runs_table(rows: list[dict], title: str, width: int = 200) -> Table:
+    """Members nest under their study's row; optional columns only where used; columns dropped by
+    priority until the table fits `width`, so an id is never cut (it is what users copy)."""
+    shown = [cells(row) for row in rows]
     studies = any(row["kind"] != "run" for row in rows)
-    used = {"kind": studies, "members": studies, "damage": any(row["damage"] for row in rows)}
-    columns = [c for c in COLUMNS if c != "study" and used.get(c, True)]
-    table = Table(title=title)
+    used = {"kind": studies, "members": studies}
+    columns = [c for c in TABLE_COLUMNS if used.get(c, True)] + (["damage"] if any(r["damage"] for r in rows) else [])
+
+    kept = fitting_columns(columns, [[cell[name] for name in columns] for cell in shown], width, DROP_ORDER, WRAPPED)
+    columns = [columns[i] for i in kept]
+    table = Table(title=title if len(title) <= width else None)
     for column in columns:
-        table.add_column(column, no_wrap=column != "damage")
-    for row in rows:  # Text cells: rich need not parse markup in 10 cells x 1000 runs
-        shown = {**row, "id": MEMBER_MARK + row["id"]} if row["study"] else row
-        table.add_row(*(Text(shown[column]) for column in columns))
+        table.add_column(column, no_wrap=column not in WRAPPED)
+    for cell in shown:  # Text cells: rich need not parse markup in 10 cells x 1000 runs
+        table.add_row(*(Text(cell[column]) for column in columns))
     return table

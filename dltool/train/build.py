@@ -123,6 +123,11 @@ def run_card(config: Config, study: str | None = None) -> dict:
     so listing needs no YAML."""
     card = {
         "model": {"name": config.model.name, "impl": config.model.impl},
-        "optimizer": {"name": config.optimizer.name, "impl": config.optimizer.impl},
+        "optimizer": {
+            "name": config.optimizer.name,
+            "impl": config.optimizer.impl,
+            "lr": config.optimizer.options.get("lr"),
+        },
+        "data": {"name": config.data.name, "batch_size": config.data.batch_size},
     }
     return {**card, "study": study} if study else card

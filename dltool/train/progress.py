@@ -2,62 +2,120 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import textwrap
 import time
 
 PLAIN_INTERVAL_S = 10.0
 
 
+def clock(seconds: float) -> str:
+    seconds = int(round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class Pace:
+    """Examples/s and the time left, from the steps measured after the first (which includes warm-up)."""
+
+    def __init__(self, total_steps: int) -> None:
+        self.total, self.first = total_steps, None
+
+    def measure(self, step: int, examples: int, now: float) -> tuple[float, str]:
+        if self.first is None:
+            self.first = (step, examples, now)
+            return 0.0, "-"
+        first_step, first_examples, first_now = self.first
+        elapsed = max(now - first_now, 1e-9)
+        steps_per_s = (step - first_step) / elapsed
+        eta = clock((self.total - step) / steps_per_s) if steps_per_s > 0 else "-"
+        return (examples - first_examples) / elapsed, eta
+
+
 class PlainProgress:
-    """One line at most every PLAIN_INTERVAL_S seconds, and one at the end of every epoch."""
+    """Without a terminal (logs, CI, pipes): a line at the end of every epoch with its mean train loss
+    (and accuracy) and the latest evaluation, and a line at most every PLAIN_INTERVAL_S seconds between."""
 
     def __init__(self, total_steps: int, steps_per_epoch: int, label: str, stream=None) -> None:
         self.total, self.per_epoch, self.label = total_steps, steps_per_epoch, label
         self.stream = stream or sys.stderr
         self.last = time.monotonic()
-        self.first = None
+        self.pace = Pace(total_steps)
+        self.rate, self.eta = 0.0, "-"
+        self.evaluation: dict | None = None  # the latest evaluation record
+        self.epoch_end: dict | None = None  # an epoch's train record, waiting for the evaluation at its step
 
     def __enter__(self):
+        print(f"{self.label}: {self.total / self.per_epoch:g} epochs, {self.total} steps", file=self.stream, flush=True)
         return self
 
     def __exit__(self, *exc) -> None:
-        pass
+        self.flush()
 
     def update(self, step: int, epoch: int, loss: float, examples: int, now: float) -> None:
-        if self.first is None:
-            self.first = (examples, now)
-        epoch_end = step % self.per_epoch == 0
-        if not epoch_end and time.monotonic() - self.last < PLAIN_INTERVAL_S:
+        self.rate, self.eta = self.pace.measure(step, examples, now)
+        self.flush()  # an epoch whose evaluation never came (none at its end)
+        if step % self.per_epoch == 0 or time.monotonic() - self.last < PLAIN_INTERVAL_S:
+            return  # an epoch's end is said with the epoch's metrics, once they are all recorded
+        self.say(step, f"loss {loss:.4g} (last batch)")
+
+    def note(self, record: dict) -> None:
+        """A metrics record. An epoch's line has its train record (the epoch's mean loss) and the evaluation
+        at the same step, whichever is recorded first."""
+        if record.get("split") == "train":
+            self.epoch_end = record
+        else:
+            self.evaluation = record
+        done = self.epoch_end is not None and self.evaluation is not None
+        if done and self.evaluation["step"] == self.epoch_end["step"]:
+            self.flush()
+
+    def flush(self) -> None:
+        record, self.epoch_end = self.epoch_end, None
+        if record is None:
             return
+        parts = [
+            f"train loss {record['loss']:.4f}" + (f" acc {record['acc']:.4f}" if record.get("acc") is not None else "")
+        ]
+        evaluation = self.evaluation
+        if evaluation is not None and evaluation["step"] == record["step"] and evaluation.get("loss") is not None:
+            acc = f" acc {evaluation['acc']:.4f}" if evaluation.get("acc") is not None else ""
+            parts.append(f"{evaluation['split']} loss {evaluation['loss']:.4f}{acc}")
+        self.say(record["step"], ", ".join(parts))
+
+    def say(self, step: int, metrics: str) -> None:
+        """One line (wrapped to the width COLUMNS gives, 80 by default, continuation lines indented)."""
         self.last = time.monotonic()
-        rate = (examples - self.first[0]) / max(now - self.first[1], 1e-9)
-        epochs_done = step / self.per_epoch
-        print(
-            f"{self.label}: epoch {epochs_done:.2f}, step {step}/{self.total}, loss {loss:.6g}, {rate:,.0f} examples/s",
-            file=self.stream,
-            flush=True,
-        )
+        epochs = self.total / self.per_epoch
+        text = f"epoch {step / self.per_epoch:.2f}/{epochs:g}, step {step}/{self.total}: {metrics}, "
+        text += f"{self.rate:,.0f} examples/s, ETA {self.eta}"
+        width = shutil.get_terminal_size().columns
+        print("\n".join(textwrap.wrap(text, width, subsequent_indent="    ")), file=self.stream, flush=True)
 
 
 class RichProgress:
-    """A bar with the loss and examples/sec; refreshed by rich a few times a second, not per step."""
+    """A bar with step/total, the epoch, the loss, examples/s and the time left (from the measured pace,
+    not rich's estimate over the warm-up), narrow enough for 80 columns; rich redraws it a few times a
+    second, not per step. The run id is printed above it once."""
 
     def __init__(self, total_steps: int, steps_per_epoch: int, label: str) -> None:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        self.per_epoch = steps_per_epoch
+        self.per_epoch, self.epochs = steps_per_epoch, total_steps / steps_per_epoch
+        console = Console(stderr=True)
+        console.print(label, markup=False, highlight=False, style="bold")
         self.progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=16),
             MofNCompleteColumn(),
-            TextColumn("epoch {task.fields[epoch]}  loss {task.fields[loss]}  {task.fields[rate]} ex/s"),
-            TimeRemainingColumn(),
-            console=Console(stderr=True),
+            TextColumn(
+                "epoch {task.fields[epoch]} loss {task.fields[loss]} {task.fields[rate]} ex/s ETA {task.fields[eta]}"
+            ),
+            console=console,
             transient=False,
         )
-        self.task = self.progress.add_task(label, total=total_steps, epoch="0", loss="-", rate="-")
-        self.first = None
+        self.task = self.progress.add_task(label, total=total_steps, epoch="0", loss="-", rate="-", eta="-")
+        self.pace = Pace(total_steps)
 
     def __enter__(self):
         self.progress.start()
@@ -67,12 +125,14 @@ class RichProgress:
         self.progress.stop()
 
     def update(self, step: int, epoch: int, loss: float, examples: int, now: float) -> None:
-        if self.first is None:
-            self.first = (examples, now)
-        rate = (examples - self.first[0]) / max(now - self.first[1], 1e-9)
+        rate, eta = self.pace.measure(step, examples, now)
+        epoch_text = f"{step / self.per_epoch:.2f}/{self.epochs:g}"
         self.progress.update(
-            self.task, completed=step, epoch=f"{step / self.per_epoch:.2f}", loss=f"{loss:.4g}", rate=f"{rate:,.0f}"
+            self.task, completed=step, epoch=epoch_text, loss=f"{loss:.4g}", rate=f"{rate:,.0f}", eta=eta
         )
+
+    def note(self, record: dict) -> None:
+        pass
 
 
 def make_progress(total_steps: int, steps_per_epoch: int, label: str, quiet: bool = False):
@@ -91,6 +151,9 @@ class SilentProgress:
         pass
 
     def update(self, **kwargs) -> None:
+        pass
+
+    def note(self, record: dict) -> None:
         pass
 
 

@@ -124,6 +124,9 @@ def resume_found(
     if not world.is_main:
         return follow(setup, config, position, run, ranks)
     announce_run(run)
+    if not quiet:
+        epoch = position.examples / len(setup.data.train_y)
+        print(f"resuming {run.id} from step {position.step} (epoch {epoch:.2f})", file=sys.stderr, flush=True)
     run.truncate_metrics(position.step)  # records written after the checkpoint will be written again
     return execute(run, setup, config, position, quiet, plots, ranks, share, watch)
 
@@ -147,7 +150,7 @@ def execute(
     steps_per_epoch = len(setup.batches)
     progress = make_progress(steps_per_epoch * config.train.epochs, steps_per_epoch, run.id, quiet=quiet)
     update = share.after_step(progress.update) if share else progress.update
-    hooks = Hooks(records.write, lambda at: save_checkpoint(run, setup, at), update)
+    hooks = Hooks(lambda r: (records.write(r), progress.note(r)), lambda at: save_checkpoint(run, setup, at), update)
     trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
     mark_running(run, config, position.step, ranks)
     with StopFlag() as stop:

@@ -116,7 +116,11 @@ def test_plot_of_a_crashed_run_with_a_truncated_last_line(two_runs, dltool):
 def test_runs_filters_and_formats(two_runs, dltool):
     as_json = json.loads(dltool("runs", "--format", "json").output)
     assert [r["id"] for r in as_json] == [f.name for f in reversed(two_runs)]  # newest first
-    assert as_json[0]["optimizer"] == "adam (scratch)" and as_json[0]["status"] == "completed"
+    assert (as_json[0]["optimizer"], as_json[0]["optimizer_impl"], as_json[0]["status"]) == (
+        "adam",
+        "scratch",
+        "completed",
+    )
     rows = list(csv.DictReader(io.StringIO(dltool("runs", "--format", "csv", "--optimizer", "sgd").output)))
     assert [r["id"] for r in rows] == [two_runs[0].name]
     assert "no runs with model 'mlp'" in dltool("runs", "--model", "mlp").output
@@ -133,6 +137,10 @@ def test_export_to_tensorboard(two_runs, dltool):
     assert {"full/loss", "train/loss", "lr"} <= set(events.Tags()["scalars"])
     assert len(events.Scalars("full/loss")) == 31
     assert dltool("export", two_runs[0].name, "--format", "wandb").exit_code == 2
+    every = dltool("export", "--all")
+    assert every.exit_code == 0 and all((run / "tensorboard").is_dir() for run in two_runs)
+    assert "tensorboard --logdir" in every.output
+    assert dltool("export").exit_code == 2 and dltool("export", "--all", two_runs[0].name).exit_code == 2
 
 
 def test_train_with_tensorboard_writes_events(dltool, runs_dir):

@@ -90,8 +90,10 @@ def test_plot_format_applies_to_the_overlay_of_several_runs(train, dltool, runs_
     first, second = train(), train("optimizer.lr=0.01")
     result = dltool("plot", first.name, second.name, "--format", "svg", "--format", "png")
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in (runs_dir / "plots").iterdir()) == ["loss-vs-epoch.png", "loss-vs-epoch.svg"]
-    assert_svg(runs_dir / "plots" / "loss-vs-epoch.svg")
+    name = f"loss-vs-epoch-with-{second.name.rsplit('-', 1)[-1]}"  # in the first run's plots/, named by the other
+    assert sorted(p.name for p in (first / "plots").iterdir() if p.stem == name) == [f"{name}.png", f"{name}.svg"]
+    assert_svg(first / "plots" / f"{name}.svg")
+    assert not (runs_dir / "plots").exists()
     one = dltool("plot", first.name, "--metric", "loss", "--x", "step", "--format", "svg")
     assert one.exit_code == 0, one.output
     assert_svg(first / "plots" / "loss-vs-step.svg")

@@ -46,8 +46,8 @@ def test_runs_lists_each_study_as_one_row(dltool, studies):
     result = dltool("runs", "--format", "json")
     rows = {row["id"]: row for row in json.loads(result.stdout)}
     assert set(rows) == {folder.name for folder in studies.values()}  # members hidden
-    assert rows[studies["sweep2"].name]["kind"] == "sweep" and rows[studies["sweep2"].name]["members"] == "4/4"
-    assert rows[studies["tune"].name]["kind"] == "tune" and rows[studies["tune"].name]["members"] == "3/3"
+    assert rows[studies["sweep2"].name]["kind"] == "sweep" and rows[studies["sweep2"].name]["members_total"] == 4
+    assert rows[studies["tune"].name]["kind"] == "tune" and rows[studies["tune"].name]["members_done"] == 3
     expanded = json.loads(dltool("runs", "--format", "json", "--members").stdout)
     assert len(expanded) == 3 + 2 + 4 + 3
 

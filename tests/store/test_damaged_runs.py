@@ -85,7 +85,7 @@ def test_a_damaged_status_json_is_listed_as_damaged_and_shown(dltool, runs_dir, 
     before = snapshot_of(bad)
 
     rows = listed(dltool)
-    assert rows[good.name]["status"] == "completed" and rows[good.name]["damage"] == ""
+    assert rows[good.name]["status"] == "completed" and rows[good.name]["damage"] is None
     assert rows[bad.name]["status"] == "damaged" and reason in rows[bad.name]["damage"]
     assert list(listed(dltool, "--status", "damaged")) == [bad.name]
     assert list(listed(dltool, "--status", "completed")) == [good.name]
@@ -110,7 +110,7 @@ def test_a_damaged_summary_json_is_listed_as_damaged(dltool, runs_dir, template)
     folder = copy_run(template, runs_dir)
     write(folder / "summary.json", json.dumps({"status": "completed", "final": {"full_loss": "low"}}))
     row = listed(dltool)[folder.name]
-    assert row["status"] == "damaged" and row["eval loss"] == "-"
+    assert row["status"] == "damaged" and row["eval_loss"] is None
     assert row["damage"] == "summary.json: final.full_loss: input should be a valid number, got 'low'"
     shown = dltool("show", folder.name)
     assert shown.exit_code == 0 and "damaged: summary.json" in shown.output and "step: 150" in shown.output

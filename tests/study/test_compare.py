@@ -103,7 +103,7 @@ def test_a_member_is_an_ordinary_run(dltool, runs_dir):
     listed = json.loads(dltool("runs", "--members", "--format", "json").output)
     study = comparison_folder(runs_dir).name  # one row, its member under it
     assert [(run["id"], run["kind"], run["study"]) for run in listed] == [
-        (study, "compare", ""),
+        (study, "compare", None),
         (row["run_id"], "run", study),
     ]
     record = StudyFolder.open(comparison_folder(runs_dir)).record

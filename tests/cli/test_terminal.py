@@ -1,0 +1,152 @@
+"""The terminal and script interface: --version and -h, tables that fit 80 and 160 columns without cutting
+an id, and `runs --format json|csv` as typed fields. Oracles: the runs' own files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from conftest import CONFIGS, run_folders
+from typer.testing import CliRunner
+
+from dltool import __version__
+from dltool.cli import app
+from dltool.cli.browse import SortKey
+from dltool.cli.runs_table import FIELDS, SORT_KEYS
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Two runs and a comparison: members, a study row and long ids."""
+    folder = tmp_path_factory.mktemp("terminal") / "runs"
+    invoke = CliRunner().invoke
+    for args in (
+        ["train", CONFIGS / "linreg_airfoil_scratch.yaml", "--set", "train.epochs=1", "-q"],
+        ["train", CONFIGS / "linreg_airfoil_torch.yaml", "--set", "train.epochs=1", "--set", "optimizer.lr=0.01", "-q"],
+        [
+            "compare-optimizers",
+            "-q",
+            "--optimizers",
+            "sgd,adam",
+            "--impl",
+            "scratch",
+            "--jobs",
+            "1",
+            "--set",
+            "train.epochs=1",
+        ],
+    ):
+        assert invoke(app, [str(a) for a in [*args, "--runs-dir", folder]]).exit_code == 0
+    return folder
+
+
+def test_version_and_short_help(dltool):
+    assert dltool("--version").stdout.strip() == f"dltool {__version__}"
+    for args in (["-h"], ["runs", "-h"], ["compare-optimizers", "-h"]):
+        result = dltool(*args)
+        assert result.exit_code == 0 and "Usage: " in result.stdout and "--help" in result.stdout
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_the_runs_table_fits_the_terminal_and_shows_every_id_whole(runs, columns, monkeypatch):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    result = CliRunner().invoke(app, ["runs", "--members", "--runs-dir", str(runs)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    for folder in run_folders(runs):  # every id whole, so it can be copied as input
+        assert any(folder.name in line for line in lines), folder.name
+    header = next(line for line in lines if "┃ id" in line)
+    assert ("eval loss" in header) and (("wall s" in header) == (columns == 160))
+
+
+def test_runs_as_json_and_csv_are_typed_fields(runs):
+    invoke = CliRunner().invoke
+    rows = json.loads(invoke(app, ["runs", "--members", "--format", "json", "--runs-dir", str(runs)]).stdout)
+    assert all(list(row) == list(FIELDS) for row in rows)
+    run = next(row for row in rows if row["kind"] == "run" and row["study"] is None and row["lr"] == 0.01)
+    summary = json.loads((runs / run["id"] / "summary.json").read_text())
+    assert run["eval_loss"] == summary["final"]["full_loss"] and type(run["epochs"]) is float
+    assert (run["batch_size"], run["optimizer"], run["optimizer_impl"]) == (10, "sgd", "torch")
+    assert run["started"] == json.loads((runs / run["id"] / "status.json").read_text())["started"]
+    study = next(row for row in rows if row["kind"] == "compare")
+    assert (study["members_done"], study["members_total"]) == (2, 2) and study["damage"] is None
+    as_csv = list(csv.DictReader(io.StringIO(invoke(app, ["runs", "--format", "csv", "--runs-dir", str(runs)]).stdout)))
+    assert list(as_csv[0]) == list(FIELDS) and len(as_csv) == 3
+
+
+def test_sort_and_limit_keep_members_under_their_study(runs):
+    invoke = CliRunner().invoke
+    by_loss = json.loads(
+        invoke(app, ["runs", "--format", "json", "--sort", "eval_loss", "--runs-dir", str(runs)]).stdout
+    )
+    losses = [row["eval_loss"] for row in by_loss if row["eval_loss"] is not None]
+    assert losses == sorted(losses)
+    first = json.loads(
+        invoke(app, ["runs", "--format", "json", "--limit", "1", "--members", "--runs-dir", str(runs)]).stdout
+    )
+    assert first[0]["kind"] == "compare" and {row["study"] for row in first[1:]} == {first[0]["id"]}
+    assert [key.value for key in SortKey] == list(SORT_KEYS)
+
+
+def test_a_key_of_another_optimizer_says_which_takes_it(dltool, runs_dir):
+    result = dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml", "--set", "optimizer.momentum=0.9")
+    assert result.exit_code == 2 and run_folders(runs_dir) == []
+    assert "unknown key (optimizer 'momentum' takes it: --set optimizer.name=momentum)" in result.output
+    typo = dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml", "--set", "optimizer.lrr=0.9")
+    assert "(did you mean 'lr'?)" in typo.output  # a typo still gets its did-you-mean first
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_plain_progress_has_each_epochs_mean_train_loss_and_evaluation(dltool, runs_dir, monkeypatch, columns):
+    """Without a terminal: a line per epoch (wrapped to COLUMNS) with the epoch's mean train loss and
+    accuracy and the evaluation at its end, as metrics.jsonl records them."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    sets = ("--set", "train.epochs=2", "--set", "data.train_size=3000", "--set", "data.test_size=500")
+    result = dltool("train", CONFIGS / "softmax_torch.yaml", *sets)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    (run,) = run_folders(runs_dir)
+    text = " ".join(line.strip() for line in lines)  # the wrapped lines, joined again
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    for epoch in (1, 2):
+        train = next(r for r in records if r["split"] == "train" and r["epoch"] == epoch)
+        test = next(r for r in records if r["split"] == "test" and r["step"] == train["step"])
+        assert (
+            f"epoch {epoch}.00/2, step {train['step']}/{2 * train['step'] // epoch}: train loss {train['loss']:.4f} "
+            f"acc {train['acc']:.4f}, test loss {test['loss']:.4f} acc {test['acc']:.4f}"
+        ) in text
+    outcome = [line for line in result.stdout.splitlines() if "files:" not in line]  # a path is as long as it is
+    assert f"run {run.name} completed" in outcome and max(len(line) for line in outcome) <= columns
+
+
+def test_resume_says_where_it_continues(dltool, runs_dir):
+    assert dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml", "--set", "train.epochs=1").exit_code == 0
+    (run,) = run_folders(runs_dir)
+    status = json.loads((run / "status.json").read_text())
+    (run / "status.json").write_text(json.dumps({**status, "status": "interrupted"}))  # as after Ctrl-C at the end
+    resumed = dltool("train", "--resume", run.name)
+    assert resumed.exit_code == 0, resumed.output
+    assert f"resuming {run.name} from step 150 (epoch 1.00)" in resumed.stderr
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_show_of_a_run_and_of_a_comparison_fits_the_terminal(runs, columns, monkeypatch):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    comparison = next(p for p in run_folders(runs) if (p / "study.json").exists())
+    run = next(
+        p
+        for p in run_folders(runs)
+        if "scratch-sgd" in p.name and p.name not in (comparison / "study.json").read_text()
+    )
+    for item in (comparison.name, run.name):
+        result = CliRunner().invoke(app, ["show", item, "--runs-dir", str(runs)])
+        assert result.exit_code == 0, result.output
+        lines = [line for line in result.stdout.splitlines() if str(runs) not in line]  # paths are as long as they are
+        assert max(len(line) for line in lines) <= columns, item
+        assert item in result.stdout
+    verdict = CliRunner().invoke(app, ["show", comparison.name, "--runs-dir", str(runs)]).stdout
+    assert ("best loss" in verdict) == (columns == 160)  # a narrow terminal drops the table's lesser columns

@@ -257,8 +257,13 @@ def print_study(study: StudyFolder) -> None:
     for line in plan_lines(study):
         say(line)
     print_verdict(console, record, stored_verdict(study))
+    print_members_and_files(say, study)
+
+
+def print_members_and_files(say, study: StudyFolder) -> None:
+    """A study's member runs (each with its group, seed and status) and its files, as `show` ends."""
     say("member runs:")
-    for member in record.members:
+    for member in study.record.members:
         say(f"  {member.group}, seed {member.seed}: {member.run_id or '-'} ({member.status})")
     say("files:")
     for path in study_files(study):

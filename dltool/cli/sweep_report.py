@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from dltool.cli.report import make_console, study_files
+from dltool.cli.report import make_console, print_members_and_files, study_files
 from dltool.store.study import STUDY_FILES, StudyFolder
 from dltool.study.sweep_results import SweepVerdict, point_cells
 
@@ -61,12 +61,7 @@ def print_study_results(study: StudyFolder) -> None:
     for line in header.plan.get("notes", []):
         say(line)
     print_sweep_table(console, study, judge_sweep(study))
-    say("member runs:")
-    for member in record.members:
-        say(f"  {member.group}, seed {member.seed}: {member.run_id or '-'} ({member.status})")
-    say("files:")
-    for path in study_files(study):
-        say(f"  {path}")
+    print_members_and_files(say, study)
 
 
 def print_tune(report: TuneReport) -> None:

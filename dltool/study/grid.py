@@ -93,13 +93,13 @@ def _read_value(text: str) -> Any:
         return text  # not YAML: a string, which the schema judges
 
 
-def check_keys(grids: list[GridKey]) -> None:
-    keys = [grid.key for grid in grids]
+def check_keys(option: str, keys: list[str]) -> None:
+    """Each --grid or --space key once, and never the seed (a sweep has --seeds; a seed is no hyperparameter)."""
     repeated = next((key for key in keys if keys.count(key) > 1), None)
     if repeated:
-        raise UsageError(f"--grid {repeated} is given twice; give each key once, with all its values")
+        raise UsageError(f"{option} {repeated} is given twice; give each key once, with all its values")
     if "seed" in keys:
-        raise UsageError("--grid seed: seeds are not a grid key; use --seeds N")
+        raise UsageError(f"{option} seed: the seed is not a key to vary; use --seeds N")
 
 
 def check_optimizer_key(option: str, key: str, config: dict, varied: list[str]) -> None:

@@ -98,12 +98,3 @@ def _bounds(where: str, kind: str, values: list[Any]) -> tuple[Any, Any]:
     if kind == "loguniform" and low <= 0:
         raise UsageError(f"{where}: loguniform() bounds must be positive (a log scale)")
     return low, high
-
-
-def check_space(space: list[SpaceKey]) -> None:
-    keys = [entry.key for entry in space]
-    repeated = next((key for key in keys if keys.count(key) > 1), None)
-    if repeated:
-        raise UsageError(f"--space {repeated} is given twice; give each key once")
-    if "seed" in keys:
-        raise UsageError("--space seed: the seed is not a hyperparameter to tune")

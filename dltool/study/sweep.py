@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dltool.config import read_yaml
 from dltool.errors import UsageError
-from dltool.store.items import read_listing, resolve_item
+from dltool.store.items import read_listing, resolve_study_to_resume
 from dltool.store.run import RUN_FILES, Run, RunStore, now_iso, this_process
 from dltool.store.study import ENDED, StudyFolder, StudyHeader
 from dltool.study.compare import check_setups
@@ -44,7 +44,7 @@ def sweep(request: SweepRequest | None, options: CompareOptions, resume: str | N
         start_workers_early()
     RunStore(options.runs_dir).check_writable()
     if resume is not None:
-        study = _sweep_study(options.runs_dir, resume)
+        study = resolve_study_to_resume(options.runs_dir, resume, "sweep")
         plan = replan(study.record.header.source, study.record.header.plan, study.record.header.seeds)
     else:
         plan = plan_sweep(request)
@@ -67,16 +67,6 @@ def sweep(request: SweepRequest | None, options: CompareOptions, resume: str | N
     if status != "interrupted":
         code = 1 if any(r.status == "failed" for r in verdict.results) else 0
     return SweepReport(study, status, code, verdict, plots, continued)
-
-
-def _sweep_study(runs_dir: Path | None, given: str) -> StudyFolder:
-    item = resolve_item(runs_dir, given)
-    if not isinstance(item, StudyFolder) or item.kind != "sweep":
-        what = item.noun if isinstance(item, StudyFolder) else "run"
-        raise UsageError(f"--resume '{given}': '{item.id}' is a {what}, not a sweep; give a sweep id (dltool runs)")
-    if item.record.shown_status == "running":
-        raise UsageError(f"sweep '{item.id}' is running (pid {item.record.header.pid}); wait for it, or stop it first")
-    return item
 
 
 def _same_plan(runs_dir: Path | None, plan: SweepPlan) -> StudyFolder | None:

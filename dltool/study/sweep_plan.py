@@ -68,7 +68,7 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
     if not request.grids:
         raise UsageError("sweep: give at least one --grid KEY=V1,V2 (e.g. --grid optimizer.lr=0.01,0.1)")
     grids = [parse_grid(text) for text in request.grids]
-    check_keys(grids)
+    check_keys("--grid", [grid.key for grid in grids])
     source = str(request.config_path)
     overrides = parse_overrides(request.overrides)
     base = validate(apply_overrides(read_yaml(request.config_path), overrides), source, overrides).to_dict()

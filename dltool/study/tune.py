@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dltool.config import dump_config
-from dltool.errors import UsageError
 from dltool.plots.labels import format_value
 from dltool.store.files import atomic_write_text
-from dltool.store.items import resolve_item
+from dltool.store.items import resolve_study_to_resume
 from dltool.store.run import RUN_FILES, RunStore, now_iso, this_process
 from dltool.store.study import ENDED, STUDY_FILES, StudyFolder, StudyHeader
 from dltool.study.figures import draw_sweep_plots
@@ -53,7 +52,7 @@ def tune(request: TuneRequest | None, options: CompareOptions, resume: str | Non
     if options.jobs is None or options.jobs > 1:
         start_workers_early()
     RunStore(options.runs_dir).check_writable()
-    folder = _tune_study(options.runs_dir, resume) if resume is not None else None
+    folder = resolve_study_to_resume(options.runs_dir, resume, "tune") if resume is not None else None
     plan = _replan(folder) if folder is not None else plan_tune(request)
     url = folder.record.header.plan["storage"] if folder is not None else request.storage
     return run_tuning(plan, options, folder, url)
@@ -107,16 +106,6 @@ def _optuna_study(plan: TunePlan, storage, url: str):
 
 def _first_params(plan: TunePlan) -> dict:
     return {entry.key: entry.corners()[0] for entry in plan.space}
-
-
-def _tune_study(runs_dir: Path | None, given: str) -> StudyFolder:
-    item = resolve_item(runs_dir, given)
-    if not isinstance(item, StudyFolder) or item.kind != "tune":
-        what = item.noun if isinstance(item, StudyFolder) else "run"
-        raise UsageError(f"--resume '{given}': '{item.id}' is a {what}, not a tuning study; give a tune id")
-    if item.record.shown_status == "running":
-        raise UsageError(f"tuning study '{item.id}' is running (pid {item.record.header.pid}); stop it first")
-    return item
 
 
 def _replan(folder: StudyFolder) -> TunePlan:

@@ -12,9 +12,9 @@ from typing import Any
 from dltool.config import Config, apply_overrides, parse_overrides, read_yaml, validate
 from dltool.errors import UsageError
 from dltool.registry import DATASETS
-from dltool.study.grid import check_optimizer_key
+from dltool.study.grid import check_keys, check_optimizer_key
 from dltool.study.plan import MEMBER_THREADS
-from dltool.study.space import SpaceKey, check_space, parse_space
+from dltool.study.space import SpaceKey, parse_space
 from dltool.study.sweep_plan import METRICS, config_hash
 
 MAX_TRIALS = 10_000
@@ -79,7 +79,7 @@ def plan_tune(request: TuneRequest) -> TunePlan:
     if not 1 <= request.trials <= MAX_TRIALS:
         raise UsageError(f"--trials {request.trials}: expected 1 to {MAX_TRIALS:,}")
     space = [parse_space(text) for text in request.space]
-    check_space(space)
+    check_keys("--space", [entry.key for entry in space])
     source = str(request.config_path)
     overrides = parse_overrides(request.overrides)
     base_config = validate(apply_overrides(read_yaml(request.config_path), overrides), source, overrides)

@@ -101,7 +101,7 @@ def plot(
     asked = list(dict.fromkeys(fmt.value for fmt in formats)) if formats else None  # each format once
     root = RunStore(runs_dir).root
     items = resolve_items(root, run_ids)
-    for path in plot_items(items, root, metric=chosen, x=x.value, logy=logy, out=out, formats=asked):
+    for path in plot_items(items, metric=chosen, x=x.value, logy=logy, out=out, formats=asked):
         typer.echo(str(path))
 
 

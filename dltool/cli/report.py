@@ -57,11 +57,11 @@ def outcome_lines(run: Run, summary: dict) -> list[str]:
     return lines
 
 
-def plot_items(items: list[Item], root: Path, metric: str | None, x: str, logy: bool, out, formats) -> list[Path]:
+def plot_items(items: list[Item], metric: str | None, x: str, logy: bool, out, formats) -> list[Path]:
     """A study alone and no options: its pictures redrawn. Runs: see plot_command."""
     studies = [item for item in items if isinstance(item, StudyFolder)]
     if not studies:
-        return plot_command(items, root, metric, x, logy, out, formats)
+        return plot_command(items, metric, x, logy, out, formats)
     study = studies[0]
     if len(items) > 1 or metric or x != "epoch" or logy or out is not None or formats not in (None, ["png"]):
         raise UsageError(
@@ -77,7 +77,7 @@ def plot_items(items: list[Item], root: Path, metric: str | None, x: str, logy: 
 
 
 def plot_command(
-    runs: list[Run], root: Path, metric: str | None, x: str, logy: bool, out, formats: list[str] | None = None
+    runs: list[Run], metric: str | None, x: str, logy: bool, out, formats: list[str] | None = None
 ) -> list:
     """One run and no options: its standard pictures. Otherwise one overlay figure. Each run's files
         are read once, into a snapshot; metric and x are choices the command line and the overlay check.

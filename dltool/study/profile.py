@@ -67,7 +67,7 @@ def compare_problems(problems: tuple[str, ...], request: PlanRequest, options: C
     reports = [compare_optimizers(replace(request, problem=name), options) for name in problems]
     table = measures(reports)
     rows = rank_rows(table)
-    header = _header(problems, reports, request)
+    header = _header(problems, reports, request, table)
     study = StudyFolder.start(options.runs_dir, header, [])
     end = StudyEnd(now_iso(), round(time.perf_counter() - started, 3), None, "rank across problems", {}, [], rows)
     study.finish("completed", end)
@@ -85,7 +85,7 @@ def write_profile_files(study: StudyFolder, table: dict[str, dict[str, float]], 
     return [draw_profile(study, ratios(table))]
 
 
-def _header(problems: tuple[str, ...], reports: list[Report], request: PlanRequest) -> StudyHeader:
+def _header(problems: tuple[str, ...], reports: list[Report], request: PlanRequest, table: dict) -> StudyHeader:
     comparisons = {report.comparison.record.header.problem: report.comparison.id for report in reports}
     return StudyHeader(
         problem="-".join(problems),
@@ -99,6 +99,6 @@ def _header(problems: tuple[str, ...], reports: list[Report], request: PlanReque
         batch_scan=False,
         created=time.time(),
         kind="profile",
-        plan={"comparisons": comparisons, "measures": measures(reports)},
+        plan={"comparisons": comparisons, "measures": table},  # what `dltool plot` redraws the profile from
         **this_process(),
     )

@@ -13,8 +13,10 @@ from typing import Annotated
 import typer
 
 from dltool.cli import browse, diff, report_command, study, sweep, train
+from dltool.cli.choices import Command, Group
 
 app = typer.Typer(
+    cls=Group,
     help="Run, compare and browse the classic Dive into Deep Learning experiments.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -39,17 +41,17 @@ def options(
     """Run, compare and browse the classic Dive into Deep Learning experiments."""
 
 
-app.command()(train.train)
-app.command("compare-optimizers")(study.compare_optimizers)
-app.command()(sweep.sweep)
-app.command()(sweep.tune)
-app.command()(browse.runs)
-app.command()(browse.plot)
-app.command()(browse.export)
-app.command()(browse.show)
-app.command()(diff.diff)
-app.command()(report_command.report)
-app.command()(train.model)
+app.command(cls=Command)(train.train)
+app.command("compare-optimizers", cls=Command)(study.compare_optimizers)
+app.command(cls=Command)(sweep.sweep)
+app.command(cls=Command)(sweep.tune)
+app.command(cls=Command)(browse.runs)
+app.command(cls=Command)(browse.plot)
+app.command(cls=Command)(browse.export)
+app.command(cls=Command)(browse.show)
+app.command(cls=Command)(diff.diff)
+app.command(cls=Command)(report_command.report)
+app.command(cls=Command)(train.model)
 
 
 def main() -> None:

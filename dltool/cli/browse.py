@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from dltool.cli.common import RunsDir, fail, user_errors
-from dltool.plots.axes import Metric, PlotFormat, XAxis
+from dltool.plots.axes import MetricChoice, PlotFormat, XAxis, canonical_metric
 from dltool.store.status import RunStatus
 
 ItemId = Annotated[
@@ -24,6 +24,11 @@ ItemId = Annotated[
 class TableFormat(str, Enum):
     table = "table"
     csv = "csv"
+    json = "json"
+
+
+class ShowFormat(str, Enum):
+    text = "text"
     json = "json"
 
 
@@ -46,9 +51,12 @@ def runs(
     status: Annotated[
         RunStatus | None, typer.Option(help="Only runs and studies with this status.", show_default=False)
     ] = None,
-    model: Annotated[str | None, typer.Option(help="Only runs of this model (e.g. mlp), and studies with one.")] = None,
+    model: Annotated[
+        str | None, typer.Option(metavar="<name>", help="Only runs of this model (e.g. mlp), and studies with one.")
+    ] = None,
     optimizer: Annotated[
-        str | None, typer.Option(help="Only runs with this optimizer (e.g. adam), and studies with one.")
+        str | None,
+        typer.Option(metavar="<name>", help="Only runs with this optimizer (e.g. adam), and studies with one."),
     ] = None,
     members: Annotated[bool, typer.Option("--members", help="Also list each study's member runs, under it.")] = False,
     format: Annotated[TableFormat, typer.Option("--format", help="csv and json are for scripts.")] = TableFormat.table,
@@ -72,7 +80,7 @@ def plot(
         typer.Argument(help="Run ids, or one study id (unique prefixes and 'latest' work).", show_default=False),
     ],
     metric: Annotated[
-        Metric | None,
+        MetricChoice | None,
         typer.Option(help="What to plot (default: a run's standard pictures, or loss).", show_default=False),
     ] = None,
     x: Annotated[XAxis, typer.Option("--x", help="The quantity on the x axis.")] = XAxis.epoch,
@@ -97,7 +105,7 @@ def plot(
     from dltool.store.items import resolve_items
     from dltool.store.run import RunStore
 
-    chosen = metric.value if metric else None
+    chosen = canonical_metric(metric.value) if metric else None
     asked = list(dict.fromkeys(fmt.value for fmt in formats)) if formats else None  # each format once
     root = RunStore(runs_dir).root
     items = resolve_items(root, run_ids)
@@ -133,22 +141,33 @@ def export(
         runs = [
             run for item in items for run in (listing.members[item.id] if isinstance(item, StudyFolder) else [item])
         ]
+    if runs:
+        typer.echo("wrote TensorBoard events to:")
     for run in {run.id: run for run in runs}.values():  # each once
-        typer.echo(f"wrote TensorBoard events to {export_run(run)}")
+        typer.echo(f"  {export_run(run)}")
     if runs:
         typer.echo(f"view them with: tensorboard --logdir {root}")
 
 
 @user_errors
-def show(item_id: ItemId, runs_dir: RunsDir = None) -> None:
+def show(
+    item_id: ItemId,
+    format: Annotated[ShowFormat, typer.Option("--format", help="json is for scripts.")] = ShowFormat.text,
+    runs_dir: RunsDir = None,
+) -> None:
     """One run (config, status, final metrics, timings) or one study (plan, progress, the verdict table,
     its member runs and files). 'latest' is the newest study, or run outside one."""
-    from dltool.cli.report import print_run, print_study
+    from dltool.cli.report import print_study
+    from dltool.cli.run_view import print_run
     from dltool.store.items import resolve_item
     from dltool.store.study import StudyFolder
 
     item = resolve_item(runs_dir, item_id)
-    if isinstance(item, StudyFolder) and item.kind == "profile":
+    if format is ShowFormat.json:
+        from dltool.cli.show_json import print_item_json
+
+        print_item_json(item)
+    elif isinstance(item, StudyFolder) and item.kind == "profile":
         from dltool.cli.sweep_report import print_profile
 
         print_profile(item)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import functools
 import math
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from dltool.errors import DltoolError, excerpt
+from dltool.terminal import wrapped
 
 MAX_ITEMS = 100  # values in one comma-separated option: each is a member (or more) of a study
 
@@ -20,13 +22,21 @@ RunsDir = Annotated[
 ]
 SetOptions = Annotated[
     list[str] | None,
-    typer.Option("--set", help="Override a config key: --set optimizer.lr=0.01 (repeatable).", show_default=False),
+    typer.Option(
+        "--set",
+        metavar="<key=value>",
+        help="Override a config key: --set optimizer.lr=0.01 (repeatable).",
+        show_default=False,
+    ),
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")]
 
 
 def fail(message: str, code: int) -> None:
-    typer.echo(f"error: {message}", err=True)
+    text = f"error: {message}"
+    if sys.stderr.isatty():  # wrapped between words; a log or a script gets one line to search
+        text = "\n".join(wrapped(text))
+    typer.echo(text, err=True)
     raise typer.Exit(code)
 
 

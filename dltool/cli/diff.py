@@ -46,11 +46,18 @@ def shown(value: Any) -> str:
     return format_value(value) if not isinstance(value, float) else f"{value:.6g}"
 
 
+def shown_metric(value: Any) -> str:
+    """A metric as every command prints numbers: thousands separated (6,446.1 examples/s; 7,500 steps)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return shown(value) if value is not None else "-"
+    return f"{value:,.6g}" if isinstance(value, float) else f"{value:,}"
+
+
 def shown_delta(row: MetricRow) -> str:
     delta = row.delta
     if delta is None:
         return ""
-    return f"{delta:+.6g}" if isinstance(delta, float) else f"{delta:+,}"
+    return f"{delta:+,.6g}" if isinstance(delta, float) else f"{delta:+,}"
 
 
 def config_cells(key: KeyDiff) -> tuple[str, str, str]:
@@ -95,7 +102,7 @@ def metrics_table(found: Diff):
         table.add_column(heading, justify="right" if heading in ("A", "B", "B - A") else "left")
     previous = None
     for row in found.metrics:
-        cells = [row.name, shown(row.a) if row.a is not None else "-", shown(row.b) if row.b is not None else "-"]
+        cells = [row.name, shown_metric(row.a), shown_metric(row.b)]
         cells.append(shown_delta(row))
         if study:
             cells.insert(0, row.group if row.group != previous else "")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from dltool.cli.fit import fitting_columns
 from dltool.errors import DltoolError, UsageError
@@ -19,7 +20,6 @@ from dltool.store.items import Item
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
 from dltool.store.study import STUDY_FILES, StudyFolder, StudyRecord
 from dltool.study.tables import shown_groups, table_rows, verdict_line
-from dltool.train.resume import resume_command
 
 if TYPE_CHECKING:
     from dltool.study.compare import Report
@@ -33,28 +33,6 @@ def make_console() -> Console:
     if not console.is_terminal and not os.environ.get("COLUMNS"):
         console.width = 200
     return console
-
-
-def format_metrics(final: dict) -> str:
-    parts = []
-    for key, value in final.items():
-        parts.append(f"{key} {value:.4f}" if isinstance(value, float) else f"{key} {value}")
-    return ", ".join(parts) or "-"
-
-
-def outcome_lines(run: Run, summary: dict) -> list[str]:
-    status = summary.get("status", "unknown")
-    lines = [f"run {run.id} {status}"]  # the id alone on its line: whole at 80 columns, to copy
-    if summary.get("train_time_s") is not None:
-        rate = summary.get("examples_per_s")
-        lines.append(f"  trained in {summary['train_time_s']:.1f} s" + (f" ({rate:,.0f} examples/s)" if rate else ""))
-    lines.append(f"  final: {format_metrics(summary.get('final', {}))}")
-    if summary.get("error"):
-        lines.append(f"  {summary['error']}")
-    if status == "interrupted" or (status == "failed" and run.path(RUN_FILES.checkpoint).exists()):
-        lines.append(f"  continue it with: {resume_command(run)}")
-    lines.append(f"  files: {run.folder}")
-    return lines
 
 
 def plot_items(items: list[Item], metric: str | None, x: str, logy: bool, out, formats) -> list[Path]:
@@ -142,59 +120,6 @@ def check_metrics(snapshot: RunSnapshot) -> None:
         print(f"warning: run {snapshot.id}: {skipped}; plotting the others", file=sys.stderr)
 
 
-MAX_CONFIG_SHOWN = 1 << 16  # bytes of config.yaml `show` prints (a saved config is under 2 KB)
-
-
-def print_run(run: Run) -> None:
-    """One run: its status, what is damaged in its files, then whatever the readable ones hold."""
-    snapshot = run.snapshot()
-    console = make_console()
-    console.print(f"[bold]{run.id}[/bold]  {snapshot.shown_status}")
-
-    def say(text: str) -> None:  # file contents are shown as they are: no rich markup in them
-        console.print(text, markup=False, highlight=False)
-
-    say(f"folder: {run.folder}")
-    for reason in snapshot.damage:
-        say(f"damaged: {reason}")
-    status, summary = snapshot.status, snapshot.summary
-    for key in ("started", "ended", "step", "error"):
-        if status.get(key) is not None:
-            say(f"{key}: {status[key]}")
-    if status.get("distributed"):
-        distributed = status["distributed"]
-        hosts = sorted({rank["host"] for rank in distributed["ranks"]})
-        say(f"processes: {distributed['world_size']} ({distributed['backend']}, on {', '.join(hosts)})")
-    if summary:
-        say(f"final: {format_metrics(summary.get('final', {}))}")
-        say(f"best: {format_metrics(summary.get('best', {}))}")
-        rate = summary.get("examples_per_s")
-        rate = format(rate, ",.0f") if isinstance(rate, (int, float)) else "-"  # one number format everywhere
-        say(
-            f"timings: train {summary.get('train_time_s')} s, wall {summary.get('wall_time_s')} s, "
-            f"{rate} examples/s, {summary.get('steps')} steps"
-        )
-    plots = sorted(run.path(RUN_FILES.plots).glob("*")) if run.path(RUN_FILES.plots).is_dir() else []
-    if plots:
-        say("plots:")
-        for path in plots:
-            say(f"  {path}")
-    print_config_text(run, say)
-
-
-def print_config_text(run: Run, say) -> None:
-    """config.yaml as saved (its first 64 KiB; bytes that are not UTF-8 shown as �)."""
-    try:
-        with open(run.path(RUN_FILES.config), "rb") as handle:
-            data = handle.read(MAX_CONFIG_SHOWN + 1)
-    except OSError:
-        return
-    say("config:")
-    say(data[:MAX_CONFIG_SHOWN].decode("utf-8", errors="replace").rstrip())
-    if len(data) > MAX_CONFIG_SHOWN:
-        say(f"... (only the first {MAX_CONFIG_SHOWN // 1024} KiB of {RUN_FILES.config} shown)")
-
-
 def print_layer_table(title: str, rows) -> None:
     """The rows of dltool.models.layers.layer_table as a table."""
     console = make_console()
@@ -239,8 +164,14 @@ def print_comparison(report: Report) -> None:
     print_verdict(console, comparison.record, report.verdict)
     console.print(f"comparison {comparison.id} {comparison.record.status}: {comparison.folder}")
     page = comparison.path(STUDY_FILES.report)
-    for path in [*report.plots, *([page] if page.is_file() else [])]:
-        console.print(f"  {path}")
+    print_paths(console, [*report.plots, *([page] if page.is_file() else [])])
+
+
+def print_paths(console: Console, paths: list[Path]) -> None:
+    """One path a line, indented, never split across lines (a wrapped path could not be copied): one
+    longer than the terminal is left to the terminal to wrap."""
+    for path in paths:
+        console.print(f"  {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 def print_study(study: StudyFolder) -> None:
@@ -257,17 +188,20 @@ def print_study(study: StudyFolder) -> None:
     for line in plan_lines(study):
         say(line)
     print_verdict(console, record, stored_verdict(study))
-    print_members_and_files(say, study)
+    print_members_and_files(console, study)
 
 
-def print_members_and_files(say, study: StudyFolder) -> None:
-    """A study's member runs (each with its group, seed and status) and its files, as `show` ends."""
-    say("member runs:")
+def print_members_and_files(console: Console, study: StudyFolder) -> None:
+    """A study's member runs (run id, status, seed and group: the group wraps, the id never) and its
+    files, as `show` ends."""
+    table = Table(title="member runs", title_justify="left", box=None, pad_edge=False)
+    for heading in ("run", "status", "seed", "group"):
+        table.add_column(heading, no_wrap=heading != "group")
     for member in study.record.members:
-        say(f"  {member.group}, seed {member.seed}: {member.run_id or '-'} ({member.status})")
-    say("files:")
-    for path in study_files(study):
-        say(f"  {path}")
+        table.add_row(*(Text(cell) for cell in (member.run_id or "-", member.status, str(member.seed), member.group)))
+    console.print(table)
+    console.print("files:")
+    print_paths(console, study_files(study))
 
 
 def plan_lines(study: StudyFolder) -> list[str]:

@@ -91,22 +91,25 @@ def run_row(run: Run, state: RunState, study: str | None = None) -> dict:
 
 
 def study_row(study: StudyFolder) -> dict:
-    """A study as one row: its problem in the model field, the winner (★) and its mean final loss and
-    accuracy over seeds in the optimizer and eval fields."""
+    """A study as one row: its problem in the model field, the winner (★) or how many are tied for best,
+    and the best one's mean final loss and accuracy over seeds in the optimizer and eval fields."""
     record = study.record
     done, total = record.progress()
     winner = record.winner() or {}
+    tied = [group for group in (record.end.groups if record.end else []) if group.get("tied_for_best")]
+    best = winner or min(tied, key=lambda group: group.get("rank") or len(tied), default={})
+    contenders = len({group.get("contender") or group["group"] for group in tied})  # scratch = torch: one
     return {
         **dict.fromkeys(FIELDS),
         "id": study.id,
         "kind": study.kind,
         "status": record.shown_status,
         "model": record.header.problem,
-        "optimizer": f"★ {winner.get('group', '?')}" if winner else None,
+        "optimizer": f"★ {winner.get('group', '?')}" if winner else (f"{contenders} tied" if tied else None),
         "members_done": done,
         "members_total": total,
-        "eval_loss": _number(winner_mean(winner, "final_loss")),
-        "eval_acc": _number(winner_mean(winner, "final_acc")),
+        "eval_loss": _number(winner_mean(best, "final_loss")),
+        "eval_acc": _number(winner_mean(best, "final_acc")),
         "wall_s": _number(record.end.wall_time_s if record.end else None),
         "started": record.header.started,
     }
@@ -210,8 +213,8 @@ def cells(row: dict) -> dict[str, str]:
 
 
 # What goes first when the terminal is too narrow for every column: never the id
-DROP_ORDER = ("wall s", "epochs", "members", "kind", "eval acc", "model", "status", "optimizer", "eval loss")
-WRAPPED = {"model": 12, "optimizer": 14, "damage": 20}  # columns that wrap (to at least this width) before any drops
+DROP_ORDER = ("wall s", "epochs", "members", "kind", "eval acc", "model", "optimizer", "status", "eval loss")
+WRAPPED = {"model": 12, "optimizer": 13, "damage": 20}  # columns that wrap (to at least this width) before any drops
 
 
 def runs_table(rows: list[dict], title: str, width: int = 200) -> Table:

@@ -40,11 +40,12 @@ ProblemOption = Annotated[
     _option(
         "A problem of the notes (default: airfoil), several comma-separated, or all (airfoil, fashion-mnist): "
         + ", ".join(problem.value for problem in Problem)
-        + "; several add a rank table and a performance profile across them."
+        + "; several add a rank table and a performance profile across them.",
+        metavar="<names|all>",
     ),
 ]
-Optimizers = Annotated[str | None, _option("Comma-separated optimizers (default: the problem's).")]
-Impls = Annotated[str, typer.Option("--impl", help="Comma-separated implementations.")]
+Optimizers = Annotated[str | None, _option("Comma-separated optimizers (default: the problem's).", metavar="<names>")]
+Impls = Annotated[str, typer.Option("--impl", metavar="<names>", help="Comma-separated implementations.")]
 Seeds = Annotated[
     int | None,
     _option("Repeat every member with this many seeds: intervals and a tested verdict (default 1; 5 with --tune).",
@@ -56,8 +57,8 @@ Tune = Annotated[
 ]
 TuneSpace = Annotated[
     list[str] | None,
-    typer.Option("--tune-space", help="Also tune KEY=DIST for the optimizers that take it, e.g. "
-                 "optimizer.momentum='uniform(0.5,0.99)' (repeatable).", show_default=False),
+    typer.Option("--tune-space", metavar="<key=dist>", help="Also tune KEY=DIST (DIST as in `dltool tune --space`) "
+                 "for the optimizers that take KEY (repeatable).", show_default=False),
 ]  # fmt: skip
 
 
@@ -70,8 +71,12 @@ ProtocolOption = Annotated[
     Protocol, typer.Option(help="quick: the given settings; full: --tune 20 --seeds 5 (a verdict to rely on).")
 ]
 Jobs = Annotated[int | None, _option("Parallel member processes (default: one per CPU core).", min=1, max=1024)]
-LrScales = Annotated[str | None, _option("Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).")]
-BatchSizes = Annotated[str | None, _option("Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).")]
+LrScales = Annotated[
+    str | None, _option("Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).", metavar="<numbers>")
+]
+BatchSizes = Annotated[
+    str | None, _option("Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).", metavar="<numbers>")
+]
 MemberThreads = Annotated[
     int | None, _option("Torch threads per member (default: 1; members run side by side).", min=1, max=1024)
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -9,25 +10,41 @@ import typer
 
 from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
 from dltool.cli.study import Jobs, MemberThreads, Seeds, start_workers
+from dltool.plots.axes import canonical_metric
 
 ConfigArg = Annotated[Path | None, typer.Argument(help="The train config to vary.", show_default=False)]
 Grid = Annotated[
     list[str] | None,
     typer.Option(
         "--grid",
+        metavar="<key=v1,v2..>",
         help="KEY=V1,V2,... values as YAML, e.g. --grid optimizer.lr=0.01,0.1 --grid model.hidden=[256],[512,256] "
         "(repeatable: the product is swept).",
         show_default=False,
     ),
 ]
+
+
+class RankMetric(str, Enum):
+    """dltool.study.sweep_plan.METRICS and the aliases of dltool.plots.axes (a test keeps them equal)."""
+
+    loss = "loss"
+    best_loss = "best_loss"
+    acc = "acc"
+    accuracy = "accuracy"
+
+
 Metric = Annotated[
-    str,
+    RankMetric,
     typer.Option(
         help="What ranks the members: loss (the final evaluation loss), best_loss, or acc (higher is better)."
     ),
 ]
 Resume = Annotated[
-    str | None, typer.Option(help="Continue a sweep (its id): only members not completed run.", show_default=False)
+    str | None,
+    typer.Option(
+        help="Continue a sweep (its id): only members not completed run.", show_default=False, metavar="<sweep-id>"
+    ),
 ]
 
 
@@ -37,7 +54,7 @@ def sweep(
     grid: Grid = None,
     seeds: Seeds = 1,
     jobs: Jobs = None,
-    metric: Metric = "loss",
+    metric: Metric = RankMetric.loss,
     threads: MemberThreads = None,
     set_: SetOptions = None,
     resume: Resume = None,
@@ -59,7 +76,9 @@ def sweep(
     thread_sets = (f"threads={threads}",) if threads else ()
     request = None
     if resume is None:
-        request = SweepRequest(config, tuple(grid or ()), seeds, metric, tuple(set_ or ()) + thread_sets)
+        request = SweepRequest(
+            config, tuple(grid or ()), seeds, canonical_metric(metric.value), tuple(set_ or ()) + thread_sets
+        )
     report = run(request, CompareOptions(runs_dir, jobs, quiet), resume)
     print_sweep(report)
     if report.exit_code:
@@ -70,6 +89,7 @@ Space = Annotated[
     list[str] | None,
     typer.Option(
         "--space",
+        metavar="<key=dist>",
         help="KEY=DIST with DIST loguniform(a,b), uniform(a,b), int(a,b) or choice(v1,v2,...), e.g. "
         "--space optimizer.lr='loguniform(1e-3,1)' (repeatable).",
         show_default=False,
@@ -79,6 +99,7 @@ Trials = Annotated[int | None, typer.Option(help="Trials in the study (all proce
 Storage = Annotated[
     str | None,
     typer.Option(
+        metavar="<url>",
         help="Optuna storage URL shared by processes on several machines, e.g. postgresql://user:pass@host/db "
         "(default: an SQLite file in the study folder).",
         show_default=False,
@@ -93,12 +114,14 @@ def tune(
     space: Space = None,
     trials: Trials = None,
     jobs: Jobs = None,
-    metric: Metric = "loss",
+    metric: Metric = RankMetric.loss,
     storage: Storage = None,
     no_prune: NoPrune = False,
     threads: MemberThreads = None,
     set_: SetOptions = None,
-    resume: Annotated[str | None, typer.Option(help="Continue a tuning study (its id).", show_default=False)] = None,
+    resume: Annotated[
+        str | None, typer.Option(help="Continue a tuning study (its id).", show_default=False, metavar="<study-id>")
+    ] = None,
     runs_dir: RunsDir = None,
     quiet: Quiet = False,
 ) -> None:
@@ -119,7 +142,9 @@ def tune(
     request = None
     if resume is None:
         overrides = tuple(set_ or ()) + thread_sets
-        request = TuneRequest(config, tuple(space or ()), trials, metric, storage, not no_prune, overrides)
+        request = TuneRequest(
+            config, tuple(space or ()), trials, canonical_metric(metric.value), storage, not no_prune, overrides
+        )
     report = run(request, CompareOptions(runs_dir, jobs, quiet), resume)
     print_tune(report)
     if report.exit_code:

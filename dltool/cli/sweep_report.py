@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from dltool.cli.report import make_console, print_members_and_files, study_files
+from dltool.cli.report import make_console, print_members_and_files, print_paths, study_files
 from dltool.store.study import STUDY_FILES, StudyFolder
 from dltool.study.sweep_results import SweepVerdict, point_cells
 
@@ -37,8 +37,7 @@ def print_sweep(report: SweepReport) -> None:
     if winner is not None:
         console.print(f"best: [bold]{winner.name}[/bold]", highlight=False)
     console.print(f"sweep {study.id} {study.record.status}: {study.folder}", highlight=False)
-    for path in study_files(study)[1:]:
-        console.print(f"  {path}", highlight=False)
+    print_paths(console, study_files(study)[1:])
 
 
 def print_study_results(study: StudyFolder) -> None:
@@ -61,7 +60,7 @@ def print_study_results(study: StudyFolder) -> None:
     for line in header.plan.get("notes", []):
         say(line)
     print_sweep_table(console, study, judge_sweep(study))
-    print_members_and_files(say, study)
+    print_members_and_files(console, study)
 
 
 def print_tune(report: TuneReport) -> None:
@@ -76,10 +75,10 @@ def print_tune(report: TuneReport) -> None:
         f"(this process ran {len(study.record.members)})"
     )
     if best is not None:
-        say(f"train the best: dltool train {study.path(STUDY_FILES.best_config)}")
+        command = f"dltool train {study.path(STUDY_FILES.best_config)}"
+        console.print(f"train the best: {command}", markup=False, highlight=False, soft_wrap=True)  # whole, to copy
     say(f"tuning study {study.id} {study.record.status}: {study.folder}")
-    for path in study_files(study)[1:]:
-        say(f"  {path}")
+    print_paths(console, study_files(study)[1:])
 
 
 def print_profile(study: StudyFolder) -> None:
@@ -88,5 +87,5 @@ def print_profile(study: StudyFolder) -> None:
     console.print(f"{study.noun} {study.id}  {study.record.shown_status}", markup=False, highlight=False)
     table = study.path(STUDY_FILES.verdict)
     console.print(table.read_text() if table.is_file() else "(no results.md yet)", markup=False, highlight=False)
-    for path in study_files(study):
-        console.print(f"  {path}", markup=False, highlight=False)
+    console.print("files:")
+    print_paths(console, study_files(study))

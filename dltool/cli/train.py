@@ -19,15 +19,22 @@ from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
 def train(
     config: Annotated[Path | None, typer.Argument(help="YAML config (see configs/).", show_default=False)] = None,
     set_: SetOptions = None,
-    device: Annotated[str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False)] = None,
+    device: Annotated[
+        str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False, metavar="<device>")
+    ] = None,
     threads: Annotated[
         str | None,
         typer.Option(
-            help="Torch threads: a number, or auto (a share of the cores among running runs).", show_default=False
+            help="Torch threads: a number, or auto (a share of the cores among running runs).",
+            show_default=False,
+            metavar="<n|auto>",
         ),
     ] = None,
     resume: Annotated[
-        str | None, typer.Option(help="Continue an interrupted or crashed run from its checkpoint.", show_default=False)
+        str | None,
+        typer.Option(
+            help="Continue an interrupted or crashed run from its checkpoint.", show_default=False, metavar="<run-id>"
+        ),
     ] = None,
     runs_dir: RunsDir = None,
     quiet: Quiet = False,
@@ -102,7 +109,7 @@ def launch_ranks(
 
 
 def report_outcome(outcome) -> None:
-    from dltool.cli.report import outcome_lines
+    from dltool.cli.run_view import outcome_lines
 
     for line in outcome_lines(outcome.run, outcome.summary):
         typer.echo(line, err=outcome.exit_code != 0)

@@ -15,6 +15,18 @@ class Metric(str, Enum):
         return {"loss": "loss", "acc": "accuracy", "lr": "learning rate"}[self.value]
 
 
+# Names --metric also takes: a run's accuracy picture is accuracy.png
+METRIC_ALIASES = {"accuracy": "acc"}
+
+
+def canonical_metric(name: str) -> str:
+    return METRIC_ALIASES.get(name, name)
+
+
+# What `dltool plot --metric` accepts: the metrics and their aliases
+MetricChoice = Enum("MetricChoice", [(name, name) for name in (*(m.value for m in Metric), *METRIC_ALIASES)], type=str)
+
+
 class XAxis(str, Enum):
     epoch = "epoch"
     step = "step"

@@ -92,6 +92,8 @@ class SummaryRecord(Stored):
     eval_split: str = Field(None)
     error: str = Field(None)
     diverged_at_step: Count = Field(None)
+    # a run stopped inside an epoch: that epoch's mean train loss (and accuracy) over its steps so far
+    epoch_so_far: dict[str, float] = Field(None)
 
 
 def excerpt(value: Any) -> str:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import textwrap
 import time
+
+from dltool.terminal import wrapped
 
 PLAIN_INTERVAL_S = 10.0
 
@@ -89,8 +89,7 @@ class PlainProgress:
         epochs = self.total / self.per_epoch
         text = f"epoch {step / self.per_epoch:.2f}/{epochs:g}, step {step}/{self.total}: {metrics}, "
         text += f"{self.rate:,.0f} examples/s, ETA {self.eta}"
-        width = shutil.get_terminal_size().columns
-        print("\n".join(textwrap.wrap(text, width, subsequent_indent="    ")), file=self.stream, flush=True)
+        print("\n".join(wrapped(text)), file=self.stream, flush=True)
 
 
 class RichProgress:
@@ -165,10 +164,8 @@ class MemberProgress:
         self.stream = stream or sys.stderr
 
     def member_done(self, member, run_id: str | None, status: str) -> None:
+        """A line, wrapped to the terminal between words: a run id moves to the next line whole."""
         self.done += 1
         if not self.quiet:
-            print(
-                f"[{self.done}/{self.total}] {member.group} (seed {member.seed}): {status}  {run_id or ''}",
-                file=self.stream,
-                flush=True,
-            )
+            text = f"[{self.done}/{self.total}] {member.group} (seed {member.seed}): {status}  {run_id or ''}"
+            print("\n".join(wrapped(text)), file=self.stream, flush=True)

@@ -126,7 +126,7 @@ def resume_found(
     announce_run(run)
     if not quiet:
         epoch = position.examples / len(setup.data.train_y)
-        print(f"resuming {run.id} from step {position.step} (epoch {epoch:.2f})", file=sys.stderr, flush=True)
+        print(f"resuming {run.id} from step {position.step:,} (epoch {epoch:.2f})", file=sys.stderr, flush=True)
     run.truncate_metrics(position.step)  # records written after the checkpoint will be written again
     return execute(run, setup, config, position, quiet, plots, ranks, share, watch)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from dltool.store.run import Run
 from dltool.train.setup import Position, Setup
 
@@ -23,7 +25,7 @@ def summarize(
         accs = [r["acc"] for r in evals if r.get("acc") is not None]
         if accs:
             best[f"{setup.data.eval_split}_acc"] = max(accs)
-    return {
+    summary = {
         "status": status,
         "final": final,
         "best": best,
@@ -35,3 +37,9 @@ def summarize(
         "examples_per_s": round(new_examples / train_s, 1) if train_s > 0 else None,
         "eval_split": setup.data.eval_split,
     }
+    sums = position.epoch_sums
+    if status != "completed" and sums["count"] and math.isfinite(sums["loss"]):  # stopped mid-epoch
+        summary["epoch_so_far"] = {"train_loss": sums["loss"] / sums["count"], "steps": position.batch_in_epoch}
+        if setup.data.task == "classification":
+            summary["epoch_so_far"]["train_acc"] = sums["correct"] / sums["count"]
+    return summary

@@ -82,6 +82,8 @@ def test_the_table_shows_the_keys_and_the_differences(dltool, two_runs):
     loss = summary(b)["final"]["full_loss"] - summary(a)["final"]["full_loss"]
     loss_line = next(line for line in lines if "final.full_loss" in line)
     assert f"{loss:+.6g}" in loss_line
+    rate_line = next(line for line in lines if "examples_per_s" in line)  # one number format: 41,680.6
+    assert f"{summary(a)['examples_per_s']:,.6g}" in rate_line and "," in rate_line
 
 
 def test_prefixes_and_latest_name_the_same_runs(dltool, two_runs):

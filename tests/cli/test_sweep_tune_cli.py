@@ -56,7 +56,7 @@ def test_show_prints_plan_table_members_and_files(dltool, studies):
     sweep = dltool("show", studies["sweep2"].name)
     assert sweep.exit_code == 0, sweep.output
     for text in ("sweep " + studies["sweep2"].name, "optimizer.lr: [0.01, 0.03]", "data.batch_size: [10, 100]",
-                 "progress: 4/4 members ended", "final loss on full", "member runs:", "results.md"):  # fmt: skip
+                 "progress: 4/4 members ended", "final loss on full", "member runs", "results.md"):  # fmt: skip
         assert text in sweep.output, text
     tune = dltool("show", studies["tune"].name[:20])  # a unique prefix works as for runs
     assert tune.exit_code == 0, tune.output

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
+from pathlib import Path
 
 import pytest
 from conftest import CONFIGS, run_folders
@@ -15,6 +17,7 @@ from dltool import __version__
 from dltool.cli import app
 from dltool.cli.browse import SortKey
 from dltool.cli.runs_table import FIELDS, SORT_KEYS
+from dltool.train import engine
 
 
 @pytest.fixture(scope="module")
@@ -150,3 +153,60 @@ def test_show_of_a_run_and_of_a_comparison_fits_the_terminal(runs, columns, monk
         assert item in result.stdout
     verdict = CliRunner().invoke(app, ["show", comparison.name, "--runs-dir", str(runs)]).stdout
     assert ("best loss" in verdict) == (columns == 160)  # a narrow terminal drops the table's lesser columns
+
+
+def test_show_as_json_gives_typed_fields_of_a_run_and_a_study(runs):
+    comparison = next(p for p in run_folders(runs) if (p / "study.json").exists())
+    show = CliRunner().invoke(app, ["show", comparison.name, "--format", "json", "--runs-dir", runs])
+    study = json.loads(show.stdout)
+    assert study["kind"] == "compare" and study["status"] == "completed" and set(FIELDS) <= set(study)
+    assert (study["members_done"], study["members_total"]) == (2, 2)
+    assert {group["group"] for group in study["groups"]} == {m["group"] for m in study["members"]}
+    best = [group for group in study["groups"] if group["winner"] or group["tied_for_best"]]
+    assert study["eval_loss"] == min(group["final_loss"][0] for group in best)  # the best's, winner or tied
+    contenders = {group["contender"] for group in best}
+    assert study["optimizer"] == (f"★ {best[0]['group']}" if best[0]["winner"] else f"{len(contenders)} tied")
+    member = study["members"][0]["run_id"]
+    run = json.loads(CliRunner().invoke(app, ["show", member, "--format", "json", "--runs-dir", runs]).stdout)
+    summary = json.loads((runs / member / "summary.json").read_text())
+    assert run["id"] == member and run["study"] == comparison.name and set(FIELDS) <= set(run)
+    assert run["final"] == summary["final"] and run["steps"] == summary["steps"] == 150
+    assert isinstance(run["lr"], float) and isinstance(run["batch_size"], int) and run["config"]["train"]["epochs"] == 1
+    assert isinstance(run["plots"], list) and all(Path(path).is_file() for path in run["plots"])
+
+
+def test_a_run_stopped_inside_an_epoch_shows_that_epochs_metrics_so_far(dltool, runs_dir, monkeypatch):
+    """Oracle: the mean of the batch losses the steps returned (equal batches of 10)."""
+    real_step, losses = engine.Trainer.train_step, []
+
+    def step(self, index):
+        if self.pos.step == 20:
+            self.stop.signum = signal.SIGINT  # what Ctrl-C sets
+        losses.append(real_step(self, index))
+        return losses[-1]
+
+    monkeypatch.setattr(engine.Trainer, "train_step", step)
+    result = dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml")
+    assert result.exit_code == 130
+    (run,) = run_folders(runs_dir)
+    so_far = json.loads((run / "summary.json").read_text())["epoch_so_far"]
+    assert so_far["steps"] == 21 and so_far["train_loss"] == pytest.approx(sum(losses) / len(losses), rel=1e-9)
+    assert "stopped at step 21 (epoch 0.14)" in result.stderr  # a run that did not complete: on stderr
+    assert f"epoch so far (21 steps): train_loss {so_far['train_loss']:.4f}" in result.stderr
+    shown = dltool("show", run.name).stdout
+    assert "stopped at step 21" in shown and f"train_loss {so_far['train_loss']:.4f}" in shown
+
+
+@pytest.mark.parametrize("columns", [80, 160])
+def test_a_studys_member_lines_fit_the_terminal_with_each_id_whole(dltool, runs_dir, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    args = ("--optimizers", "momentum,adagrad", "--impl", "scratch", "--jobs", "1", "--set", "train.epochs=1")
+    result = dltool("compare-optimizers", *args)
+    assert result.exit_code == 0, result.output
+    lines = result.stderr.splitlines()
+    assert max(len(line) for line in lines) <= columns
+    comparison = next(p for p in run_folders(runs_dir) if (p / "study.json").exists())
+    members = [m["run_id"] for m in json.loads((comparison / "study.json").read_text())["members"]]
+    assert len(members) == 2 and all(any(run_id in line for line in lines) for run_id in members)
+    first = next(line for line in lines if line.startswith("[1/2]"))
+    assert first.endswith("completed") == (columns == 80)  # at 80 columns the id moves whole to the next line

@@ -152,7 +152,7 @@ def test_ctrl_c_then_resume_finishes_the_interrupted_trial_and_the_rest(tmp_path
 
     runs_dir = tmp_path / "runs"
     command = [sys.executable, "-m", "dltool", "tune", str(CONFIG), "--space", "optimizer.lr=loguniform(0.01,0.1)",
-               "--trials", "3", "--jobs", "1", "--no-prune", "--set", "train.epochs=30", "--runs-dir", str(runs_dir),
+               "--trials", "3", "--jobs", "1", "--no-prune", "--set", "train.epochs=100", "--runs-dir", str(runs_dir),
                "-q"]  # fmt: skip
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
     deadline = time.monotonic() + 120

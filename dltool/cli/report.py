@@ -211,11 +211,13 @@ def plan_lines(study: StudyFolder) -> list[str]:
     optimizers = ", ".join(dict.fromkeys(member.optimizer for member in record.members))
     impls = ", ".join(dict.fromkeys(member.impl for member in record.members))
     ended = f", ended {record.end.ended} (wall {record.end.wall_time_s:.1f} s)" if record.end else ""
+    tuned = [f"tuned first: {entry['variant']} in {entry['study']}" for entry in header.plan.get("tuning") or []]
     return [
         f"folder: {study.folder}",
         f"problem: {header.title}" + (f" ({header.source})" if header.source != header.title else ""),
         f"plan: {total} member runs: optimizers {optimizers}; impl {impls}; "
         f"{header.seeds} seed(s) each; {header.jobs} job(s)",
+        *tuned,
         f"progress: {done}/{total} members ended; {record.shown_status}",
         f"started {header.started}{ended}",
     ]

@@ -132,7 +132,8 @@ def listed_rows(listing: Listing, filters: Filters, members: bool) -> list[dict]
         runs = [(run, listing.states[run.id]) for run in listing.members[item.id]]
         shown = [run_row(*member, study=item.id) for member in runs if filters.run_matches(*member)] if members else []
         if shown or filters.study_matches(item, runs):
-            rows += [study_row(item), *shown]
+            tuning = listing.tuning_studies(item) if members else []  # compare --tune's, under it too
+            rows += [study_row(item), *({**study_row(tuned), "study": item.id} for tuned in tuning), *shown]
     return rows
 
 
@@ -229,7 +230,7 @@ def runs_table(rows: list[dict], title: str, width: int = 200) -> Table:
     columns = [columns[i] for i in kept]
     table = Table(title=title if len(title) <= width else None)
     for column in columns:
-        table.add_column(column, no_wrap=column not in WRAPPED)
+        table.add_column(column, no_wrap=column not in WRAPPED, overflow="fold")  # a long name wraps, never cut
     for cell in shown:  # Text cells: rich need not parse markup in 10 cells x 1000 runs
         table.add_row(*(Text(cell[column]) for column in columns))
     return table

@@ -27,6 +27,7 @@ class Listing:
     states: dict[str, RunState]  # by run id
     studies: list[StudyFolder]  # newest first
     members: dict[str, list[Run]]  # study id -> its member runs, newest first
+    parents: dict[str, str]  # a comparison's tuning study (compare --tune) -> the comparison's id
 
     def created(self, item: Item) -> float | None:
         if isinstance(item, StudyFolder):
@@ -37,9 +38,15 @@ class Listing:
         return sorted(items, key=lambda item: newest_first(item.id, self.created(item)), reverse=True)
 
     def top_level(self) -> list[Item]:
-        """Studies and the runs that belong to none, newest first: what `dltool runs` lists and 'latest' picks."""
+        """Studies and the runs that belong to none, newest first: what `dltool runs` lists and 'latest' picks.
+        A comparison's tuning studies belong to it, as its member runs do."""
         in_studies = {run.id for runs in self.members.values() for run in runs}
-        return self.newest_first([*self.studies, *(run for run in self.runs if run.id not in in_studies)])
+        studies = [study for study in self.studies if study.id not in self.parents]
+        return self.newest_first([*studies, *(run for run in self.runs if run.id not in in_studies)])
+
+    def tuning_studies(self, study: StudyFolder) -> list[StudyFolder]:
+        """The tuning studies a comparison ran first (compare --tune), newest first."""
+        return [tuning for tuning in self.studies if self.parents.get(tuning.id) == study.id]
 
     def everything(self) -> list[Item]:
         """Every study and every run, members too: what ids and prefixes are matched against."""
@@ -53,7 +60,19 @@ def read_listing(root: Path) -> Listing:
     studies = [study for study in studies if study is not None]  # a damaged study.json: no study
     studies.sort(key=lambda study: newest_first(study.id, study.record.header.created), reverse=True)
     runs, states = [run for run, _ in listed], {run.id: state for run, state in listed}
-    return Listing(store.root, runs, states, studies, group_members(runs, states, studies))
+    return Listing(store.root, runs, states, studies, group_members(runs, states, studies), parent_studies(studies))
+
+
+def parent_studies(studies: list[StudyFolder]) -> dict[str, str]:
+    """Each tuning study a comparison lists in its plan (compare --tune) -> that comparison's id. A tuning
+    study whose comparison never started (stopped while tuning) has none: it is listed on its own."""
+    ids = {study.id for study in studies}
+    return {
+        entry["study"]: study.id
+        for study in studies
+        for entry in study.record.header.plan.get("tuning") or []
+        if isinstance(entry, dict) and entry.get("study") in ids
+    }
 
 
 def group_members(runs: list[Run], states: dict[str, RunState], studies: list[StudyFolder]) -> dict[str, list[Run]]:

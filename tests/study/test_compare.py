@@ -398,3 +398,11 @@ def test_tuning_gives_every_optimizer_the_same_budget_then_the_seeds(dltool, run
     standings = data["verdict"]["optimizers"]
     assert all(s["ci_low"] < s["mean"] < s["ci_high"] for s in standings)
     assert "Welch" in data["verdict"]["rule"] and "tuned, 3 trials" in result.output
+    # the tuning studies belong to the comparison: listed under it, never on their own
+    top = json.loads(dltool("runs", "--format", "json").stdout)
+    assert [row["id"] for row in top] == [data["id"]]
+    nested = json.loads(dltool("runs", "--members", "--format", "json").stdout)
+    assert {row["id"] for row in nested if row["kind"] == "tune"} == {e["study"] for e in tuning.values()}
+    assert all(row["study"] == data["id"] for row in nested[1:])
+    shown = dltool("show", data["id"]).stdout
+    assert all(f"tuned first: {variant} in {entry['study']}" in shown for variant, entry in tuning.items())

@@ -2,7 +2,8 @@
 
 - the metric against each swept key, mean over seeds with ±1 std error bars; with several keys, one
   line per combination of the others. Numeric values sit at their value (a log axis where they span
-  10x or more, as learning rates do); other values (lists, names) are categories in the grid's order.
+  10x or more, as learning rates do); other values (lists, names) are categories in the grid's order,
+  drawn as points (no line joins categories), each combination slightly apart.
 - every point's evaluation curve overlaid (mean over seeds, ±1 std band).
 """
 
@@ -51,13 +52,17 @@ def metric_figure(verdict: SweepVerdict, grid: dict[str, list], key: str, title:
     others = [other for other in grid if other != key]
     combos = list(itertools.product(*(grid[other] for other in others)))
     by_point = {_point_key(group.first.point): group for group in verdict.groups}
-    for combo, color in zip(combos, colors(len(combos))):
+    # categories have no order between them: points without lines, side by side so their bars stay apart
+    dodge = 0.0 if numeric else min(0.08, 0.6 / len(combos))
+    for index, (combo, color) in enumerate(zip(combos, colors(len(combos)))):
         fixed = dict(zip(others, combo))
         stats = [_stat(verdict, by_point.get(_point_key({**fixed, key: value}))) for value in values]
         mean = np.array([s[0] for s in stats])
         std = np.array([s[1] for s in stats])
         label = " ".join(f"{k}={format_value(v)}" for k, v in fixed.items()) or verdict.described
-        ax.errorbar(xs, mean, yerr=std, color=color, marker="o", capsize=4, label=label)
+        shift = (index - (len(combos) - 1) / 2) * dodge
+        style = "-" if numeric else "none"
+        ax.errorbar(xs + shift, mean, yerr=std, color=color, marker="o", linestyle=style, capsize=4, label=label)
     if numeric and min(values) > 0 and max(values) / min(values) >= 10:
         ax.set_xscale("log")
     if not numeric:

@@ -169,3 +169,23 @@ def test_a_failed_member_does_not_stop_the_sweep_and_the_table_says_why(dltool, 
     assert rows["0.01"]["status"] == rows["0.1"]["status"] == "completed"
     assert "failed (RuntimeError: the data went away)" in (folder / "results.md").read_text()
     assert record_of(folder)["status"] == "completed"
+
+
+def test_categories_are_points_side_by_side_and_numbers_a_line(dltool, runs_dir):
+    """A name or list key has no order between its values: no line joins them, and each combination of
+    the other keys sits slightly apart so the error bars do not hide each other."""
+    from dltool.plots.sweep import metric_figure
+    from dltool.store.study import StudyFolder
+    from dltool.study.sweep_results import judge_sweep
+
+    grids = ("--grid", "optimizer.name=sgd,adam", "--grid", "optimizer.lr=0.01,0.03")
+    assert dltool("sweep", CONFIG, *grids, "--set", "train.epochs=1", "-q").exit_code == 0
+    study = StudyFolder.open(sweep_folder(runs_dir))
+    verdict, grid = judge_sweep(study), study.record.header.plan["grid"]
+    by_name = metric_figure(verdict, grid, "optimizer.name", "t").axes[0]
+    points = [bars.lines[0] for bars in by_name.containers]  # the data line of each errorbar: one per lr
+    assert len(points) == 2 and all(line.get_linestyle() == "None" for line in points)
+    (sgd_a, adam_a), (sgd_b, adam_b) = (line.get_xdata() for line in points)
+    assert sgd_a < sgd_b < adam_a < adam_b  # side by side at each name, the names in the grid's order
+    by_lr = metric_figure(verdict, grid, "optimizer.lr", "t").axes[0]
+    assert [bars.lines[0].get_linestyle() for bars in by_lr.containers] == ["-", "-"]

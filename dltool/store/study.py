@@ -199,6 +199,11 @@ class StudyFolder:
         except ValidationError:
             return None
 
+    def wall_time_so_far(self) -> float:
+        """The wall time of its earlier invocations (an interrupted study recorded its own when it stopped);
+        a study that is continued counts on from there."""
+        return self.record.end.wall_time_s if self.record.end else 0.0
+
     def add_member(self, entry: MemberEntry) -> int:
         """A member the plan did not list at the start (a tuning study's next trial); its index."""
         self.record.members.append(entry)

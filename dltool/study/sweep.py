@@ -56,7 +56,7 @@ def sweep(request: SweepRequest | None, options: CompareOptions, resume: str | N
         study = StudyFolder.start(options.runs_dir, _header(plan, jobs), [m.entry for m in plan.members])
     else:
         study.set_status("running")
-    started = time.perf_counter()
+    started = time.perf_counter() - study.wall_time_so_far()  # a continued sweep's wall time adds up
     todo = _jobs_to_run(study, plan)
     progress = MemberProgress(len(todo), options.quiet)
     status, code = run_members(PlannedWork(study, todo, progress), jobs, options.quiet) if todo else ("completed", 0)

@@ -72,7 +72,7 @@ def run_tuning(plan: TunePlan, options: CompareOptions, folder: StudyFolder | No
             folder.record.header.plan["storage"] = url  # written by set_status, next
     folder.set_status("running")
     study = _optuna_study(plan, storage, url)
-    started = time.perf_counter()
+    started = time.perf_counter() - folder.wall_time_so_far()  # a continued study's wall time adds up
     work = TrialWork(folder, plan, study, url, MemberProgress(plan.trials, options.quiet))
     work.resumed = _resumable(folder, work, study)
     status, code = run_members(work, jobs, options.quiet)

@@ -85,9 +85,11 @@ def test_a_2x2_sweep_with_2_seeds_on_airfoil(dltool, runs_dir):
 def test_the_same_command_again_runs_nothing_new(dltool, runs_dir):
     assert dltool("sweep", CONFIG, "--grid", "optimizer.lr=0.01,0.03", "-q").exit_code == 0
     before = run_folders(runs_dir)
+    first_wall = record_of(sweep_folder(runs_dir))["wall_time_s"]
     again = dltool("sweep", CONFIG, "--grid", "optimizer.lr=0.01,0.03", "-q")
     assert again.exit_code == 0, again.output
     assert run_folders(runs_dir) == before and "continued sweep" in again.output
+    assert record_of(sweep_folder(runs_dir))["wall_time_s"] >= first_wall > 0  # both invocations', not the second's
     # another grid is another sweep
     assert dltool("sweep", CONFIG, "--grid", "optimizer.lr=0.01,0.02", "-q").exit_code == 0
     assert len([p for p in run_folders(runs_dir) if "-sweep-" in p.name]) == 2

@@ -8,14 +8,14 @@ from rich.table import Table
 
 from dltool.cli.report import make_console, print_members_and_files, print_paths, study_files
 from dltool.store.study import STUDY_FILES, StudyFolder
-from dltool.study.sweep_results import SweepVerdict, point_cells
+from dltool.study.point_results import PointsVerdict, point_cells
 
 if TYPE_CHECKING:
     from dltool.study.sweep import SweepReport
     from dltool.study.tune import TuneReport
 
 
-def print_sweep_table(console, study: StudyFolder, verdict: SweepVerdict) -> None:
+def print_points_table(console, study: StudyFolder, verdict: PointsVerdict) -> None:
     headings, rows = point_cells(study, verdict)
     seeds = study.record.header.seeds
     spread = " (mean ± std over seeds)" if seeds > 1 else ""
@@ -32,7 +32,7 @@ def print_sweep(report: SweepReport) -> None:
     study, console = report.study, make_console()
     if report.continued:
         console.print(f"continued sweep {study.id} (members already ended were not run again)", highlight=False)
-    print_sweep_table(console, study, report.verdict)
+    print_points_table(console, study, report.verdict)
     winner = next((group for group in report.verdict.groups if group.winner), None)
     if winner is not None:
         console.print(f"best: [bold]{winner.name}[/bold]", highlight=False)
@@ -43,7 +43,7 @@ def print_sweep(report: SweepReport) -> None:
 def print_study_results(study: StudyFolder) -> None:
     """`dltool show` on a sweep or tuning study: its plan, progress, table (from its members' files as they
     are now), member runs and files."""
-    from dltool.study.sweep_results import judge_sweep
+    from dltool.study.point_results import judge_points
 
     record, header, console = study.record, study.record.header, make_console()
 
@@ -59,14 +59,14 @@ def print_study_results(study: StudyFolder) -> None:
     say(f"progress: {done}/{total} members ended; {header.jobs} job(s); started {header.started}")
     for line in header.plan.get("notes", []):
         say(line)
-    print_sweep_table(console, study, judge_sweep(study))
+    print_points_table(console, study, judge_points(study))
     print_members_and_files(console, study)
 
 
 def print_tune(report: TuneReport) -> None:
     study, console, best = report.study, make_console(), report.best
     plan = study.record.header.plan
-    print_sweep_table(console, study, report.verdict)
+    print_points_table(console, study, report.verdict)
     say = lambda text: console.print(text, markup=False, highlight=False)  # noqa: E731
     for line in report.notes:
         say(line)

@@ -19,11 +19,11 @@ from dltool.plots.figure import colors, finish_axes, new_figure, save_figure
 from dltool.plots.labels import format_value
 from dltool.plots.study import loss_figure
 from dltool.store.study import STUDY_FILES, StudyFolder
+from dltool.study.point_results import PointsVerdict
 from dltool.study.results import Group
-from dltool.study.sweep_results import SweepVerdict
 
 
-def draw_sweep_figures(study: StudyFolder, verdict: SweepVerdict) -> list[Path]:
+def draw_sweep_figures(study: StudyFolder, verdict: PointsVerdict) -> list[Path]:
     folder = study.path(STUDY_FILES.plots)
     header = study.record.header
     grid, paths = header.plan["grid"], []
@@ -43,7 +43,7 @@ def _numeric(values: list[Any]) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
-def metric_figure(verdict: SweepVerdict, grid: dict[str, list], key: str, title: str):
+def metric_figure(verdict: PointsVerdict, grid: dict[str, list], key: str, title: str):
     """The metric against `key`'s values; a line per combination of the other keys' values."""
     fig, ax = new_figure(8.0, 4.8)
     values = grid[key]
@@ -77,6 +77,6 @@ def _point_key(point: dict[str, Any]) -> str:
     return repr(sorted((k, repr(v)) for k, v in point.items()))
 
 
-def _stat(verdict: SweepVerdict, group: Group | None) -> tuple[float, float]:
+def _stat(verdict: PointsVerdict, group: Group | None) -> tuple[float, float]:
     value = verdict.value(group) if group is not None else None
     return value if value is not None else (float("nan"), 0.0)

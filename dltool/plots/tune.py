@@ -17,10 +17,10 @@ import numpy as np
 
 from dltool.plots.figure import blank_figure, finish_axes, new_figure, save_figure
 from dltool.store.study import STUDY_FILES, StudyFolder
-from dltool.study.sweep_results import SweepVerdict
+from dltool.study.point_results import PointsVerdict
 
 
-def draw_tune_figures(study: StudyFolder, verdict: SweepVerdict) -> list[Path]:
+def draw_tune_figures(study: StudyFolder, verdict: PointsVerdict) -> list[Path]:
     import optuna
 
     from dltool.study.optuna_storage import open_storage

@@ -19,7 +19,7 @@ from dltool.store.study import STUDY_FILES, StudyFolder
 from dltool.study.results import Verdict, judge, load_results
 
 if TYPE_CHECKING:
-    from dltool.study.sweep_results import SweepVerdict
+    from dltool.study.point_results import PointsVerdict
 
 GRID_FIGURES = ("scratch_vs_torch", "trajectories")  # a panel per member setting: the slow ones to draw
 
@@ -49,15 +49,15 @@ def redraw_plots(comparison: StudyFolder) -> list[Path]:
 
 def redraw_study_plots(study: StudyFolder) -> list[Path]:
     """A sweep's or tuning study's pictures, from its members' files as they are now."""
-    from dltool.study.sweep_results import judge_sweep
+    from dltool.study.point_results import judge_points
 
-    paths = draw_sweep_plots(study, judge_sweep(study))
+    paths = draw_point_plots(study, judge_points(study))
     if not paths:
         raise UsageError(f"{study.noun} '{study.id}': nothing to plot (no member has a result yet)")
     return paths
 
 
-def draw_sweep_plots(study: StudyFolder, verdict: SweepVerdict) -> list[Path]:
+def draw_point_plots(study: StudyFolder, verdict: PointsVerdict) -> list[Path]:
     """A sweep's pictures (metric against each key, the curves), or a tuning study's (history, importances,
     slices); a failure is a warning: the members' results are on disk and the tables still get written."""
     try:

@@ -19,11 +19,11 @@ from dltool.store.items import read_listing, resolve_study_to_resume
 from dltool.store.run import RUN_FILES, Run, RunStore, now_iso, this_process
 from dltool.store.study import ENDED, StudyFolder, StudyHeader
 from dltool.study.compare import check_setups
-from dltool.study.figures import draw_sweep_plots
+from dltool.study.figures import draw_point_plots
 from dltool.study.members import CompareOptions, MemberJob, PlannedWork, default_jobs, run_members
 from dltool.study.page import write_study_page
+from dltool.study.point_results import PointsVerdict, judge_points, write_point_tables
 from dltool.study.sweep_plan import SweepPlan, SweepRequest, config_hash, plan_sweep, replan
-from dltool.study.sweep_results import SweepVerdict, judge_sweep, write_sweep_tables
 from dltool.train.progress import MemberProgress
 from dltool.train.workers import start_workers_early
 
@@ -33,7 +33,7 @@ class SweepReport:
     study: StudyFolder
     status: str
     exit_code: int
-    verdict: SweepVerdict
+    verdict: PointsVerdict
     plots: list[Path]
     continued: bool  # an earlier sweep with this plan was continued
 
@@ -60,9 +60,9 @@ def sweep(request: SweepRequest | None, options: CompareOptions, resume: str | N
     todo = _jobs_to_run(study, plan)
     progress = MemberProgress(len(todo), options.quiet)
     status, code = run_members(PlannedWork(study, todo, progress), jobs, options.quiet) if todo else ("completed", 0)
-    verdict = judge_sweep(study)
-    plots = draw_sweep_plots(study, verdict)
-    write_sweep_tables(study, status, verdict, round(time.perf_counter() - started, 3))
+    verdict = judge_points(study)
+    plots = draw_point_plots(study, verdict)
+    write_point_tables(study, status, verdict, round(time.perf_counter() - started, 3))
     write_study_page(study)
     if status != "interrupted":
         code = 1 if any(r.status == "failed" for r in verdict.results) else 0

@@ -21,12 +21,12 @@ from dltool.store.files import atomic_write_text
 from dltool.store.items import resolve_study_to_resume
 from dltool.store.run import RUN_FILES, RunStore, now_iso, this_process
 from dltool.store.study import ENDED, STUDY_FILES, StudyFolder, StudyHeader
-from dltool.study.figures import draw_sweep_plots
+from dltool.study.figures import draw_point_plots
 from dltool.study.members import CompareOptions, default_jobs, run_members
 from dltool.study.optuna_storage import file_lock, open_storage, sqlite_path
 from dltool.study.page import write_study_page
+from dltool.study.point_results import PointsVerdict, judge_points, write_point_tables
 from dltool.study.space import parse_space
-from dltool.study.sweep_results import SweepVerdict, judge_sweep, write_sweep_tables
 from dltool.study.trials import TrialWork, counted
 from dltool.study.tune_plan import TunePlan, TuneRequest, plan_tune
 from dltool.train.build import build_model_on_data
@@ -40,7 +40,7 @@ class TuneReport:
     study: StudyFolder
     status: str
     exit_code: int
-    verdict: SweepVerdict
+    verdict: PointsVerdict
     plots: list[Path]
     trials_in_storage: int  # every process's trials, this one's and others'
     best: dict | None  # the best trial: number, value, params, run id, test metrics (once, after training)
@@ -76,11 +76,11 @@ def run_tuning(plan: TunePlan, options: CompareOptions, folder: StudyFolder | No
     work = TrialWork(folder, plan, study, url, MemberProgress(plan.trials, options.quiet))
     work.resumed = _resumable(folder, work, study)
     status, code = run_members(work, jobs, options.quiet)
-    verdict = judge_sweep(folder)
+    verdict = judge_points(folder)
     best = _best(folder, plan, study)
-    plots = draw_sweep_plots(folder, verdict)
+    plots = draw_point_plots(folder, verdict)
     notes = best_lines(plan, best)
-    write_sweep_tables(folder, status, verdict, round(time.perf_counter() - started, 3), notes)
+    write_point_tables(folder, status, verdict, round(time.perf_counter() - started, 3), notes)
     write_study_page(folder)
     if status != "interrupted":
         code = 1 if any(r.status == "failed" for r in verdict.results) else 0

@@ -178,12 +178,12 @@ def test_categories_are_points_side_by_side_and_numbers_a_line(dltool, runs_dir)
     the other keys sits slightly apart so the error bars do not hide each other."""
     from dltool.plots.sweep import metric_figure
     from dltool.store.study import StudyFolder
-    from dltool.study.sweep_results import judge_sweep
+    from dltool.study.point_results import judge_points
 
     grids = ("--grid", "optimizer.name=sgd,adam", "--grid", "optimizer.lr=0.01,0.03")
     assert dltool("sweep", CONFIG, *grids, "--set", "train.epochs=1", "-q").exit_code == 0
     study = StudyFolder.open(sweep_folder(runs_dir))
-    verdict, grid = judge_sweep(study), study.record.header.plan["grid"]
+    verdict, grid = judge_points(study), study.record.header.plan["grid"]
     by_name = metric_figure(verdict, grid, "optimizer.name", "t").axes[0]
     points = [bars.lines[0] for bars in by_name.containers]  # the data line of each errorbar: one per lr
     assert len(points) == 2 and all(line.get_linestyle() == "None" for line in points)

@@ -1,6 +1,7 @@
-"""A sweep's results, read back from its member runs' stored files: the points (grid values) over their
-seeds, sorted by the sweep's metric (mean ± std), and the tables: results.csv (one row per member),
-study.json's groups and results.md (one row per point). The members' failures say why."""
+"""The results of a study whose members are points (a sweep's grid values, a tuning study's trials), read
+back from its member runs' stored files: the points over their seeds, sorted by the study's metric
+(mean ± std), and the tables: results.csv (one row per member), study.json's groups and results.md (one
+row per point). The members' failures say why."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from dltool.study.tables import format_stat, group_row, member_row
 
 
 @dataclass(frozen=True)
-class SweepVerdict:
+class PointsVerdict:
     results: list[MemberResult]
     groups: list[Group]  # best first by the metric; points without a value for it last
     metric: str  # loss, best_loss or acc
@@ -35,7 +36,7 @@ class SweepVerdict:
         return group.stats.get(self.stat)
 
 
-def judge_sweep(study: StudyFolder) -> SweepVerdict:
+def judge_points(study: StudyFolder) -> PointsVerdict:
     """The members' results grouped by point and ranked by the metric; the best completed point wins."""
     metric = study.record.header.plan["metric"]
     results = load_results(study)
@@ -50,7 +51,7 @@ def judge_sweep(study: StudyFolder) -> SweepVerdict:
     if groups and groups[0].stats.get(stat) and all(r.status == "completed" for r in groups[0].results):
         groups[0].winner = True
     split = next((r.snapshot.eval_split for r in results if r.snapshot and r.snapshot.eval_split), None)
-    return SweepVerdict(results, groups, metric, split)
+    return PointsVerdict(results, groups, metric, split)
 
 
 def point_keys(study: StudyFolder) -> list[str]:
@@ -59,7 +60,7 @@ def point_keys(study: StudyFolder) -> list[str]:
     return list(plan.get("grid") or plan.get("space") or {})
 
 
-def point_cells(study: StudyFolder, verdict: SweepVerdict) -> tuple[list[str], list[list[str]]]:
+def point_cells(study: StudyFolder, verdict: PointsVerdict) -> tuple[list[str], list[list[str]]]:
     """Headings and cells of the per-point table (terminal and results.md): grid values, metric, status."""
     keys, seeds = point_keys(study), study.record.header.seeds
     headings = ["", *keys, verdict.described, "wall (s)", "status"]
@@ -74,19 +75,19 @@ def point_cells(study: StudyFolder, verdict: SweepVerdict) -> tuple[list[str], l
     return headings, rows
 
 
-def sweep_member_row(result: MemberResult) -> dict[str, Any]:
+def point_member_row(result: MemberResult) -> dict[str, Any]:
     """A member as results.csv has it: its grid values first, then what every study's table has, and why it failed."""
     row = {key: format_value(value) for key, value in result.member.point.items()}
     error = result.member.error if result.status == "failed" else None
     return {**row, **member_row(result), "error": error}
 
 
-def write_sweep_tables(
-    study: StudyFolder, status: str, verdict: SweepVerdict, wall_time_s: float, notes: tuple[str, ...] = ()
+def write_point_tables(
+    study: StudyFolder, status: str, verdict: PointsVerdict, wall_time_s: float, notes: tuple[str, ...] = ()
 ) -> None:
     """The end of a sweep or tuning study: the results into study.json, then results.csv and results.md
     (with `notes` under the table: a tuning study's objective and best trial)."""
-    rows = [sweep_member_row(result) for result in verdict.results]
+    rows = [point_member_row(result) for result in verdict.results]
     groups = [{"point": group.first.point, **group_row(group)} for group in verdict.groups]
     target = target_loss(verdict.results, None)
     end = StudyEnd(now_iso(), wall_time_s, target, f"ranked by {verdict.described}", {}, groups, rows)
@@ -95,7 +96,7 @@ def write_sweep_tables(
     study.write_verdict(markdown(study, verdict, rows, notes))
 
 
-def markdown(study: StudyFolder, verdict: SweepVerdict, rows: list[dict], notes: tuple[str, ...]) -> str:
+def markdown(study: StudyFolder, verdict: PointsVerdict, rows: list[dict], notes: tuple[str, ...]) -> str:
     header = study.record.header
     headings, cells = point_cells(study, verdict)
     shape = f"{len(verdict.groups)} points × {header.seeds} seed(s)" if study.kind == "sweep" else "one per trial"

@@ -37,7 +37,8 @@ class RankMetric(str, Enum):
 Metric = Annotated[
     RankMetric,
     typer.Option(
-        help="What ranks the members: loss (the final evaluation loss), best_loss, or acc (higher is better)."
+        help="What ranks the members: loss is the final evaluation loss, best_loss its lowest, acc (or accuracy) "
+        "the final accuracy, higher is better."
     ),
 ]
 Resume = Annotated[

@@ -162,7 +162,8 @@ def print_runs(
     if not rows:
         console.print(f"no runs{' with ' + filters.describe() if filters else ''} in {listing.root}", markup=False)
         return
-    console.print(runs_table(rows, f"runs in {listing.root.resolve()}", console.width))
+    every_id = frozenset(item.id for item in listing.everything())
+    console.print(runs_table(rows, f"runs in {listing.root.resolve()}", console.width, every_id))
 
 
 @dataclass(frozen=True)
@@ -218,19 +219,42 @@ DROP_ORDER = ("wall s", "epochs", "members", "kind", "eval acc", "model", "optim
 WRAPPED = {"model": 12, "optimizer": 13, "damage": 20}  # columns that wrap (to at least this width) before any drops
 
 
-def runs_table(rows: list[dict], title: str, width: int = 200) -> Table:
+def runs_table(rows: list[dict], title: str, width: int = 200, every_id: frozenset[str] = frozenset()) -> Table:
     """Members nest under their study's row; optional columns only where used; columns dropped by
-    priority until the table fits `width`, so an id is never cut (it is what users copy)."""
+    priority until the table fits `width`, so an id is never cut (it is what users copy). On a terminal
+    narrower than an id, ids become unique prefixes (`every_id`: the ids they must not match)."""
     shown = [cells(row) for row in rows]
+    shortened = shorten_ids(shown, rows, every_id or frozenset(row["id"] for row in rows), width - ID_FRAME)
     studies = any(row["kind"] != "run" for row in rows)
     used = {"kind": studies, "members": studies}
     columns = [c for c in TABLE_COLUMNS if used.get(c, True)] + (["damage"] if any(r["damage"] for r in rows) else [])
 
     kept = fitting_columns(columns, [[cell[name] for name in columns] for cell in shown], width, DROP_ORDER, WRAPPED)
     columns = [columns[i] for i in kept]
-    table = Table(title=title if len(title) <= width else None)
+    caption = "ids shortened to unique prefixes, which work as input" if shortened else None
+    table = Table(title=title if len(title) <= width else None, caption=caption)
     for column in columns:
-        table.add_column(column, no_wrap=column not in WRAPPED, overflow="fold")  # a long name wraps, never cut
+        table.add_column(column, no_wrap=column not in WRAPPED, overflow="fold")  # wraps, never cut off
     for cell in shown:  # Text cells: rich need not parse markup in 10 cells x 1000 runs
         table.add_row(*(Text(cell[column]) for column in columns))
     return table
+
+
+ID_FRAME = 4  # the table's border and padding around a lone id column: "│ " and " │"
+
+
+def shorten_ids(shown: list[dict[str, str]], rows: list[dict], every_id: frozenset[str], room: int) -> bool:
+    """Where an id cannot fit the terminal even alone, it is shown as its prefix of `room` characters,
+    which `dltool show` and the others accept as long as no other id starts with it (checked); one whose
+    prefix is not unique is shown whole over two lines. True when an id was shortened."""
+    shortened = False
+    for cell, row in zip(shown, rows):
+        mark, item_id = (MEMBER_MARK if row["study"] else ""), row["id"]
+        fits = max(room - len(mark), 1)
+        if len(item_id) <= fits:
+            continue
+        if sum(other.startswith(item_id[:fits]) for other in every_id) == 1:
+            cell["id"], shortened = mark + item_id[:fits], True
+        else:  # whole, over as many lines as it takes
+            cell["id"] = mark + "\n".join(item_id[i : i + fits] for i in range(0, len(item_id), fits))
+    return shortened

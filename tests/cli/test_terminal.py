@@ -210,3 +210,16 @@ def test_a_studys_member_lines_fit_the_terminal_with_each_id_whole(dltool, runs_
     assert len(members) == 2 and all(any(run_id in line for line in lines) for run_id in members)
     first = next(line for line in lines if line.startswith("[1/2]"))
     assert first.endswith("completed") == (columns == 80)  # at 80 columns the id moves whole to the next line
+
+
+def test_on_a_terminal_narrower_than_an_id_ids_become_prefixes_that_work_as_input(runs, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "40")  # room for 36 characters of an id; airfoil run ids have 40
+    result = CliRunner().invoke(app, ["runs", "--members", "--runs-dir", str(runs)])
+    assert result.exit_code == 0 and max(len(line) for line in result.stdout.splitlines()) <= 40
+    assert "ids shortened to unique prefixes" in " ".join(result.stdout.split())
+    shown = [line.split("│")[1].strip().removeprefix("└ ") for line in result.stdout.splitlines() if "│" in line]
+    shown = [cell for cell in shown if cell and cell != "id"]
+    assert len(shown) == len(run_folders(runs)) and any(len(cell) < 40 for cell in shown)
+    for cell in shown:  # each a prefix that names its own item
+        found = json.loads(CliRunner().invoke(app, ["show", cell, "--format", "json", "--runs-dir", runs]).stdout)
+        assert found["id"].startswith(cell)

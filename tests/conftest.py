@@ -64,3 +64,21 @@ def read_records(folder: Path) -> list[dict]:
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
+
+
+def ctrl_c_inside_first_member(command: list[str], runs_dir: Path) -> str:
+    """Start a study command in its own process group, press Ctrl-C (SIGINT to the group) a second after
+    its first sgd member has written a record, and wait for it to exit 130; its stderr."""
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(runs_dir.glob("*-sgd-*/metrics.jsonl")):
+        time.sleep(0.05)
+    time.sleep(1.0)  # inside the first member's training
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    return err

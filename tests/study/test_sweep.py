@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CONFIGS, read_records, run_folders
+from conftest import CONFIGS, ctrl_c_inside_first_member, read_records, run_folders
 
 CONFIG = CONFIGS / "linreg_airfoil_scratch.yaml"
 GRID = ("--grid", "optimizer.lr=0.01,0.03", "--grid", "data.batch_size=10,100")
@@ -127,15 +127,8 @@ def test_a_killed_sweep_resumes_only_the_missing_members(tmp_path):
 def test_ctrl_c_then_resume_continues_the_interrupted_member(tmp_path):
     runs_dir = tmp_path / "runs"
     command = [sys.executable, "-m", "dltool", "sweep", str(CONFIG), "--grid", "optimizer.lr=0.01,0.03",
-               "--set", "train.epochs=30", "--jobs", "1", "--runs-dir", str(runs_dir), "-q"]  # fmt: skip
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list(runs_dir.glob("*-sgd-*/metrics.jsonl")):
-        time.sleep(0.05)
-    time.sleep(1.0)  # inside the first member's training
-    os.killpg(process.pid, signal.SIGINT)
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err
+               "--set", "train.epochs=100", "--jobs", "1", "--runs-dir", str(runs_dir), "-q"]  # fmt: skip
+    ctrl_c_inside_first_member(command, runs_dir)
     folder = sweep_folder(runs_dir)
     data = record_of(folder)
     assert data["status"] == "interrupted"

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import optuna
-from conftest import CONFIGS, run_folders
+from conftest import CONFIGS, ctrl_c_inside_first_member, run_folders
 
 CONFIG = CONFIGS / "linreg_airfoil_scratch.yaml"
 SPACE = ("--space", "optimizer.lr=loguniform(1e-3,1)", "--space", "data.batch_size=choice(10,100)")
@@ -146,22 +146,11 @@ def test_a_trial_asked_beyond_the_count_on_another_machine_is_surplus(tmp_path):
 
 
 def test_ctrl_c_then_resume_finishes_the_interrupted_trial_and_the_rest(tmp_path):
-    import os
-    import signal
-    import time
-
     runs_dir = tmp_path / "runs"
     command = [sys.executable, "-m", "dltool", "tune", str(CONFIG), "--space", "optimizer.lr=loguniform(0.01,0.1)",
                "--trials", "3", "--jobs", "1", "--no-prune", "--set", "train.epochs=100", "--runs-dir", str(runs_dir),
                "-q"]  # fmt: skip
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list(runs_dir.glob("*-sgd-*/metrics.jsonl")):
-        time.sleep(0.05)
-    time.sleep(1.0)  # inside the first trial's training
-    os.killpg(process.pid, signal.SIGINT)
-    _, err = process.communicate(timeout=120)
-    assert process.returncode == 130, err
+    ctrl_c_inside_first_member(command, runs_dir)
     (folder,) = tune_folders(runs_dir)
     data = record_of(folder)
     assert data["status"] == "interrupted" and [m["status"] for m in data["members"]] == ["interrupted"]

@@ -5,11 +5,12 @@ of choices in the help text rather than folded into the type column."""
 
 from __future__ import annotations
 
-from difflib import get_close_matches
 from enum import Enum
 
 import typer
 from typer.core import TyperCommand, TyperGroup, TyperOption
+
+from dltool.errors import did_you_mean, excerpt
 
 LONG_CHOICES = 24  # characters of a choices label (<a|b|c>) that fit --help's type column at 80 columns
 
@@ -57,15 +58,13 @@ class Group(HelpLayout, TyperGroup):
 
 def choice_message(raw, choices) -> str | None:
     """The message for the first given value (of one, or of a repeated option) that is not a choice, e.g.
-    `'complete' is not one of running, completed, ...; did you mean 'completed'?`; None when each is one."""
+    `'complete' is not one of running, completed, ... (did you mean 'completed'?)`; None when each is one."""
     names = choice_names(choices)
     given = raw if isinstance(raw, (list, tuple)) else [raw]
     bad = next((str(value) for value in given if value is not None and str(value) not in names), None)
     if bad is None:
         return None
-    close = get_close_matches(bad.lower(), names, n=1, cutoff=0.5)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"'{bad}' is not one of {', '.join(names)}{hint}"
+    return f"'{excerpt(bad)}' is not one of {', '.join(names)}{did_you_mean(bad.lower(), names)}"
 
 
 def choice_names(choices) -> list[str]:

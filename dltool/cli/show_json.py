@@ -26,6 +26,7 @@ def run_fields(run: Run) -> dict:
     return {
         **run_row(run, snapshot.state, study=status.get("study")),
         "folder": str(run.folder),
+        "damage": "; ".join(snapshot.damage) or None,  # every file's, as `show` says; the runs row reads two
         **{key: status.get(key) for key in STATUS_FIELDS},
         **{key: summary.get(key) for key in SUMMARY_FIELDS},
         "eval_split": summary.get("eval_split"),

@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import signal
 from pathlib import Path
 
 import pytest
 from conftest import CONFIGS, run_folders
+from rich.console import Console
 from typer.testing import CliRunner
 
 from dltool import __version__
@@ -217,9 +219,30 @@ def test_on_a_terminal_narrower_than_an_id_ids_become_prefixes_that_work_as_inpu
     result = CliRunner().invoke(app, ["runs", "--members", "--runs-dir", str(runs)])
     assert result.exit_code == 0 and max(len(line) for line in result.stdout.splitlines()) <= 40
     assert "ids shortened to unique prefixes" in " ".join(result.stdout.split())
-    shown = [line.split("│")[1].strip().removeprefix("└ ") for line in result.stdout.splitlines() if "│" in line]
-    shown = [cell for cell in shown if cell and cell != "id"]
+    cells = [line.split("│")[1].strip().removeprefix("└ ") for line in result.stdout.splitlines() if "│" in line]
+    shown: list[str] = []
+    for cell in (cell for cell in cells if cell and cell != "id"):  # an id whose prefix is not unique: two lines
+        if re.match(r"\d{8}-\d{6}", cell):
+            shown.append(cell)
+        else:
+            shown[-1] += cell
     assert len(shown) == len(run_folders(runs)) and any(len(cell) < 40 for cell in shown)
     for cell in shown:  # each a prefix that names its own item
         found = json.loads(CliRunner().invoke(app, ["show", cell, "--format", "json", "--runs-dir", runs]).stdout)
         assert found["id"].startswith(cell)
+
+
+def test_an_id_whose_prefix_is_not_unique_is_shown_whole_over_two_lines(monkeypatch):
+    """Two runs made in the same second with the same name share their first 36 characters."""
+    from dltool.cli.runs_table import runs_table
+
+    ids = ["20261203-202449-airfoil-scratch-sgd-2bc1", "20261203-202449-airfoil-scratch-sgd-2bd7"]
+    rows = [{**dict.fromkeys(FIELDS), "id": item, "kind": "run", "status": "completed"} for item in ids]
+    rows = [{**row, "model": "linreg", "model_impl": "scratch", "optimizer": "sgd", "optimizer_impl": "scratch"}
+            for row in rows]  # fmt: skip
+    console = Console(width=40, file=io.StringIO())
+    console.print(runs_table(rows, "runs", width=40, every_id=frozenset(ids)))
+    lines = console.file.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 40
+    text = "".join(line.split("│")[1].strip() for line in lines if "│" in line)
+    assert all(item in text for item in ids) and "shortened" not in console.file.getvalue()

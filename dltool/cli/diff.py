@@ -41,7 +41,7 @@ def diff(
 
 
 def shown(value: Any) -> str:
-    from dltool.plots.labels import format_value
+    from dltool.text import format_value
 
     return format_value(value) if not isinstance(value, float) else f"{value:.6g}"
 

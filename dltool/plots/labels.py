@@ -11,6 +11,7 @@ from typing import Any
 
 from dltool.config import Config
 from dltool.store.run import RunSnapshot
+from dltool.text import flatten, format_value
 
 # Config keys that never explain a difference between runs (where data lives, bookkeeping, picture formats).
 IGNORED_KEYS = frozenset(
@@ -22,30 +23,9 @@ MINOR_KEYS = ("name", "seed")
 BARE_KEYS = ("model.name", "data.name", "optimizer.name", "model.impl", "optimizer.impl", "schedule.name")
 
 
-def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
-    """{'optimizer': {'lr': 0.1}} -> {'optimizer.lr': 0.1}; lists stay values."""
-    flat: dict[str, Any] = {}
-    for key, value in config.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def flat_config(snapshot: RunSnapshot) -> dict[str, Any]:
     """The run's config as dotted keys; empty for a run whose config.yaml is missing or damaged."""
     return flatten(snapshot.config.to_dict()) if snapshot.config is not None else {}
-
-
-def format_value(value: Any) -> str:
-    if isinstance(value, bool) or value is None:
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:g}"
-    if isinstance(value, (list, tuple)):
-        return "[" + ",".join(format_value(item) for item in value) + "]"
-    return str(value)
 
 
 def differing_keys(flats: list[dict[str, Any]]) -> list[str]:

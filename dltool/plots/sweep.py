@@ -16,11 +16,11 @@ from typing import Any
 import numpy as np
 
 from dltool.plots.figure import colors, finish_axes, new_figure, save_figure
-from dltool.plots.labels import format_value
 from dltool.plots.study import loss_figure
 from dltool.store.study import STUDY_FILES, StudyFolder
 from dltool.study.point_results import PointsVerdict
 from dltool.study.results import Group
+from dltool.text import format_value
 
 
 def draw_sweep_figures(study: StudyFolder, verdict: PointsVerdict) -> list[Path]:

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from dltool.errors import UsageError
-from dltool.plots.labels import flatten
 from dltool.store.items import Item, resolve_items
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
 from dltool.store.study import StudyFolder
 from dltool.study.results import Group, judge, load_results
+from dltool.text import flatten
 
 # summary.json fields shown after its `final` metrics, in this order
 SUMMARY_FIELDS = ("steps", "epochs", "train_time_s", "examples_per_s")

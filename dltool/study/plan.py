@@ -14,11 +14,11 @@ from typing import Any
 
 from dltool.config import Config, Override, apply_overrides, load_registries, parse_overrides, validate
 from dltool.errors import UsageError
-from dltool.plots.labels import format_value
 from dltool.registry import DATASETS, OPTIMIZERS
 from dltool.store.study import MemberEntry
 from dltool.study.problems import NOTES_BATCH_RUNS, Problem, Variant, find_problem
 from dltool.study.space import parse_space
+from dltool.text import format_value
 
 IMPLS = ("scratch", "torch")
 # Under threads: auto, members compute with one intra-op thread whatever --jobs is: results that depend

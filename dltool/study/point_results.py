@@ -8,12 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from dltool.plots.labels import format_value
 from dltool.store.run import now_iso
 from dltool.store.study import StudyEnd, StudyFolder
 from dltool.study.results import Group, MemberResult, group_results, load_results, target_loss
 from dltool.study.sweep_plan import METRICS
 from dltool.study.tables import format_stat, group_row, member_row
+from dltool.text import format_value
 
 
 @dataclass(frozen=True)

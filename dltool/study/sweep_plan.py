@@ -15,11 +15,11 @@ from typing import Any
 
 from dltool.config import Config, apply_overrides, parse_overrides, read_yaml, validate
 from dltool.errors import UsageError
-from dltool.plots.labels import format_value
 from dltool.registry import DATASETS
 from dltool.store.study import MemberEntry
 from dltool.study.grid import GridKey, check_keys, check_optimizer_key, parse_grid
 from dltool.study.plan import MEMBER_THREADS, Member
+from dltool.text import format_value
 
 METRICS = {  # --metric: (the group statistic it reads, what it says, higher is better)
     "loss": ("final_loss", "final loss", False),

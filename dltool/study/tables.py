@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from dltool.plots.labels import format_value
 from dltool.store.run import now_iso
 from dltool.store.study import StudyEnd, StudyFolder, StudyRecord
 from dltool.study.results import Group, MemberResult, Verdict
+from dltool.text import format_value
 
 COLUMNS = (  # (stat key, heading, format)
     ("final_loss", "final loss", "{:.6g}"),

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dltool.config import dump_config
-from dltool.plots.labels import format_value
 from dltool.store.files import atomic_write_text
 from dltool.store.items import resolve_study_to_resume
 from dltool.store.run import RUN_FILES, RunStore, now_iso, this_process
@@ -29,6 +28,7 @@ from dltool.study.point_results import PointsVerdict, judge_points, write_point_
 from dltool.study.space import parse_space
 from dltool.study.trials import TrialWork, counted
 from dltool.study.tune_plan import TunePlan, TuneRequest, plan_tune
+from dltool.text import format_value
 from dltool.train.build import build_model_on_data
 from dltool.train.distributed import World
 from dltool.train.progress import MemberProgress

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from dltool.cli import browse, diff, report_command, study, sweep, train
+from dltool.cli import browse, diff, report, study, sweep, train
 from dltool.cli.choices import Command, Group
 
 app = typer.Typer(
@@ -50,7 +50,7 @@ app.command(cls=Command)(browse.plot)
 app.command(cls=Command)(browse.export)
 app.command(cls=Command)(browse.show)
 app.command(cls=Command)(diff.diff)
-app.command(cls=Command)(report_command.report)
+app.command(cls=Command)(report.report)
 app.command(cls=Command)(train.model)
 
 

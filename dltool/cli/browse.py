@@ -101,7 +101,7 @@ def plot(
 ) -> None:
     """Plot runs from their stored metrics: one run -> its curves in its plots/; several -> an overlay;
     a study -> its pictures redrawn into its plots/. 'latest' is the newest study, or run outside one."""
-    from dltool.cli.report import plot_items
+    from dltool.cli.views import plot_items
     from dltool.store.items import resolve_items
     from dltool.store.run import RunStore
 
@@ -157,8 +157,8 @@ def show(
 ) -> None:
     """One run (config, status, final metrics, timings) or one study (plan, progress, the verdict table,
     its member runs and files). 'latest' is the newest study, or run outside one."""
-    from dltool.cli.report import print_study
     from dltool.cli.run_view import print_run
+    from dltool.cli.views import print_study
     from dltool.store.items import resolve_item
     from dltool.store.study import StudyFolder
 
@@ -167,14 +167,6 @@ def show(
         from dltool.cli.show_json import print_item_json
 
         print_item_json(item)
-    elif isinstance(item, StudyFolder) and item.kind == "profile":
-        from dltool.cli.sweep_report import print_profile
-
-        print_profile(item)
-    elif isinstance(item, StudyFolder) and item.kind != "compare":
-        from dltool.cli.sweep_report import print_study_results
-
-        print_study_results(item)
     elif isinstance(item, StudyFolder):
         print_study(item)
     else:

@@ -71,7 +71,7 @@ def print_diff(found: Diff) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from dltool.cli.report import make_console
+    from dltool.cli.views import make_console
 
     console = make_console()
     console.print(f"A: {found.a_id}\nB: {found.b_id}", markup=False, highlight=False)

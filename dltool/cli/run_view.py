@@ -4,7 +4,7 @@ Reads the run's files only (never imports torch)."""
 
 from __future__ import annotations
 
-from dltool.cli.report import make_console, print_paths
+from dltool.cli.views import make_console, print_paths
 from dltool.store.run import RUN_FILES, Run
 from dltool.terminal import wrapped
 from dltool.train.resume import resume_command

@@ -91,34 +91,28 @@ def run_row(run: Run, state: RunState, study: str | None = None) -> dict:
 
 
 def study_row(study: StudyFolder) -> dict:
-    """A study as one row: its problem in the model field, the winner (★) or how many are tied for best,
-    and the best one's mean final loss and accuracy over seeds in the optimizer and eval fields."""
+    """A study as one row: its problem in the model field, its best (★) or how many are tied for best, and
+    the best one's mean final loss and accuracy over seeds in the eval fields (study.json's headline)."""
     record = study.record
     done, total = record.progress()
-    winner = record.winner() or {}
-    tied = [group for group in (record.end.groups if record.end else []) if group.get("tied_for_best")]
-    best = winner or min(tied, key=lambda group: group.get("rank") or len(tied), default={})
-    contenders = len({group.get("contender") or group["group"] for group in tied})  # scratch = torch: one
+    headline = record.end.headline if record.end else None
+    best = None
+    if headline is not None:
+        best = f"★ {headline.best}" if headline.best else (f"{headline.tied} tied" if headline.tied else None)
     return {
         **dict.fromkeys(FIELDS),
         "id": study.id,
         "kind": study.kind,
         "status": record.shown_status,
         "model": record.header.problem,
-        "optimizer": f"★ {winner.get('group', '?')}" if winner else (f"{contenders} tied" if tied else None),
+        "optimizer": best,
         "members_done": done,
         "members_total": total,
-        "eval_loss": _number(winner_mean(best, "final_loss")),
-        "eval_acc": _number(winner_mean(best, "final_acc")),
+        "eval_loss": _number(headline.loss if headline else None),
+        "eval_acc": _number(headline.acc if headline else None),
         "wall_s": _number(record.end.wall_time_s if record.end else None),
         "started": record.header.started,
     }
-
-
-def winner_mean(winner: dict, key: str) -> float | None:
-    """The mean over seeds of a statistic of the winning group (stored as [mean, std])."""
-    value = winner.get(key)
-    return value[0] if isinstance(value, list) and value else None
 
 
 def listed_rows(listing: Listing, filters: Filters, members: bool) -> list[dict]:
@@ -141,7 +135,7 @@ def print_runs(
     root: Path, filters: Filters, members: bool = False, fmt: str = "table", order: Order | None = None
 ) -> None:
     """The runs table, fitted to the terminal's width; csv and json carry every field (FIELDS), typed."""
-    from dltool.cli.report import make_console
+    from dltool.cli.views import make_console
 
     listing = read_listing(root)
     rows = (order or Order()).apply(listed_rows(listing, filters, members))

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from dltool.cli.report import study_files
 from dltool.cli.runs_table import run_row, study_row
+from dltool.cli.views import study_files
 from dltool.store.items import Item
 from dltool.store.run import RUN_FILES, Run
 from dltool.store.study import StudyFolder

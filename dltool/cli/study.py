@@ -103,19 +103,18 @@ def chosen_problems(text: str | None) -> tuple[str, ...]:
 
 def run_and_show(problems: tuple[str, ...], request, options) -> None:
     """One comparison and its verdict, or each problem's then the rank table across them; the exit code."""
-    from dltool.cli.report import print_comparison
-    from dltool.cli.sweep_report import print_profile
+    from dltool.cli.views import print_outcome
     from dltool.study.compare import compare_optimizers
     from dltool.study.profile import compare_problems
 
     if len(problems) > 1:
-        report = compare_problems(problems, request, options)
-        print_profile(report.study)
+        outcome = compare_problems(problems, request, options)
+        print_outcome(outcome.profile)
     else:
-        report = compare_optimizers(request, options)
-        print_comparison(report)
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+        outcome = compare_optimizers(request, options)
+        print_outcome(outcome)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
 
 
 def check_target_loss(target_loss: float | None) -> None:
@@ -154,7 +153,7 @@ def compare_optimizers(
     check_target_loss(target_loss)
     start_workers(jobs)
     from dltool.bounds import MAX_BATCH_SIZE
-    from dltool.study.members import CompareOptions
+    from dltool.study.members import StudyOptions
     from dltool.study.plan import IMPLS, PlanRequest
 
     problems = chosen_problems(problem)
@@ -167,6 +166,7 @@ def compare_optimizers(
         batch_sizes=comma_list("--batch-sizes", batch_sizes, int, maximum=MAX_BATCH_SIZE),
         overrides=(*(set_ or []), *((f"threads={threads}",) if threads else ())),
         tune_space=tuple(tune_space or ()),
+        target_loss=target_loss,
         **budget(protocol, tune, seeds),
     )
-    run_and_show(problems, request, CompareOptions(runs_dir, jobs, quiet, target_loss))
+    run_and_show(problems, request, StudyOptions(runs_dir, jobs, quiet))

@@ -26,7 +26,7 @@ Grid = Annotated[
 
 
 class RankMetric(str, Enum):
-    """dltool.study.sweep_plan.METRICS and the aliases of dltool.plots.axes (a test keeps them equal)."""
+    """dltool.results.points.METRICS and the aliases of dltool.plots.axes (a test keeps them equal)."""
 
     loss = "loss"
     best_loss = "best_loss"
@@ -69,8 +69,8 @@ def sweep(
     if resume is None and config is None:
         fail("give a CONFIG and at least one --grid KEY=V1,V2, or --resume SWEEP", 2)
     start_workers(jobs)
-    from dltool.cli.sweep_report import print_sweep
-    from dltool.study.members import CompareOptions
+    from dltool.cli.views import print_outcome
+    from dltool.study.members import StudyOptions
     from dltool.study.sweep import sweep as run
     from dltool.study.sweep_plan import SweepRequest
 
@@ -80,10 +80,10 @@ def sweep(
         request = SweepRequest(
             config, tuple(grid or ()), seeds, canonical_metric(metric.value), tuple(set_ or ()) + thread_sets
         )
-    report = run(request, CompareOptions(runs_dir, jobs, quiet), resume)
-    print_sweep(report)
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+    outcome = run(request, StudyOptions(runs_dir, jobs, quiet), resume)
+    print_outcome(outcome)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)
 
 
 Space = Annotated[
@@ -134,8 +134,8 @@ def tune(
     if resume is None and (config is None or trials is None):
         fail("give a CONFIG, at least one --space KEY=DIST and --trials N, or --resume TUNE-ID", 2)
     start_workers(jobs)
-    from dltool.cli.sweep_report import print_tune
-    from dltool.study.members import CompareOptions
+    from dltool.cli.views import print_outcome
+    from dltool.study.members import StudyOptions
     from dltool.study.tune import tune as run
     from dltool.study.tune_plan import TuneRequest
 
@@ -146,7 +146,7 @@ def tune(
         request = TuneRequest(
             config, tuple(space or ()), trials, canonical_metric(metric.value), storage, not no_prune, overrides
         )
-    report = run(request, CompareOptions(runs_dir, jobs, quiet), resume)
-    print_tune(report)
-    if report.exit_code:
-        raise typer.Exit(report.exit_code)
+    outcome = run(request, StudyOptions(runs_dir, jobs, quiet), resume)
+    print_outcome(outcome)
+    if outcome.exit_code:
+        raise typer.Exit(outcome.exit_code)

@@ -124,7 +124,7 @@ def model(
     depth: Annotated[int, typer.Option(min=1, help="How deep to list nested layers.")] = 2,
 ) -> None:
     """Layer table of the configured model for its input size: output shapes, parameter counts, totals."""
-    from dltool.cli.report import print_layer_table
+    from dltool.cli.views import print_layer_table
     from dltool.config import load_config
     from dltool.models.layers import describe_model
 

@@ -1,32 +1,27 @@
-"""report.html: a run or a study on one self-contained page: its plots/ pictures as data: URIs (drawn first
-where missing), inline CSS, no JavaScript, no external URL (its Content-Security-Policy forbids any load).
+"""report.html: a run on one self-contained page, and the parts a study's page (dltool.study.page) is
+made of: pictures as data: URIs (a run's drawn first where missing), inline CSS, no JavaScript, no
+external URL (its Content-Security-Policy forbids any load).
 Read from stored files only (never imports torch); every stored text is escaped."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import functools
 import html
-import itertools
 import re
+from collections.abc import Callable
 from pathlib import Path
 
-import yaml
-
 from dltool import __version__
-from dltool.errors import DltoolError, UsageError
+from dltool.errors import UsageError
 from dltool.store.files import atomic_write_text, read_json
-from dltool.store.items import Item
 from dltool.store.run import RUN_FILES, Run, RunSnapshot, now_iso
-from dltool.store.study import STUDY_FILES, StudyFolder
+from dltool.store.study import STUDY_FILES
 
 REPORT_NAME = STUDY_FILES.report  # a run's page has the same name
-MAX_TEXT = 1 << 16  # bytes of a stored text file (config.yaml, results.md) put on the page
+MAX_TEXT = 1 << 16  # bytes of a stored text file (config.yaml) put on the page
 STATUS_CLASSES = {"completed": "ok", "running": "run", "pending": "wait"}  # interrupted, pruned...: "warn"
 STATUS_CLASSES |= dict.fromkeys(("failed", "diverged", "crashed", "damaged"), "bad")
-SEPARATOR = re.compile(r"^\|?(\s*:?-{3,}:?\s*\|)*\s*:?-{3,}:?\s*\|?$")  # |---|---| under a table's headings
-HEADING = re.compile(r"^(#{1,4}) (.*)$")  # '## Member runs'
 NUMBER = re.compile(r"^[-+]?[\d,]*\.?\d+(e[-+]?\d+)?( ± [-+\d.,e]+)?$")  # cells aligned right
 POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"  # nothing can be fetched
 CSS = """
@@ -51,14 +46,19 @@ footer { margin-top: 36px; padding-top: 10px; border-top: 1px solid #d1d9e0; fon
 """
 
 
-def write_report(item: Item, out: Path | None = None) -> Path:
-    """report.html in the item's folder (or `out`), written atomically; its path."""
-    path = item.folder / REPORT_NAME if out is None else Path(out)
+def write_run_report(run: Run, out: Path | None = None) -> Path:
+    """A run's report.html in its folder (or `out`); its path."""
+    return write_page(run.folder, lambda: build_run_report(run), out)
+
+
+def write_page(folder: Path, build: Callable[[], str], out: Path | None = None) -> Path:
+    """report.html in `folder` (or `out`), built by `build` and written atomically; its path."""
+    path = folder / REPORT_NAME if out is None else Path(out)
     if out is not None and path.is_dir():
         raise UsageError(f"--out '{out}' is a folder; give a file name, e.g. --out {path / REPORT_NAME}")
     if not path.parent.is_dir():
         raise UsageError(f"--out '{out}': the folder '{path.parent}' does not exist")
-    text = build_report(item)  # before the file is touched: a failure leaves none behind
+    text = build()  # before the file is touched: a failure leaves none behind
     try:
         atomic_write_text(path, text)
     except OSError as exc:
@@ -66,12 +66,10 @@ def write_report(item: Item, out: Path | None = None) -> Path:
     return path
 
 
-def build_report(item: Item) -> str:
-    """The page of a run or a study, as HTML."""
-    if isinstance(item, StudyFolder):
-        return page(f"{item.noun} {item.id}", item.record.header.title, item.record.shown_status, study_sections(item))
-    snapshot = item.snapshot()
-    return page(f"run {item.id}", card_text(item.card(snapshot.status)), snapshot.shown_status, run_sections(snapshot))
+def build_run_report(run: Run) -> str:
+    """The page of a run, as HTML."""
+    snapshot = run.snapshot()
+    return page(f"run {run.id}", card_text(run.card(snapshot.status)), snapshot.shown_status, run_sections(snapshot))
 
 
 def page(title: str, about: str, status: str, sections: list[str]) -> str:
@@ -112,57 +110,6 @@ def card_text(status: dict) -> str:
     return ", ".join(f"{part.get('name')} ({part.get('impl')})" for part in parts if isinstance(part, dict))
 
 
-def study_sections(study: StudyFolder) -> list[str]:
-    record, header = study.record, study.record.header
-    done, total = record.progress()
-    rows = [("status", record.shown_status), ("progress", f"{done}/{total} member runs ended")]
-    rows += [("started", header.started)]
-    end = record.end
-    rows += [("ended", end.ended), ("wall time (s)", end.wall_time_s), ("against", end.target_text)] if end else []
-    rows += [("folder", study.folder)]
-    first = next((run for run in map(study.member_run, record.members) if run is not None), None)
-    return [
-        f'<div class="columns">{section("Overview", kv_table(rows))}{section("Plan", plan_html(study))}</div>',
-        section("Results", study_results(study)),
-        section("Plots", figures(study_pictures(study))),
-        section("Member runs", members_table(study)),
-        section("Versions", env_table(first) if first else muted("no member run has started yet")),
-    ]
-
-
-def plan_html(study: StudyFolder) -> str:
-    """What the study runs: a comparison's header fields, or a sweep's or tuning study's own plan."""
-    header, members = study.record.header, study.record.members
-    rows = [("source", header.source), ("seeds", header.seeds), ("jobs", header.jobs)]
-    if study.kind == "compare":
-        rows += [("problem", header.problem), ("objective", header.objective)]
-        rows += [("optimizers", ", ".join(dict.fromkeys(member.optimizer for member in members)))]
-        rows += [("impl", ", ".join(dict.fromkeys(member.impl for member in members)))]
-        rows += [("lr scan", header.lr_scan), ("batch scan", header.batch_scan), ("target loss", header.given_target)]
-    nested = {key: value for key, value in header.plan.items() if isinstance(value, dict | list)}
-    rows += [(key, value) for key, value in header.plan.items() if key not in nested]
-    dump = functools.partial(yaml.safe_dump, default_flow_style=False, sort_keys=False, allow_unicode=True)
-    blocks = "".join(f"<h3>{esc(key)}</h3><pre>{esc(dump(value))}</pre>" for key, value in nested.items())
-    return kv_table(rows) + blocks
-
-
-def study_results(study: StudyFolder) -> str:
-    """results.md as HTML, less its title (the page's) and its member runs (their own section)."""
-    text = read_text(study.path(STUDY_FILES.verdict))
-    if text is None:
-        return muted(f"no {STUDY_FILES.verdict} yet: the {study.noun} has not ended")
-    text = re.sub(r"^# .*\n", "", text)
-    return markdown_html(re.sub(r"(?ms)^## Member runs$.*", "", text))
-
-
-def members_table(study: StudyFolder) -> str:
-    rows = []
-    for member in study.record.members:
-        status = f"<td>{badge(member.status)} {esc(member.error or '')}</td>"
-        rows.append([cell(member.group), cell(member.seed), cell(f"`{member.run_id or '-'}`", inline), status])
-    return table(["member", "seed", "run id", "status"], rows)
-
-
 def env_table(run: Run) -> str:
     """env.json: versions, device, threads, the command."""
     env = read_json(run.path(RUN_FILES.env))
@@ -182,17 +129,6 @@ def run_pictures(snapshot: RunSnapshot) -> list[Path]:
     return sorted(folder.glob("*.png"))
 
 
-def study_pictures(study: StudyFolder) -> list[Path]:
-    """The study's PNG pictures; redrawn where plots/ has none (none at all where no member has a result)."""
-    folder = study.path(STUDY_FILES.plots)
-    if not any(folder.glob("*.png")):
-        from dltool.study.figures import redraw_plots
-
-        with contextlib.suppress(DltoolError):  # nothing to plot yet: the page says so
-            redraw_plots(study)
-    return sorted(folder.glob("*.png"))
-
-
 def figures(paths: list[Path]) -> str:
     """Each picture inlined as a data: URI, its file name under it."""
     items = []
@@ -204,37 +140,6 @@ def figures(paths: list[Path]) -> str:
     return f'<div class="figures">{"".join(items)}</div>' if items else muted("no pictures yet (no metrics recorded)")
 
 
-def markdown_html(text: str) -> str:
-    """The Markdown dltool writes (results.md): `| a | b |` tables, headings (two levels down: the page has
-    h1 and h2) and one-line paragraphs."""
-    blocks = []
-    for is_table, group in itertools.groupby(text.splitlines(), key=lambda line: line.strip().startswith("|")):
-        lines = [line.strip() for line in group if line.strip()]
-        if is_table:
-            blocks.append(markdown_table(lines))
-            continue
-        for match, line in ((HEADING.match(line), line) for line in lines):
-            tag = f"h{len(match.group(1)) + 2}" if match else "p"
-            blocks.append(f"<{tag}>{inline(match.group(2) if match else line)}</{tag}>")
-    return "\n".join(blocks)
-
-
-def markdown_table(lines: list[str]) -> str:
-    """A `| a | b |` table: the row above a |---| line is the head; the winner's (★) row is marked."""
-    has_head = len(lines) > 1 and bool(SEPARATOR.match(lines[1])) and not SEPARATOR.match(lines[0])
-    rows = [cells(line) for line in lines if not SEPARATOR.match(line)]
-    body = rows[1:] if has_head else rows
-    marked = {index for index, row in enumerate(body) if row[0] == "★"}
-    return table(rows[0] if has_head else None, [[cell(text, inline) for text in row] for row in body], marked)
-
-
-def cells(line: str) -> list[str]:
-    r"""'| a | b \| c |' -> ['a', 'b | c']: a pipe escaped with a backslash is part of its cell."""
-    line = line[1:] if line.startswith("|") else line
-    line = line[:-1] if line.endswith("|") and not line.endswith("\\|") else line
-    return [cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line)]
-
-
 def inline(text: str) -> str:
     """Escaped text with its `code` spans and **bold** runs marked up."""
     text = re.sub(r"`([^`]+)`", r"<code>\1</code>", esc(text))
@@ -242,7 +147,7 @@ def inline(text: str) -> str:
 
 
 def table(headings: list[str] | None, rows: list[list[str]], marked: set[int] = frozenset()) -> str:
-    """A table of cells already made (<td>...</td>); `marked` rows are highlighted (a study's winner)."""
+    """A table of cells already made (<td>...</td>); `marked` rows are highlighted (a study's best)."""
     head = "<thead><tr>" + "".join(f"<th>{inline(h)}</th>" for h in headings) + "</tr></thead>" if headings else ""
     body = "".join(f"<tr{' class=winner' if i in marked else ''}>{''.join(row)}</tr>" for i, row in enumerate(rows))
     return f'<div class="scroll"><table>{head}<tbody>{body}</tbody></table></div>'

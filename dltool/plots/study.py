@@ -1,5 +1,5 @@
-"""A comparison's pictures, from its verdict: the members' stored records, grouped over seeds, and
-the target loss and gaps computed once for the tables too (torch is never imported):
+"""A comparison's pictures, from its results (dltool.results.comparison): the members' stored records,
+grouped over seeds, and the target loss and gaps computed once for the tables too (torch is never imported):
 
 - loss against epoch (the notes' figure; steps for the toy objectives), and against training time;
 - scratch vs torch, one panel per optimizer setting;
@@ -31,8 +31,9 @@ from dltool.plots.figure import (
     new_figure,
     save_figure,
 )
-from dltool.store.study import StudyHeader, StudyRecord
-from dltool.study.results import Group, MemberResult, Verdict
+from dltool.results.comparison import ComparisonResults
+from dltool.results.groups import Group
+from dltool.results.members import MemberResult
 
 
 def variant_colors(groups: list[Group]) -> dict[str, tuple]:
@@ -77,17 +78,19 @@ def draw_group(ax, group: Group, x_key: str, color, label: str) -> list[np.ndarr
     return [mean[finite]]
 
 
-def loss_figure(groups: list[Group], x_key: str, xlabel: str, ylabel: str, title: str, seeds: int):
+def loss_figure(
+    groups: list[Group], x_key: str, xlabel: str, ylabel: str, title: str, seeds: int, merged: dict[str, str] = None
+):
+    """Every group's curve; `merged` names the groups whose scratch and torch are one contender (group ->
+    the contender's name): those get one curve, named so, not one hidden under the other."""
     fig, ax = new_figure(9.0, 5.0)
     palette = variant_colors(groups)
     values, drawn = [], set()
     for group in groups:
-        standing = getattr(group, "standing", None)
-        merged = standing is not None and len(standing.groups) > 1
-        if merged and id(standing) in drawn:
-            continue  # scratch = torch: one curve, named so, not one hidden under the other
-        drawn.add(id(standing))
-        label = standing.name if merged else group.name
+        label = (merged or {}).get(group.name, group.name)
+        if label in drawn:
+            continue
+        drawn.add(label)
         values += draw_group(ax, group, x_key, palette[group.first.variant], label)
     auto_log(ax, values)
     band = f" (mean of {seeds} seeds, band ±1 std)" if seeds > 1 else ""
@@ -243,33 +246,36 @@ def sensitivity_figure(groups: list[Group], title: str):
     return fig
 
 
-def figure_names(record: StudyRecord) -> list[str]:
+def figure_names(impls: set[str], objective: str | None, lr_scan: bool, batch_scan: bool) -> list[str]:
     """The pictures a comparison gets, from what its plan says about it."""
     names = ["loss_epoch", "loss_time"]
-    if {member.impl for member in record.members} == {"scratch", "torch"}:
+    if impls == {"scratch", "torch"}:
         names.append("scratch_vs_torch")
-    if record.header.objective:
+    if objective:
         names.append("trajectories")
-    if record.header.lr_scan:
+    if lr_scan:
         names.append("lr_sensitivity")
-    if record.header.batch_scan:
+    if batch_scan:
         names.append("loss_examples")
     return names
 
 
-def draw_figures(folder: Path, names: list[str], header: StudyHeader, verdict: Verdict) -> list[Path]:
+def draw_figures(
+    folder: Path, names: list[str], title: str, objective: str | None, results: ComparisonResults
+) -> list[Path]:
     """Draw the named pictures of a comparison into `folder` (its plots folder)."""
-    groups, title, objective, seeds = verdict.groups, header.title, header.objective, header.seeds
+    groups, seeds = list(results.groups), max((len(group.results) for group in results.groups), default=1)
+    merged = {g.name: s.name for g in groups if (s := results.standing(g)) is not None and len(s.groups) > 1}
     toy = objective is not None
     x_key, xlabel = ("step", "step") if toy else ("epoch", "epoch")
     ylabel = f"f(x) = {OBJECTIVES[objective].formula}" if toy else "loss"
     builders = {
-        "loss_epoch": lambda: loss_figure(groups, x_key, xlabel, ylabel, title, seeds),
-        "loss_time": lambda: loss_figure(groups, "time", "training time (s)", ylabel, title, seeds),
-        "scratch_vs_torch": lambda: impl_figure(groups, verdict.gaps, x_key, xlabel, ylabel, title),
+        "loss_epoch": lambda: loss_figure(groups, x_key, xlabel, ylabel, title, seeds, merged),
+        "loss_time": lambda: loss_figure(groups, "time", "training time (s)", ylabel, title, seeds, merged),
+        "scratch_vs_torch": lambda: impl_figure(groups, results.gaps, x_key, xlabel, ylabel, title),
         "trajectories": lambda: trajectory_figure(groups, objective, title),
         "lr_sensitivity": lambda: sensitivity_figure(groups, title),
-        "loss_examples": lambda: loss_figure(groups, "examples", "examples seen", ylabel, title, seeds),
+        "loss_examples": lambda: loss_figure(groups, "examples", "examples seen", ylabel, title, seeds, merged),
     }
     return [save_figure(builders[name](), figure_path(folder, name)) for name in names]
 

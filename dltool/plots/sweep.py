@@ -17,24 +17,22 @@ import numpy as np
 
 from dltool.plots.figure import colors, finish_axes, new_figure, save_figure
 from dltool.plots.study import loss_figure
-from dltool.store.study import STUDY_FILES, StudyFolder
-from dltool.study.point_results import PointsVerdict
-from dltool.study.results import Group
+from dltool.results.groups import Group
+from dltool.results.points import PointResults
 from dltool.text import format_value
 
 
-def draw_sweep_figures(study: StudyFolder, verdict: PointsVerdict) -> list[Path]:
-    folder = study.path(STUDY_FILES.plots)
-    header = study.record.header
-    grid, paths = header.plan["grid"], []
+def draw_sweep_figures(folder: Path, grid: dict[str, list], title: str, verdict: PointResults) -> list[Path]:
+    paths = []
+    seeds = max((len(group.results) for group in verdict.groups), default=1)
     if not any(verdict.value(group) for group in verdict.groups):
         return []  # no point has a value yet: nothing to draw
     for key in grid:
-        paths.append(save_figure(metric_figure(verdict, grid, key, header.title), folder / f"metric_vs_{key}.png"))
+        paths.append(save_figure(metric_figure(verdict, grid, key, title), folder / f"metric_vs_{key}.png"))
     ylabel = "accuracy" if verdict.metric == "acc" else "loss"
     split = f" ({verdict.split})" if verdict.split else ""
     groups = [g for g in verdict.groups if any(r.records for r in g.results)]
-    curves = loss_figure(groups, "epoch", "epoch", f"{ylabel}{split}", header.title, header.seeds)
+    curves = loss_figure(groups, "epoch", "epoch", f"{ylabel}{split}", title, seeds)
     paths.append(save_figure(curves, folder / "curves.png"))
     return paths
 
@@ -43,7 +41,7 @@ def _numeric(values: list[Any]) -> bool:
     return all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values)
 
 
-def metric_figure(verdict: PointsVerdict, grid: dict[str, list], key: str, title: str):
+def metric_figure(verdict: PointResults, grid: dict[str, list], key: str, title: str):
     """The metric against `key`'s values; a line per combination of the other keys' values."""
     fig, ax = new_figure(8.0, 4.8)
     values = grid[key]
@@ -77,6 +75,6 @@ def _point_key(point: dict[str, Any]) -> str:
     return repr(sorted((k, repr(v)) for k, v in point.items()))
 
 
-def _stat(verdict: PointsVerdict, group: Group | None) -> tuple[float, float]:
+def _stat(verdict: PointResults, group: Group | None) -> tuple[float, float]:
     value = verdict.value(group) if group is not None else None
     return value if value is not None else (float("nan"), 0.0)

@@ -16,27 +16,17 @@ from pathlib import Path
 import numpy as np
 
 from dltool.plots.figure import blank_figure, finish_axes, new_figure, save_figure
-from dltool.store.study import STUDY_FILES, StudyFolder
-from dltool.study.point_results import PointsVerdict
 
 
-def draw_tune_figures(study: StudyFolder, verdict: PointsVerdict) -> list[Path]:
-    import optuna
-
-    from dltool.study.optuna_storage import open_storage
-    from dltool.study.trials import counted
-
-    plan, folder = study.record.header.plan, study.path(STUDY_FILES.plots)
-    optuna_study = optuna.load_study(study_name=plan["study_name"], storage=open_storage(plan["storage"]))
-    trials = counted(optuna_study.get_trials(deepcopy=False))
+def draw_tune_figures(folder: Path, optuna_study, trials: list, space: dict, title: str, ylabel: str) -> list[Path]:
+    """The pictures of `trials` (the study's counted trials in its Optuna storage) into `folder`."""
     finished = [t for t in trials if t.state.name == "COMPLETE"]
     if not finished:
         return []
-    ylabel = verdict.described
     higher = optuna_study.direction.name == "MAXIMIZE"
-    paths = [save_figure(history_figure(trials, ylabel, higher, study.record.header.title), folder / "history.png")]
-    paths.append(save_figure(slice_figure(trials, plan["space"], ylabel), folder / "slices.png"))
-    importances = _importances(optuna_study, finished, plan["space"])
+    paths = [save_figure(history_figure(trials, ylabel, higher, title), folder / "history.png")]
+    paths.append(save_figure(slice_figure(trials, space, ylabel), folder / "slices.png"))
+    importances = _importances(optuna_study, finished, space)
     if importances:
         paths.append(save_figure(importance_figure(importances, ylabel), folder / "importances.png"))
     return paths

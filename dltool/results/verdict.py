@@ -13,32 +13,23 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Protocol
+from dataclasses import dataclass, replace
 
-from dltool.study.stats import holm_rejected, mean_interval, welch_p
+from dltool.results.groups import Group
+from dltool.results.stats import holm_rejected, mean_interval, welch_p
 
 IDENTICAL_RTOL = 1e-4
 ALPHA = 0.05
 ONE_SEED_TOLERANCE = 0.01
 
 
-class Group(Protocol):
-    """What the rule reads of a table group (dltool.study.results.Group, which imports this module)."""
-
-    name: str
-    results: list[Any]  # MemberResult: status, final_loss
-    standing: Standing | None
-
-    @property
-    def first(self) -> Any: ...  # MemberEntry: variant, impl
-
-
-@dataclass
+@dataclass(frozen=True)
 class Standing:
+    """A contender's place in the verdict."""
+
     name: str  # "adam lr=0.01 (scratch = torch)", or a group's name
-    groups: list[str]  # the table's groups it stands for
-    values: list[float] | None  # the final loss of each seed; None where a seed has none
+    groups: tuple[str, ...]  # the table's groups it stands for
+    values: tuple[float, ...] | None  # the final loss of each seed; None where a seed has none
     mean: float | None = None
     ci_low: float | None = None
     ci_high: float | None = None
@@ -47,14 +38,25 @@ class Standing:
 
     def to_json(self) -> dict:
         keys = ("name", "groups", "mean", "ci_low", "ci_high", "rank", "tied_for_best")
-        return {key: getattr(self, key) for key in keys}
+        return {key: list(value) if isinstance(value := getattr(self, key), tuple) else value for key in keys}
 
 
 @dataclass(frozen=True)
-class Ruling:
-    standings: list[Standing]  # by rank; unranked last
+class Verdict:
+    standings: tuple[Standing, ...]  # by rank; unranked last
     rule: str  # the rule applied, in words
     winner: str | None  # the single best contender; None when others are tied with it or nothing ranked
+
+    def of(self, group: Group) -> Standing | None:
+        """The standing a table group has (identical scratch and torch groups share one)."""
+        return next((s for s in self.standings if group.name in s.groups), None)
+
+    def won(self, group: Group) -> bool:
+        standing = self.of(group)
+        return standing is not None and standing.name == self.winner
+
+    def to_json(self) -> dict:
+        return {"rule": self.rule, "winner": self.winner, "optimizers": [s.to_json() for s in self.standings]}
 
 
 def rule_text(seeds: int) -> str:
@@ -69,36 +71,36 @@ def rule_text(seeds: int) -> str:
     )
 
 
-def rule(standings: list[Standing], seeds: int) -> Ruling:
+def rule(standings: list[Standing], seeds: int) -> Verdict:
     """Rank the standings, mark those tied for best, and say whether one of them wins."""
     ranked = sorted((s for s in standings if s.values), key=lambda s: sum(s.values) / len(s.values))
-    for rank, standing in enumerate(ranked, start=1):
-        standing.mean, standing.ci_low, standing.ci_high = mean_interval(standing.values)
-        standing.rank = rank
+    ranked = [_measured(standing, rank) for rank, standing in enumerate(ranked, start=1)]
     if ranked:
-        _mark_ties(ranked)
+        ranked = _marked_ties(ranked)
     unranked = [s for s in standings if not s.values]
     tied = [s for s in ranked if s.tied_for_best]
     winner = tied[0].name if len(tied) == 1 else None
-    return Ruling(ranked + unranked, rule_text(seeds), winner)
+    return Verdict(tuple(ranked + unranked), rule_text(seeds), winner)
 
 
-def _mark_ties(ranked: list[Standing]) -> None:
+def _measured(standing: Standing, rank: int) -> Standing:
+    mean, low, high = mean_interval(list(standing.values))
+    return replace(standing, mean=mean, ci_low=low, ci_high=high, rank=rank)
+
+
+def _marked_ties(ranked: list[Standing]) -> list[Standing]:
     best, others = ranked[0], ranked[1:]
-    best.tied_for_best = True
     if min(len(s.values) for s in ranked) < 2:
         scale = abs(best.mean) or 1.0
-        for standing in others:
-            standing.tied_for_best = (standing.mean - best.mean) / scale <= ONE_SEED_TOLERANCE
-        return
-    worse = holm_rejected({s.name: welch_p(s.values, best.values) for s in others}, ALPHA)
-    for standing in others:
-        standing.tied_for_best = not worse[standing.name]
+        tied = {s.name: (s.mean - best.mean) / scale <= ONE_SEED_TOLERANCE for s in others}
+    else:
+        worse = holm_rejected({s.name: welch_p(list(s.values), list(best.values)) for s in others}, ALPHA)
+        tied = {name: not rejected for name, rejected in worse.items()}
+    return [replace(best, tied_for_best=True), *(replace(s, tied_for_best=tied[s.name]) for s in others)]
 
 
 def standings_of(groups: list[Group], gaps: dict[str, float]) -> list[Standing]:
-    """One standing per contender: a variant's two impls as one where they are identical, else each group.
-    Each group gets its standing (group.standing), for the tables."""
+    """One standing per contender: a variant's two impls as one where they are identical, else each group."""
     by_variant: dict[str, list[Group]] = {}
     for group in groups:
         by_variant.setdefault(group.first.variant, []).append(group)
@@ -107,18 +109,15 @@ def standings_of(groups: list[Group], gaps: dict[str, float]) -> list[Standing]:
         impls = {group.first.impl: group for group in members}
         values = {impl: _final_losses(group) for impl, group in impls.items()}
         if set(impls) == {"scratch", "torch"} and gaps.get(variant, 1.0) <= IDENTICAL_RTOL and all(values.values()):
-            merged = Standing(f"{variant} (scratch = torch)", [g.name for g in members], values["scratch"])
-            parts = [(merged, members)]
+            standings.append(
+                Standing(f"{variant} (scratch = torch)", tuple(g.name for g in members), values["scratch"])
+            )
         else:
-            parts = [(Standing(group.name, [group.name], values[group.first.impl]), [group]) for group in members]
-        for standing, its_groups in parts:
-            standings.append(standing)
-            for group in its_groups:
-                group.standing = standing
+            standings += [Standing(group.name, (group.name,), values[group.first.impl]) for group in members]
     return standings
 
 
-def _final_losses(group: Group) -> list[float] | None:
+def _final_losses(group: Group) -> tuple[float, ...] | None:
     """Every seed's final loss; None unless every seed completed with one."""
     losses = [r.final_loss if r.status == "completed" else None for r in group.results]
-    return None if any(loss is None for loss in losses) else losses
+    return None if any(loss is None for loss in losses) else tuple(losses)

@@ -13,7 +13,7 @@ from pathlib import Path
 from dltool.errors import UsageError
 from dltool.store.ids import check_id, newest_first, pick
 from dltool.store.run import Run, RunState, RunStore, default_runs_dir
-from dltool.store.study import NOUNS, StudyFolder, is_study, record_path
+from dltool.store.study import StudyFolder, is_study, record_path
 
 Item = Run | StudyFolder  # what an id names: a run, or a study
 
@@ -120,15 +120,3 @@ def resolve_run(runs_dir: Path | None, run_id: str, command: str) -> Run:
         f"'{item.id}' is a {item.noun}, not a run; '{command}' takes a run id "
         f"('dltool show {item.id}' lists its member runs)"
     )
-
-
-def resolve_study_to_resume(runs_dir: Path | None, given: str, kind: str) -> StudyFolder:
-    """The study of `kind` (sweep, tune) that `--resume GIVEN` names; not one of another kind or a run,
-    and not one whose process is still running."""
-    item = resolve_item(runs_dir, given)
-    if not isinstance(item, StudyFolder) or item.kind != kind:
-        what, wanted = (item.noun if isinstance(item, StudyFolder) else "run"), NOUNS[kind]
-        raise UsageError(f"--resume '{given}': '{item.id}' is a {what}, not a {wanted}; give a {kind} id (dltool runs)")
-    if item.record.shown_status == "running":
-        raise UsageError(f"{item.noun} '{item.id}' is running (pid {item.record.header.pid}); stop it first")
-    return item

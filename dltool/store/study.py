@@ -1,4 +1,4 @@
-"""A study folder (a comparison, a sweep or a tuning study): the names of its files, their writers and
+"""A study folder (of any kind: dltool.study.kinds): the names of its files, their writers and
 the typed reader of study.json.
 
 study.json is written once per phase, each phase by one method: the plan when the study starts
@@ -27,8 +27,8 @@ class StudyFiles:
     """The names of a study folder's files: the only place they are written down."""
 
     record: str = "study.json"  # the plan, the members' runs and statuses, then the results
-    table: str = "results.csv"  # one row per member run
-    verdict: str = "results.md"  # the results table, for people
+    member_table: str = "results.csv"  # one row per member run
+    results_text: str = "results.md"  # the results table, for people
     plots: str = "plots"
     best_config: str = "best.yaml"  # a tuning study's best config, which `dltool train` runs as it is
     optuna: str = "optuna.db"  # a tuning study's default Optuna storage (SQLite)
@@ -38,8 +38,6 @@ class StudyFiles:
 
 STUDY_FILES = StudyFiles()
 ENDED = ("completed", "failed", "diverged", "pruned")  # a member's statuses that are final
-# what messages call each kind
-NOUNS = {"compare": "comparison", "sweep": "sweep", "tune": "tuning study", "profile": "comparison across problems"}
 
 
 @dataclass(frozen=True)
@@ -65,37 +63,66 @@ class MemberEntry:
 
 @dataclass(frozen=True)
 class StudyHeader:
-    """What a comparison is, fixed when it starts."""
+    """What a study is, fixed when it starts; `plan` is its kind's own plan (dltool.study.kinds types it)."""
 
-    problem: str
+    problem: str  # what the study id names: the problem, or the config's label
     title: str
     source: str  # the CONFIG file or the built-in problem
-    objective: str | None  # the toy objective, for trajectory plots
     started: str
     jobs: int
     pid: int
     seeds: int
-    lr_scan: bool  # several lr scales: the sensitivity plot
-    batch_scan: bool  # several batch sizes: loss against examples
     created: float | None = None  # time.time() at the start: orders items of the same second (None before)
-    given_target: float | None = None  # --target-loss; None: the best final loss + 10%
-    pid_start: str | None = None  # when the process `pid` started: a reused pid is not this comparison's
-    kind: str = "compare"  # compare, sweep or tune
-    plan: dict[str, Any] = field(default_factory=dict)  # a sweep's or tuning study's own plan (grid, space..)
+    pid_start: str | None = None  # when the process `pid` started: a reused pid is not this study's
+    kind: str = "compare"  # a name in dltool.study.kinds.STUDY_KINDS
+    plan: dict[str, Any] = field(default_factory=dict)
+    noun: str | None = None  # what messages call it ("comparison"), from its kind; None: the kind's name
+
+
+@dataclass(frozen=True)
+class Headline:
+    """What `dltool runs` shows of an ended study: its best, or how many share the best place."""
+
+    best: str | None = None  # the single best (a comparison's winner, a sweep's best point)
+    tied: int = 0  # contenders tied for best where no single one wins
+    loss: float | None = None  # the best's mean final loss and accuracy over seeds
+    acc: float | None = None
 
 
 @dataclass(frozen=True)
 class StudyEnd:
-    """What the end of a comparison adds: its timing, the target loss, the gaps and the tables' rows."""
+    """What the end of a study adds: its timing, what its results are measured against, and the results."""
 
     ended: str
     wall_time_s: float
-    target_loss: float | None
-    target_text: str
-    impl_gaps: dict[str, float]
-    groups: list[dict[str, Any]]  # one row per group: winner, status, seeds, (mean, std) per statistic
-    results: list[dict[str, Any]]  # one row per member, as in results.csv
-    verdict: dict[str, Any] | None = None  # a comparison's ruling: the rule, the winner, each optimizer's standing
+    against: str  # "target loss 0.27 (best final + 10%)", "ranked by final loss on valid"
+    headline: Headline
+    results: dict[str, Any]  # the kind's results (groups, verdict, ranks), as its StudyKind stores them
+    member_results: list[dict[str, Any]]  # one row per member, as in results.csv
+
+
+# the header fields and end of comparisons written before study kinds had plans of their own
+LEGACY_PLAN_KEYS = ("objective", "lr_scan", "batch_scan", "given_target")
+LEGACY_RESULT_KEYS = ("target_loss", "impl_gaps", "groups", "verdict")
+
+
+def upgraded(data: dict[str, Any]) -> dict[str, Any]:
+    """study.json (or comparison.json) as dltool writes it now: an older file's compare fields moved into
+    its plan, its end's tables into results and its best into the headline."""
+    data = dict(data)
+    if any(key in data for key in LEGACY_PLAN_KEYS):  # only comparisons had these
+        data.setdefault("noun", "comparison")
+        data["plan"] = {**{key: data.pop(key) for key in LEGACY_PLAN_KEYS if key in data}, **data.get("plan", {})}
+    if "ended" in data and "against" not in data:
+        groups = data.get("groups") or []
+        winner = next((group for group in groups if group.get("winner")), None)
+        tied = len({g.get("contender") or g.get("group") for g in groups if g.get("tied_for_best")})
+        best = winner or next((g for g in groups if g.get("tied_for_best")), {})
+        mean = {key: (best.get(key) or [None])[0] for key in ("final_loss", "final_acc")}
+        data["headline"] = Headline(winner and winner.get("group"), 0 if winner else tied, *mean.values())
+        data["against"], data["member_results"] = data.pop("target_text", ""), data.pop("results", [])
+        data["results"] = {key: data.pop(key, None) for key in LEGACY_RESULT_KEYS}
+    return data
 
 
 @dataclass
@@ -110,14 +137,15 @@ class StudyRecord:
 
     def to_json(self) -> dict[str, Any]:
         end = asdict(self.end) if self.end else {}
-        tables = {key: end.pop(key) for key in ("groups", "results") if key in end}
+        tables = {key: end.pop(key) for key in ("results", "member_results") if key in end}
         members = [asdict(member) for member in self.members]
         return {"id": self.id, "status": self.status, **asdict(self.header), **end, "members": members, **tables}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> StudyRecord:
-        """The record in comparison.json's content, each part validated against its dataclass's types;
-        a pydantic ValidationError where the content is not one dltool wrote."""
+        """The record in study.json's content (an older layout upgraded first), each part validated against
+        its dataclass's types; a pydantic ValidationError where the content is not one dltool wrote."""
+        data = upgraded(data) if isinstance(data, dict) else data
 
         def pick(kind: type) -> dict[str, Any]:
             return {field.name: data[field.name] for field in fields(kind) if field.name in data}
@@ -137,11 +165,6 @@ class StudyRecord:
     def progress(self) -> tuple[int, int]:
         """(members that ended, members planned); an interrupted member has not ended."""
         return sum(member.status in ENDED for member in self.members), len(self.members)
-
-    def winner(self) -> dict[str, Any] | None:
-        """The winning group's row of the results (its name and (mean, std) per statistic); None before the end."""
-        groups = self.end.groups if self.end else []
-        return next((group for group in groups if group.get("winner")), None)
 
 
 @functools.cache
@@ -165,12 +188,12 @@ class StudyFolder:
 
     @property
     def kind(self) -> str:
-        """What `dltool runs` lists it as: compare, sweep or tune."""
+        """Its kind's name (dltool.study.kinds): what `dltool runs` lists it as."""
         return self.record.header.kind
 
     @property
     def noun(self) -> str:
-        return NOUNS.get(self.kind, "study")
+        return self.record.header.noun or self.kind
 
     @property
     def runs_root(self) -> Path:
@@ -215,6 +238,11 @@ class StudyFolder:
         self.record.status, self.record.header = status, replace(self.record.header, **this_process())
         self._write_record()
 
+    def update_plan(self, **changes: Any) -> None:
+        """Keys of the kind's plan known only once it runs (a tuning study's storage, its best trial)."""
+        self.record.header = replace(self.record.header, plan={**self.record.header.plan, **changes})
+        self._write_record()
+
     def member_finished(self, index: int, run_id: str | None, status: str, error: str | None = None) -> None:
         member = self.record.members[index]
         self.record.members[index] = replace(member, run_id=run_id or member.run_id, status=status, error=error)
@@ -233,16 +261,16 @@ class StudyFolder:
         run = Run(self.runs_root / member.run_id) if member.run_id else None
         return run if run is not None and run.folder.is_dir() else None
 
-    def write_table(self, rows: list[dict[str, Any]]) -> None:
+    def write_member_table(self, rows: list[dict[str, Any]]) -> None:
         """results.csv: one row per member; a missing value is an empty cell."""
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows({key: ("" if value is None else value) for key, value in row.items()} for row in rows)
-        atomic_write_text(self.path(STUDY_FILES.table), buffer.getvalue())
+        atomic_write_text(self.path(STUDY_FILES.member_table), buffer.getvalue())
 
-    def write_verdict(self, text: str) -> None:
-        atomic_write_text(self.path(STUDY_FILES.verdict), text)
+    def write_results_text(self, text: str) -> None:
+        atomic_write_text(self.path(STUDY_FILES.results_text), text)
 
     def _write_record(self) -> None:
         atomic_write_json(self.path(STUDY_FILES.record), self.record.to_json())

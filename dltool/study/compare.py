@@ -11,40 +11,27 @@ of the comparison; Ctrl-C stops after the running members and still writes what 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 
-from dltool.store.run import RunStore, now_iso, this_process
+from dltool.store.run import now_iso, this_process
 from dltool.store.study import StudyFolder, StudyHeader
-from dltool.study.figures import draw_plots
-from dltool.study.members import CompareOptions, MemberJob, PlannedWork, default_jobs, run_members
-from dltool.study.page import write_study_page
+from dltool.study.kinds.compare import CompareKind, CompareSpec
+from dltool.study.lifecycle import Launch, StudyOutcome, run_study
+from dltool.study.members import MemberJob, PlannedWork, StudyOptions, default_jobs
 from dltool.study.plan import Plan, PlanRequest, plan_comparison
-from dltool.study.results import Verdict, judge, load_results
-from dltool.study.tables import write_tables
 from dltool.train.build import build_model_on_data
 from dltool.train.distributed import World
 from dltool.train.progress import MemberProgress
-from dltool.train.workers import start_workers_early
 
 
-@dataclass(frozen=True)
-class Report:
-    comparison: StudyFolder
-    status: str
-    exit_code: int
-    verdict: Verdict
-    plots: list[Path]  # the figures drawn
-
-
-def compare_optimizers(request: PlanRequest, options: CompareOptions | None = None) -> Report:
+def compare_optimizers(request: PlanRequest, options: StudyOptions | None = None) -> StudyOutcome:
     """Plan (all input checked first), run, then write the tables and plots; the caller shows the verdict."""
-    options = options or CompareOptions()
-    if options.jobs is None or options.jobs > 1:
-        start_workers_early()  # a no-op when the CLI has started it already
+    options = options or StudyOptions()
+    return run_study(lambda: _start(request, options), options)
+
+
+def _start(request: PlanRequest, options: StudyOptions) -> Launch:
     plan = plan_comparison(request)
-    jobs = options.jobs or default_jobs(len(plan.members))
-    RunStore(options.runs_dir).check_writable()
     check_setups(plan)
     tuning = []
     if request.tune:  # every optimizer tuned with the same budget, then compared at its best values
@@ -52,19 +39,13 @@ def compare_optimizers(request: PlanRequest, options: CompareOptions | None = No
 
         variants, tuning = tune_variants(plan, request.tune, request.tune_space, options)
         plan = plan_comparison(replace(request, variants=variants))
-    progress = MemberProgress(len(plan.members), options.quiet)
+    jobs = options.jobs or default_jobs(len(plan.members))
     started = time.perf_counter()
-    header = _header(plan, jobs, options.target, tuning)
+    header = _header(plan, jobs, request.target_loss, tuning)
     comparison = StudyFolder.start(options.runs_dir, header, [m.entry for m in plan.members])
     planned = {i: MemberJob(m.config, comparison.runs_root, comparison.id) for i, m in enumerate(plan.members)}
-    status, code = run_members(PlannedWork(comparison, planned, progress), jobs, options.quiet)
-    verdict = judge(load_results(comparison), options.target, plan.seeds, plan.target)
-    plots = draw_plots(comparison, verdict, fork_ok=jobs > 1)
-    write_tables(comparison, status, verdict, round(time.perf_counter() - started, 3))
-    write_study_page(comparison)
-    if status != "interrupted":
-        code = 1 if any(r.status == "failed" for r in verdict.results) else 0
-    return Report(comparison, status, code, verdict, plots)
+    progress = MemberProgress(len(plan.members), options.quiet)
+    return Launch(comparison, PlannedWork(comparison, planned, progress), jobs, started)
 
 
 def check_setups(plan: Plan) -> None:
@@ -81,18 +62,24 @@ def check_setups(plan: Plan) -> None:
 
 
 def _header(plan: Plan, jobs: int, target: float | None, tuning: list[dict]) -> StudyHeader:
+    spec = CompareSpec(
+        objective=plan.objective,
+        lr_scan=plan.lr_scan,
+        batch_scan=plan.batch_scan,
+        given_target=target,
+        target=plan.target,
+        tuning=tuning,
+    )
     return StudyHeader(
         plan.problem,
         plan.title,
         plan.source,
-        plan.objective,
         started=now_iso(),
         jobs=jobs,
         seeds=plan.seeds,
-        lr_scan=plan.lr_scan,
-        batch_scan=plan.batch_scan,
         created=time.time(),
-        given_target=target,
-        plan={"target": plan.target, "tuning": tuning},
+        kind=CompareKind.name,
+        plan=spec.model_dump(),
+        noun=CompareKind.noun,
         **this_process(),  # pid and pid_start: a comparison whose process is gone has crashed
     )

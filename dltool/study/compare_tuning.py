@@ -15,6 +15,7 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from dltool.study.kinds.tune import TuneKind
 from dltool.study.plan import Member, Plan
 from dltool.study.problems import Variant
 from dltool.study.space import SpaceKey, parse_space
@@ -43,14 +44,14 @@ def tune_variants(
         tuning = plan_on(plan.source, member.config, space, trials, "loss", prune=True)
         if not options.quiet:
             print(f"tuning {member.entry.variant}: {trials} trials", file=sys.stderr, flush=True)
-        report = run_tuning(tuning, replace(options, quiet=True), None, None)
-        variant = member.variant
-        if report.best is None:  # no trial completed: the variant is compared at its own values
+        study = run_tuning(tuning, replace(options, quiet=True)).study
+        found_best, variant = TuneKind().spec(study).best, member.variant
+        if found_best is None:  # no trial completed: the variant is compared at its own values
             tuned.append(variant)
             continue
-        best = {key.split(".")[-1]: value for key, value in report.best["params"].items()}
+        best = {key.split(".")[-1]: value for key, value in found_best["params"].items()}
         tuned.append(Variant(variant.optimizer, {**variant.hyper, **best}, variant.extra, _note(variant, trials)))
-        found.append(_found(member, report))
+        found.append(_found(member, study.id, found_best))
     return tuple(tuned), found
 
 
@@ -68,11 +69,11 @@ def _note(variant: Variant, trials: int) -> str:
     return f"{variant.note}; tuned, {trials} trials" if variant.note else f"tuned, {trials} trials"
 
 
-def _found(member: Member, report) -> dict[str, Any]:
+def _found(member: Member, study_id: str, best: dict[str, Any]) -> dict[str, Any]:
     return {
         "variant": member.entry.variant,
         "tuned_on": member.entry.impl,
-        "study": report.study.id,
-        "best": report.best["params"],
-        "objective": report.best["value"],
+        "study": study_id,
+        "best": best["params"],
+        "objective": best["value"],
     }

@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import Any
 
 from dltool.errors import UsageError
+from dltool.results.groups import Group, group_results
+from dltool.results.members import load_results
 from dltool.store.items import Item, resolve_items
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
 from dltool.store.study import StudyFolder
-from dltool.study.results import Group, judge, load_results
 from dltool.text import flatten
 
 # summary.json fields shown after its `final` metrics, in this order
@@ -131,7 +132,7 @@ def group_metrics(group: Group | None) -> dict[str, Any]:
 
 def study_groups(study: StudyFolder) -> dict[str, Group]:
     """The study's groups, computed from its members' stored files as its own tables are."""
-    return {group.name: group for group in judge(load_results(study), study.record.header.given_target).groups}
+    return {group.name: group for group in group_results(load_results(study))}
 
 
 def diff_studies(a: StudyFolder, b: StudyFolder) -> Diff:

@@ -64,13 +64,12 @@ class Work(Protocol):
 
 
 @dataclass(frozen=True)
-class CompareOptions:
-    """How to run a comparison, as opposed to what it compares (PlanRequest)."""
+class StudyOptions:
+    """How to run a study of any kind, as opposed to what it runs (its request)."""
 
     runs_dir: Path | None = None
     jobs: int | None = None  # member processes; None: one per core (at most one per member)
     quiet: bool = False
-    target: float | None = None  # the loss for 'time to target'; None: the best final loss + 10%
 
 
 def default_jobs(members: int) -> int:
@@ -103,7 +102,7 @@ class PlannedWork:
         self.progress.member_done(self.study.record.members[index], result.run_id, result.status)
 
 
-def run_here(work: Work, quiet: bool) -> tuple[str, int]:
+def run_one_by_one(work: Work, quiet: bool) -> tuple[str, int]:
     """Members one after another in this process: ('completed', 0), or ('interrupted', 130 or 143).
     Each member's ThreadShare gives the process its thread count back when the member ends."""
     for index, job in work.jobs():
@@ -168,7 +167,7 @@ def _failed(job: MemberJob, exc: Exception) -> Result:
 def run_members(work: Work, jobs: int, quiet: bool) -> tuple[str, int]:
     """A study's members here (jobs 1) or in a pool of worker processes: (status, exit code)."""
     if jobs == 1:
-        return run_here(work, quiet)
+        return run_one_by_one(work, quiet)
     threading.Thread(target=import_matplotlib, daemon=True).start()  # for the plots, while the members train
     with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=ignore_interrupts) as pool:
         return run_in_pool(work, pool, jobs)

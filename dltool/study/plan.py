@@ -61,6 +61,7 @@ class PlanRequest:
     variants: tuple[Variant, ...] = ()  # in place of the problem's (the tuned ones of --tune)
     tune: int = 0  # trials of each variant's tuning before the comparison (dltool.study.compare_tuning)
     tune_space: tuple[str, ...] = ()  # --tune-space KEY=DIST: tuned beside the lr, for the optimizers that take KEY
+    target_loss: float | None = None  # the loss for 'time to target'; None: the problem's, or the best final + 10%
 
 
 @dataclass(frozen=True)

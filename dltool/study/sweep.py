@@ -10,70 +10,54 @@ from __future__ import annotations
 
 import contextlib
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from dltool.config import read_yaml
 from dltool.errors import UsageError
-from dltool.store.items import read_listing, resolve_study_to_resume
+from dltool.store.items import read_listing
 from dltool.store.run import RUN_FILES, Run, RunStore, now_iso, this_process
 from dltool.store.study import ENDED, StudyFolder, StudyHeader
 from dltool.study.compare import check_setups
-from dltool.study.figures import draw_point_plots
-from dltool.study.members import CompareOptions, MemberJob, PlannedWork, default_jobs, run_members
-from dltool.study.page import write_study_page
-from dltool.study.point_results import PointsVerdict, judge_points, write_point_tables
+from dltool.study.kinds.sweep import SweepKind, SweepSpec
+from dltool.study.lifecycle import Launch, StudyOutcome, run_study
+from dltool.study.members import MemberJob, PlannedWork, StudyOptions, default_jobs
+from dltool.study.resume import study_to_resume
 from dltool.study.sweep_plan import SweepPlan, SweepRequest, config_hash, plan_sweep, replan
 from dltool.train.progress import MemberProgress
-from dltool.train.workers import start_workers_early
 
 
-@dataclass(frozen=True)
-class SweepReport:
-    study: StudyFolder
-    status: str
-    exit_code: int
-    verdict: PointsVerdict
-    plots: list[Path]
-    continued: bool  # an earlier sweep with this plan was continued
-
-
-def sweep(request: SweepRequest | None, options: CompareOptions, resume: str | None = None) -> SweepReport:
+def sweep(request: SweepRequest | None, options: StudyOptions, resume: str | None = None) -> StudyOutcome:
     """A new sweep of `request`, the earlier one with the same plan, or the sweep `resume` names."""
-    if options.jobs is None or options.jobs > 1:
-        start_workers_early()
-    RunStore(options.runs_dir).check_writable()
+    return run_study(lambda: _start(request, options, resume), options)
+
+
+def _start(request: SweepRequest | None, options: StudyOptions, resume: str | None) -> Launch:
     if resume is not None:
-        study = resolve_study_to_resume(options.runs_dir, resume, "sweep")
-        plan = replan(study.record.header.source, study.record.header.plan, study.record.header.seeds)
+        study = study_to_resume(options.runs_dir, resume, SweepKind)
+        spec = SweepKind().spec(study)
+        plan = replan(study.record.header.source, spec.model_dump(), study.record.header.seeds)
     else:
         plan = plan_sweep(request)
         study = _same_plan(options.runs_dir, plan)
     check_setups(plan)
     jobs = options.jobs or default_jobs(len(plan.members))
-    continued = study is not None
+    said = ()
     if study is None:
         study = StudyFolder.start(options.runs_dir, _header(plan, jobs), [m.entry for m in plan.members])
     else:
         study.set_status("running")
+        said = (f"continued sweep {study.id} (members already ended are not run again)",)
     started = time.perf_counter() - study.wall_time_so_far()  # a continued sweep's wall time adds up
     todo = _jobs_to_run(study, plan)
-    progress = MemberProgress(len(todo), options.quiet)
-    status, code = run_members(PlannedWork(study, todo, progress), jobs, options.quiet) if todo else ("completed", 0)
-    verdict = judge_points(study)
-    plots = draw_point_plots(study, verdict)
-    write_point_tables(study, status, verdict, round(time.perf_counter() - started, 3))
-    write_study_page(study)
-    if status != "interrupted":
-        code = 1 if any(r.status == "failed" for r in verdict.results) else 0
-    return SweepReport(study, status, code, verdict, plots, continued)
+    work = PlannedWork(study, todo, MemberProgress(len(todo), options.quiet)) if todo else None
+    return Launch(study, work, jobs, started, said)
 
 
 def _same_plan(runs_dir: Path | None, plan: SweepPlan) -> StudyFolder | None:
     """The newest sweep with this plan (none running): the same command continues it."""
     root = RunStore(runs_dir).root
     for study in read_listing(root).studies if root.is_dir() else []:
-        if study.kind == "sweep" and study.record.header.plan.get("key") == plan.key:
+        if study.kind == SweepKind.name and study.record.header.plan.get("key") == plan.key:
             if study.record.shown_status == "running":
                 raise UsageError(
                     f"sweep '{study.id}' with this plan is running (pid {study.record.header.pid}); wait for it"
@@ -115,18 +99,17 @@ def _unfinished(run: Run) -> bool:
 
 def _header(plan: SweepPlan, jobs: int) -> StudyHeader:
     keys = ", ".join(plan.grid)
+    spec = SweepSpec(base=plan.base, grid=plan.grid, metric=plan.metric, key=plan.key)
     return StudyHeader(
         problem=plan.members[0].config.label,
         title=f"sweep of {keys} on {Path(plan.source).name}",
         source=plan.source,
-        objective=None,
         started=now_iso(),
         jobs=jobs,
         seeds=plan.seeds,
-        lr_scan=False,
-        batch_scan=False,
         created=time.time(),
-        kind="sweep",
-        plan=plan.header_plan(),
+        kind=SweepKind.name,
+        plan=spec.model_dump(),
+        noun=SweepKind.noun,
         **this_process(),
     )

@@ -16,16 +16,12 @@ from typing import Any
 from dltool.config import Config, apply_overrides, parse_overrides, read_yaml, validate
 from dltool.errors import UsageError
 from dltool.registry import DATASETS
+from dltool.results.points import METRICS
 from dltool.store.study import MemberEntry
 from dltool.study.grid import GridKey, check_keys, check_optimizer_key, parse_grid
 from dltool.study.plan import MEMBER_THREADS, Member
 from dltool.text import format_value
 
-METRICS = {  # --metric: (the group statistic it reads, what it says, higher is better)
-    "loss": ("final_loss", "final loss", False),
-    "best_loss": ("best_loss", "best loss", False),
-    "acc": ("final_acc", "final accuracy", True),
-}
 MAX_MEMBERS = 1000
 
 
@@ -51,10 +47,6 @@ class SweepPlan:
     def key(self) -> str:
         """The plan's identity: the same command plans the same members (and finds its earlier sweep)."""
         return config_hash({"members": [m.entry.key for m in self.members], "metric": self.metric})
-
-    def header_plan(self) -> dict[str, Any]:
-        """What study.json keeps of it: enough to plan the same members again on --resume."""
-        return {"base": self.base, "grid": self.grid, "metric": self.metric, "key": self.key}
 
 
 def config_hash(data: Any) -> str:

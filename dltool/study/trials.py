@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from dltool.results.points import METRICS
 from dltool.store.run import Run
 from dltool.store.study import MemberEntry, StudyFolder
 from dltool.study.members import MemberJob, Result
 from dltool.study.optuna_storage import open_storage, trial_lock
-from dltool.study.sweep_plan import METRICS
 from dltool.study.tune_plan import TunePlan
 from dltool.train.engine import Pruned
 from dltool.train.progress import MemberProgress

@@ -12,19 +12,17 @@ in the storage; `dltool tune --resume TUNE-ID` continues them from their checkpo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from dltool.config import dump_config
 from dltool.store.files import atomic_write_text
-from dltool.store.items import resolve_study_to_resume
-from dltool.store.run import RUN_FILES, RunStore, now_iso, this_process
+from dltool.store.run import RUN_FILES, now_iso, this_process
 from dltool.store.study import ENDED, STUDY_FILES, StudyFolder, StudyHeader
-from dltool.study.figures import draw_point_plots
-from dltool.study.members import CompareOptions, default_jobs, run_members
+from dltool.study.kinds.tune import TuneKind, TuneSpec
+from dltool.study.lifecycle import Launch, StudyOutcome, run_study
+from dltool.study.members import StudyOptions, default_jobs
 from dltool.study.optuna_storage import file_lock, open_storage, sqlite_path
-from dltool.study.page import write_study_page
-from dltool.study.point_results import PointsVerdict, judge_points, write_point_tables
+from dltool.study.resume import study_to_resume
 from dltool.study.space import parse_space
 from dltool.study.trials import TrialWork, counted
 from dltool.study.tune_plan import TunePlan, TuneRequest, plan_tune
@@ -32,33 +30,26 @@ from dltool.text import format_value
 from dltool.train.build import build_model_on_data
 from dltool.train.distributed import World
 from dltool.train.progress import MemberProgress
-from dltool.train.workers import start_workers_early
 
 
-@dataclass(frozen=True)
-class TuneReport:
-    study: StudyFolder
-    status: str
-    exit_code: int
-    verdict: PointsVerdict
-    plots: list[Path]
-    trials_in_storage: int  # every process's trials, this one's and others'
-    best: dict | None  # the best trial: number, value, params, run id, test metrics (once, after training)
-    notes: tuple[str, ...]  # the objective and the best trial, in words
-
-
-def tune(request: TuneRequest | None, options: CompareOptions, resume: str | None = None) -> TuneReport:
+def tune(request: TuneRequest | None, options: StudyOptions, resume: str | None = None) -> StudyOutcome:
     """A new tuning study of `request`, or the one `resume` names continued; all input checked first."""
-    if options.jobs is None or options.jobs > 1:
-        start_workers_early()
-    RunStore(options.runs_dir).check_writable()
-    folder = resolve_study_to_resume(options.runs_dir, resume, "tune") if resume is not None else None
-    plan = _replan(folder) if folder is not None else plan_tune(request)
-    url = folder.record.header.plan["storage"] if folder is not None else request.storage
-    return run_tuning(plan, options, folder, url)
+
+    def start() -> Launch:
+        folder = study_to_resume(options.runs_dir, resume, TuneKind) if resume is not None else None
+        plan = _replan(folder) if folder is not None else plan_tune(request)
+        url = TuneKind().spec(folder).storage if folder is not None else request.storage
+        return start_tuning(plan, options, folder, url)
+
+    return run_study(start, options)
 
 
-def run_tuning(plan: TunePlan, options: CompareOptions, folder: StudyFolder | None, url: str | None) -> TuneReport:
+def run_tuning(plan: TunePlan, options: StudyOptions) -> StudyOutcome:
+    """Tune `plan` in a new study folder with its own SQLite storage (a comparison's --tune)."""
+    return run_study(lambda: start_tuning(plan, options, None, None), options)
+
+
+def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | None, url: str | None) -> Launch:
     """Tune `plan` in a new study folder, or continue `folder`; in the storage `url` (None: the folder's SQLite)."""
     jobs = options.jobs or default_jobs(plan.trials)
     if url is not None:
@@ -69,22 +60,25 @@ def run_tuning(plan: TunePlan, options: CompareOptions, folder: StudyFolder | No
         if url is None:
             url = f"sqlite:///{folder.path(STUDY_FILES.optuna).resolve()}"
             storage = open_storage(url)
-            folder.record.header.plan["storage"] = url  # written by set_status, next
+            folder.update_plan(storage=url)
     folder.set_status("running")
     study = _optuna_study(plan, storage, url)
     started = time.perf_counter() - folder.wall_time_so_far()  # a continued study's wall time adds up
     work = TrialWork(folder, plan, study, url, MemberProgress(plan.trials, options.quiet))
     work.resumed = _resumable(folder, work, study)
-    status, code = run_members(work, jobs, options.quiet)
-    verdict = judge_points(folder)
+    return Launch(folder, work, jobs, started, after=lambda: _conclude_trials(folder, plan, study))
+
+
+def _conclude_trials(folder: StudyFolder, plan: TunePlan, study) -> tuple[str, ...]:
+    """Once the trials have run: the best trial into study.json and best.yaml, its lines into the notes
+    every table shows; what the command says after the table."""
     best = _best(folder, plan, study)
-    plots = draw_point_plots(folder, verdict)
-    notes = best_lines(plan, best)
-    write_point_tables(folder, status, verdict, round(time.perf_counter() - started, 3), notes)
-    write_study_page(folder)
-    if status != "interrupted":
-        code = 1 if any(r.status == "failed" for r in verdict.results) else 0
-    return TuneReport(folder, status, code, verdict, plots, len(counted(study.get_trials())), best, notes)
+    folder.update_plan(best=best, notes=list(best_lines(plan, best)))
+    told = [f"trials in the storage: {len(counted(study.get_trials()))} of {plan.trials} "
+            f"(this process ran {len(folder.record.members)})"]  # fmt: skip
+    if best is not None:
+        told.append(f"train the best: dltool train {folder.path(STUDY_FILES.best_config)}")
+    return tuple(told)
 
 
 def _optuna_study(plan: TunePlan, storage, url: str):
@@ -109,10 +103,9 @@ def _first_params(plan: TunePlan) -> dict:
 
 
 def _replan(folder: StudyFolder) -> TunePlan:
-    plan = folder.record.header.plan
-    space = [parse_space(text) for text in plan["space_given"]]
-    header = folder.record.header
-    return TunePlan(header.source, plan["base"], space, plan["trials"], plan["metric"], plan["prune"], plan["split"])
+    spec = TuneKind().spec(folder)
+    space = [parse_space(text) for text in spec.space_given]
+    return TunePlan(folder.record.header.source, spec.base, space, spec.trials, spec.metric, spec.prune, spec.split)
 
 
 def _resumable(folder: StudyFolder, work: TrialWork, study) -> dict:
@@ -171,29 +164,28 @@ def best_lines(plan: TunePlan, best: dict | None) -> tuple[str, ...]:
 def _header(plan: TunePlan, jobs: int, url: str | None) -> StudyHeader:
     keys = ", ".join(entry.key for entry in plan.space)
     config = plan.config(_first_params(plan))
+    spec = TuneSpec(
+        base=plan.base,
+        space={entry.key: entry.describe() for entry in plan.space},
+        space_given=[entry.given for entry in plan.space],
+        trials=plan.trials,
+        metric=plan.metric,
+        prune=plan.prune,
+        split=plan.split,
+        storage=url,
+        study_name=plan.study_name,
+        notes=[f"objective: {plan.objective_text()}"],
+    )
     return StudyHeader(
         problem=f"{config.label}-{config.optimizer.name}",  # the study id says what is tuned
         title=f"tuning {keys} on {Path(plan.source).name}",
         source=plan.source,
-        objective=None,
         started=now_iso(),
         jobs=jobs,
         seeds=1,
-        lr_scan=False,
-        batch_scan=False,
         created=time.time(),
-        kind="tune",
-        plan={
-            "base": plan.base,
-            "space": {entry.key: entry.describe() for entry in plan.space},
-            "space_given": [entry.given for entry in plan.space],
-            "trials": plan.trials,
-            "metric": plan.metric,
-            "prune": plan.prune,
-            "split": plan.split,
-            "storage": url,
-            "study_name": plan.study_name,
-            "notes": [f"objective: {plan.objective_text()}"],
-        },
+        kind=TuneKind.name,
+        plan=spec.model_dump(),
+        noun=TuneKind.noun,
         **this_process(),
     )

@@ -12,10 +12,11 @@ from typing import Any
 from dltool.config import Config, apply_overrides, parse_overrides, read_yaml, validate
 from dltool.errors import UsageError
 from dltool.registry import DATASETS
+from dltool.results.points import METRICS
 from dltool.study.grid import check_keys, check_optimizer_key
 from dltool.study.plan import MEMBER_THREADS
 from dltool.study.space import SpaceKey, parse_space
-from dltool.study.sweep_plan import METRICS, config_hash
+from dltool.study.sweep_plan import config_hash
 
 MAX_TRIALS = 10_000
 

@@ -8,7 +8,7 @@ from conftest import CONFIGS, run_folders
 
 from dltool.cli.sweep import RankMetric
 from dltool.plots.axes import METRIC_ALIASES, Metric, MetricChoice
-from dltool.study.sweep_plan import METRICS
+from dltool.results.points import METRICS
 
 
 @pytest.mark.parametrize(

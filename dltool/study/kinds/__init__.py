@@ -1,0 +1,41 @@
+"""The study kinds, registered by name: a new kind is its module here (its plan, results, tables and
+pictures), a figures module in dltool.plots, the command that starts it, and one line below."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dltool.errors import UsageError, did_you_mean
+from dltool.results.table import ResultsTable
+from dltool.store.study import StudyFolder
+from dltool.study.kinds import compare, profile, sweep, tune  # noqa: F401  (each registers its kind)
+from dltool.study.kinds.base import STUDY_KINDS, StudyKind
+
+
+def kind_of(study: StudyFolder) -> StudyKind:
+    """The study's kind; one this dltool does not know (a newer one wrote it) is a usage error."""
+    kind = STUDY_KINDS.get(study.kind)
+    if kind is None:
+        names = sorted(STUDY_KINDS)
+        raise UsageError(
+            f"study '{study.id}' is of kind '{study.kind}'{did_you_mean(study.kind, names)}, which this dltool "
+            f"does not know ({', '.join(names)}); a newer dltool wrote it"
+        )
+    return kind
+
+
+def current_tables(study: StudyFolder) -> list[ResultsTable]:
+    """The study's tables from its members' files as they are now (a running study: so far)."""
+    kind = kind_of(study)
+    spec = kind.spec(study)
+    return kind.tables(study, spec, kind.judge(study, spec))
+
+
+def redraw_plots(study: StudyFolder, fork_ok: bool) -> list[Path]:
+    """The study's pictures drawn again into its plots/ folder, from its members' files as they are now."""
+    kind = kind_of(study)
+    spec = kind.spec(study)
+    paths = kind.figures(study, spec, kind.judge(study, spec), fork_ok)
+    if not paths:
+        raise UsageError(f"{study.noun} '{study.id}': nothing to plot (no member has a result yet)")
+    return paths

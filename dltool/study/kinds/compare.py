@@ -1,0 +1,208 @@
+"""The compare kind (`dltool compare-optimizers`): optimizers on one problem over seeds, judged by the
+verdict rule (dltool.results.verdict); its verdict table is what the terminal, results.md and report.html
+show, and study.json keeps the groups and the verdict as numbers."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from dltool.plots.study import draw_figures, figure_names
+from dltool.results.comparison import ComparisonResults, judge_study
+from dltool.results.groups import Group
+from dltool.results.members import MemberResult
+from dltool.results.table import ResultsTable
+from dltool.store.study import STUDY_FILES, Headline, StudyFolder
+from dltool.study.figures import draw_side_by_side
+from dltool.study.kinds.base import Spec, StudyKind, register
+from dltool.text import format_value
+
+COLUMNS = (  # (stat key, heading, format)
+    ("final_loss", "final loss", "{:.6g}"),
+    ("best_loss", "best loss", "{:.6g}"),
+    ("final_acc", "final acc", "{:.4f}"),
+    ("time_to_target_s", "time to target (s)", "{:.3f}"),
+    ("steps_to_target", "steps to target", "{:,.0f}"),
+    ("wall_time_s", "wall (s)", "{:.2f}"),
+    ("examples_per_s", "examples/s", "{:,.0f}"),
+)
+# the columns a narrow terminal drops first (results.md and report.html keep them all)
+DROPPABLE = (
+    "examples/s", "wall (s)", "best loss", "steps to target", "reached target", "time to target (s)",
+    "final acc", "95% CI", "hyperparameters",
+)  # fmt: skip
+
+
+class CompareSpec(Spec):
+    objective: str | None = None  # the toy objective, for trajectory plots
+    lr_scan: bool = False  # several lr scales: the sensitivity plot
+    batch_scan: bool = False  # several batch sizes: loss against examples
+    given_target: float | None = None  # --target-loss; None: the problem's, or the best final loss + 10%
+    target: float | None = None  # the problem's target loss
+    tuning: list[dict[str, Any]] = []  # --tune: each variant's tuning study and what it found
+
+
+def format_stat(value: tuple[float, float] | None, fmt: str, seeds: int) -> str:
+    if value is None:
+        return "-"
+    mean, std = value
+    spread = f"{std:.2g}" if "g}" in fmt else fmt.format(std)  # a loss's std needs 2 digits, not 6
+    return fmt.format(mean) + (f" ± {spread}" if seeds > 1 else "")
+
+
+@register
+class CompareKind(StudyKind):
+    name = "compare"
+    noun = "comparison"
+    spec_type = CompareSpec
+
+    def judge(self, study: StudyFolder, spec: CompareSpec) -> ComparisonResults:
+        return judge_study(study, spec.given_target, study.record.header.seeds, spec.target)
+
+    def tables(self, study: StudyFolder, spec: CompareSpec, results: ComparisonResults) -> list[ResultsTable]:
+        seeds = study.record.header.seeds
+        headings, rows, marks = verdict_cells(results, seeds, spec.objective is not None)
+        record = study.record
+        intro = f"{record.status}; {len(results.results)} member runs, {seeds} seed(s) each; {results.target_text}."
+        notes = [verdict_line(results), f"Rule: {results.verdict.rule}."]
+        notes += ["Values are mean ± standard deviation over the seeds."] if seeds > 1 else []
+        if results.gaps:
+            variant, gap = max(results.gaps.items(), key=lambda item: item[1])
+            notes.append(
+                f"Largest scratch vs torch gap: {gap:.1e} of the loss ({variant}). The notes' and torch's "
+                "formulas differ for AdaGrad and RMSprop (eps inside or outside the root)."
+            )
+        title = f"{record.header.title} — {results.target_text}"
+        widths = {"hyperparameters": 16, "status": 10}
+        return [ResultsTable(title, headings, rows, marks, (intro,), tuple(notes), DROPPABLE, widths)]
+
+    def stored(self, spec: CompareSpec, results: ComparisonResults) -> tuple[str, Headline, dict]:
+        verdict = results.verdict
+        tied = [s for s in verdict.standings if s.tied_for_best]
+        best = next((g for g in results.shown_groups() if results.standing(g) in tied[:1]), None)
+        mean = {key: (best.stats.get(key) or (None,))[0] if best else None for key in ("final_loss", "final_acc")}
+        headline = Headline(verdict.winner, 0 if verdict.winner else len(tied), mean["final_loss"], mean["final_acc"])
+        groups = [group_row(results, group) for group in results.groups]
+        stored = {"target_loss": results.target, "impl_gaps": results.gaps, "groups": groups}
+        return results.target_text, headline, {**stored, "verdict": verdict.to_json()}
+
+    def member_rows(self, results: ComparisonResults) -> list[dict]:
+        return [member_row(result) for result in results.results]
+
+    def figures(self, study: StudyFolder, spec: CompareSpec, results: ComparisonResults, fork_ok: bool) -> list[Path]:
+        if not any(result.records for result in results.results):
+            return []
+        folder = study.path(STUDY_FILES.plots)
+        impls = {member.impl for member in study.record.members}
+        names = figure_names(impls, spec.objective, spec.lr_scan, spec.batch_scan)
+        draw = functools.partial(draw_figures, folder, title=study.record.header.title, objective=spec.objective)
+        return draw_side_by_side(folder, names, functools.partial(draw, results=results), fork_ok)
+
+    def plan_lines(self, study: StudyFolder, spec: CompareSpec) -> list[str]:
+        header, members = study.record.header, study.record.members
+        optimizers = ", ".join(dict.fromkeys(member.optimizer for member in members))
+        impls = ", ".join(dict.fromkeys(member.impl for member in members))
+        return [
+            f"problem: {header.title}" + (f" ({header.source})" if header.source != header.title else ""),
+            f"plan: {len(members)} member runs: optimizers {optimizers}; impl {impls}; "
+            f"{header.seeds} seed(s) each; {header.jobs} job(s)",
+            *(f"tuned first: {entry['variant']} in {entry['study']}" for entry in spec.tuning),
+        ]
+
+
+def verdict_cells(results: ComparisonResults, seeds: int, toy: bool) -> tuple[tuple, tuple, tuple]:
+    """Headings, rows and marks of the verdict table: one row per contender, best rank first."""
+    groups = results.groups
+    columns = [c for c in COLUMNS if any(g.stats.get(c[0]) for g in groups) or c[0] == "final_loss"]
+    if toy:  # a few steps on one point: examples/s says nothing
+        columns = [c for c in columns if c[0] != "examples_per_s"]
+    interval = seeds > 1
+    headings = ["", "rank", "optimizer", "impl", "hyperparameters", *(c[1] for c in columns)]
+    headings += ["95% CI"] * interval + ["reached target"] * bool(results.target) + ["final x"] * toy + ["status"]
+    vary_batch = len({g.first.batch_size for g in groups}) > 1
+    rows, marks = [], []
+    for group in results.shown_groups():
+        standing, member = results.standing(group), group.first
+        hyper = " ".join(f"{k}={format_value(v)}" for k, v in member.hyper.items() if k != "weight_decay" or v)
+        hyper += f" batch={member.batch_size}" if vary_batch else ""
+        won = results.verdict.won(group)
+        mark = "★" if won else ("tied" if standing and standing.tied_for_best else "")
+        merged = standing is not None and len(standing.groups) > 1
+        cells = [mark, str(standing.rank) if standing and standing.rank else "-", member.optimizer]
+        cells += ["scratch = torch" if merged else member.impl, hyper + (f" ({member.note})" if member.note else "")]
+        cells += [_stat_cell(group, key, fmt, seeds) for key, _, fmt in columns]
+        cells += [_interval(standing)] if interval else []
+        cells += [group.reached] if results.target else []
+        cells += [_final_x(group.results[0])] if toy else []
+        rows.append((*cells, group.status))
+        marks.append("best" if won else ("bad" if "diverg" in group.status else None))
+    return tuple(headings), tuple(rows), tuple(marks)
+
+
+def _final_x(result: MemberResult) -> str:
+    point = result.final_point
+    return "(" + ", ".join(f"{v:.6f}" for v in point) + ")" if point else "-"
+
+
+def _stat_cell(group: Group, key: str, fmt: str, seeds: int) -> str:
+    """A statistic over the seeds; for a diverged member's final loss, the last finite one and its step."""
+    diverged = next((r for r in group.results if r.status == "diverged"), None)
+    if key == "final_loss" and group.stats.get(key) is None and diverged and diverged.last_finite:
+        loss, step = diverged.last_finite
+        return f"{loss:.6g} at step {step}, then diverged"
+    return format_stat(group.stats.get(key), fmt, seeds)
+
+
+def _interval(standing) -> str:
+    return f"[{standing.ci_low:.6g}, {standing.ci_high:.6g}]" if standing and standing.ci_low is not None else "-"
+
+
+def verdict_line(results: ComparisonResults) -> str:
+    """'Winner: X.' or 'No single winner: A, B are tied for best.'"""
+    verdict = results.verdict
+    if verdict.winner is not None:
+        return f"Winner: {verdict.winner}."
+    tied = [s.name for s in verdict.standings if s.tied_for_best]
+    if not tied:
+        return "No winner: no member completed."
+    if len(tied) == len([s for s in verdict.standings if s.rank]) > 2:
+        return f"No single winner: all {len(tied)} are tied for best."
+    return f"No single winner: {', '.join(tied)} are tied for best."
+
+
+def member_row(result: MemberResult) -> dict[str, Any]:
+    """One member as a flat row (results.csv and study.json's member_results)."""
+    m, s = result.member, result.summary
+    return {
+        "group": m.group,
+        "optimizer": m.optimizer,
+        "impl": m.impl,
+        "seed": m.seed,
+        "hyperparameters": " ".join(f"{k}={v}" for k, v in m.hyper.items()),
+        "lr": m.lr,
+        "batch_size": m.batch_size,
+        "final_loss": result.final_loss,
+        "best_loss": result.best_loss,
+        "final_acc": result.final_acc,
+        "time_to_target_s": result.time_to_target,
+        "steps_to_target": result.steps_to_target,
+        "wall_time_s": s.get("wall_time_s"),
+        "examples_per_s": s.get("examples_per_s"),
+        "steps": s.get("steps"),
+        "status": "diverging" if result.growing else result.status,
+        "diverged_at_step": result.diverged_at,
+        "final_x": " ".join(f"{v:.6f}" for v in result.final_point) if result.final_point else None,
+        "run_id": result.run_id,
+    }
+
+
+def group_row(results: ComparisonResults, group: Group) -> dict[str, Any]:
+    """One group as study.json lists it: its (mean, std) per statistic and its standing."""
+    stats = {key: (list(value) if value else None) for key, value in group.stats.items()}
+    standing = results.standing(group)
+    judged = standing.to_json() if standing else {}
+    verdict = {key: judged.get(key) for key in ("rank", "ci_low", "ci_high", "tied_for_best")}
+    row = {"group": group.name, "winner": results.verdict.won(group), "status": group.status}
+    row |= {"seeds": len(group.results), "reached_target": group.reached}
+    return {**row, **stats, **verdict, "contender": judged.get("name")}

@@ -1,0 +1,56 @@
+"""The tune kind (`dltool tune`): Optuna's trials as points, ranked by the metric; pictures of the
+history, the importances and the slices from the Optuna storage (every process's trials)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dltool.results.points import PointResults
+from dltool.store.study import STUDY_FILES, StudyFolder
+from dltool.study.kinds.base import register
+from dltool.study.kinds.points import PointsKind, PointSpec
+
+
+class TuneSpec(PointSpec):
+    base: dict[str, Any]  # the config with the --set options, before the space
+    space: dict[str, str]  # key -> its distribution, described
+    space_given: list[str]  # the --space texts, parsed again on --resume
+    trials: int
+    prune: bool
+    split: str  # the split the objective is read on
+    storage: str | None = None  # the Optuna storage URL (None until the study folder exists)
+    study_name: str
+    notes: list[str] = []  # the objective, then the best trial, in words
+    best: dict[str, Any] | None = None  # the best trial: number, value, params, run id, its test metrics
+
+
+@register
+class TuneKind(PointsKind):
+    name = "tune"
+    noun = "tuning study"
+    spec_type = TuneSpec
+
+    def keys(self, spec: TuneSpec) -> list[str]:
+        return list(spec.space)
+
+    def described_keys(self, spec: TuneSpec) -> dict[str, Any]:
+        return spec.space
+
+    def shape(self, study: StudyFolder, results: PointResults) -> str:
+        return "one per trial"
+
+    def notes(self, spec: TuneSpec, results: PointResults | None) -> list[str]:
+        return list(spec.notes)
+
+    def figures(self, study: StudyFolder, spec: TuneSpec, results: PointResults, fork_ok: bool) -> list[Path]:
+        import optuna
+
+        from dltool.plots.tune import draw_tune_figures
+        from dltool.study.optuna_storage import open_storage
+        from dltool.study.trials import counted
+
+        optuna_study = optuna.load_study(study_name=spec.study_name, storage=open_storage(spec.storage))
+        trials = counted(optuna_study.get_trials(deepcopy=False))
+        folder, title = study.path(STUDY_FILES.plots), study.record.header.title
+        return draw_tune_figures(folder, optuna_study, trials, spec.space, title, results.described)

@@ -71,6 +71,7 @@ class StatusRecord(Stored):
     step: Count = Field(None)
     error: str = Field(None)
     diverged_at_step: Count = Field(None)
+    pruned_at_step: Count = Field(None)  # a tuning trial its study's pruner stopped
     model: Card = Field(None)
     optimizer: Card = Field(None)
     distributed: Ranks = Field(None)
@@ -92,6 +93,7 @@ class SummaryRecord(Stored):
     eval_split: str = Field(None)
     error: str = Field(None)
     diverged_at_step: Count = Field(None)
+    pruned_at_step: Count = Field(None)
     # a run stopped inside an epoch: that epoch's mean train loss (and accuracy) over its steps so far
     epoch_so_far: dict[str, float] = Field(None)
 

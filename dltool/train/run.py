@@ -164,7 +164,7 @@ def execute(
         train_s, new_examples = trainer.now - resumed_at, end.examples - resumed_examples
         summary = summarize(run, setup, status, time.perf_counter() - wall_start, train_s, end, new_examples)
         summary.update(extra)
-        atomic_write_json(run.path(RUN_FILES.summary), summary)
+        run.write_summary(summary)  # validated: a summary readers would call damaged is never written
         run.set_status(status, ended=now_iso(), step=end.step, **extra)
         if plots and run.metrics():  # a run stopped before its first record has nothing to draw
             best_effort(run, "plots", lambda: draw_run_plots(run) if plots is True else plots.draw(run.folder))

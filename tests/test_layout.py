@@ -1,5 +1,6 @@
-"""The package's shape holds: no import cycles between dltool's modules, and the light modules the
-command line lists its choices from stay in step with the libraries they stand for."""
+"""The package's shape holds: no import cycles between dltool's modules, nor between its packages (they form
+layers: cli on top, errors and bounds the ground), and the light modules the command line lists its choices
+from stay in step with the libraries they stand for."""
 
 from __future__ import annotations
 
@@ -57,6 +58,31 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
     return None
 
 
+def package_of(module: str) -> str:
+    """dltool.X.Y -> dltool.X; a top-level module (dltool/config.py) is its own unit, as is dltool itself."""
+    return ".".join(module.split(".")[:2])
+
+
+def package_graph(graph: dict[str, set[str]]) -> tuple[dict[str, set[str]], dict[tuple[str, str], set[str]]]:
+    """The packages each package imports (it does if any of its modules does), and for each such edge the
+    modules that make it."""
+    packages: dict[str, set[str]] = {package_of(name): set() for name in graph}
+    makers: dict[tuple[str, str], set[str]] = {}
+    for name, targets in graph.items():
+        for target in targets:
+            edge = (package_of(name), package_of(target))
+            if edge[0] != edge[1]:
+                packages[edge[0]].add(edge[1])
+                makers.setdefault(edge, set()).add(name)
+    return packages, makers
+
+
+def describe_cycle(cycle: list[str], makers: dict[tuple[str, str], set[str]]) -> str:
+    """`a -> b (a.x, a.y) -> a (b.z)`: each edge with the modules that make it."""
+    edges = [f" -> {target} ({', '.join(sorted(makers[source, target]))})" for source, target in zip(cycle, cycle[1:])]
+    return cycle[0] + "".join(edges)
+
+
 def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
@@ -67,6 +93,35 @@ def test_the_package_has_no_import_cycle():
     assert "dltool.train.run" in graph and graph["dltool.cli"]  # the graph really holds the package
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_packages_are_grouped_and_their_cycle_found():
+    graph = {
+        "dltool.a.x": {"dltool.b.y"},
+        "dltool.b.y": {"dltool.a.z"},
+        "dltool.a.z": set(),
+        "dltool.c": {"dltool.a.x"},
+    }
+    assert find_cycle(graph) is None  # no cycle between the modules...
+    packages, makers = package_graph(graph)
+    assert packages == {"dltool.a": {"dltool.b"}, "dltool.b": {"dltool.a"}, "dltool.c": {"dltool.a"}}
+    cycle = find_cycle(packages)  # ...but one between their packages
+    assert cycle == ["dltool.a", "dltool.b", "dltool.a"]
+    assert describe_cycle(cycle, makers) == "dltool.a -> dltool.b (dltool.a.x) -> dltool.a (dltool.b.y)"
+    assert package_of("dltool") == "dltool" and package_of("dltool.config") == "dltool.config"
+
+
+def test_the_packages_have_no_import_cycle():
+    packages, makers = package_graph(import_graph())
+    assert {"dltool.cli", "dltool.train", "dltool.config"} <= set(packages) and packages["dltool.cli"]
+    cycle = find_cycle(packages)
+    assert cycle is None, "package import cycle: " + describe_cycle(cycle, makers)
+
+
+def test_cli_is_the_top_and_errors_bounds_files_the_ground():
+    packages, _ = package_graph(import_graph())
+    assert {package for package, targets in packages.items() if "dltool.cli" in targets} == {"dltool.__main__"}
+    assert packages["dltool.errors"] == packages["dltool.bounds"] == packages["dltool.files"] == set()
 
 
 def test_the_problems_compare_optimizers_offers_are_the_plans_problems():

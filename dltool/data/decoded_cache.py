@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from dltool.data.idx import IdxError, IdxLayout, check_values, read_idx
-from dltool.store.files import atomic_write, atomic_write_json, read_json
+from dltool.files import atomic_write, atomic_write_json, read_json
 
 FORMAT = 1  # raise when the entry layout changes: older entries are then rebuilt, never misread
 HASH_CHUNK = 1 << 20

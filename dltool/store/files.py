@@ -1,45 +1,8 @@
-"""The one way files are written: atomically (a temporary file, fsync, rename), so a crash or a kill
-never leaves half a file for a reader; and a JSON reader that treats a damaged file as absent."""
+"""Moved to dltool.files (below every package, so data can write atomically without importing store). This
+stand-in stays only while dltool/plots and dltool/study, restructured on another branch, still import it
+from here: delete it once they import dltool.files."""
 
-from __future__ import annotations
-
-import json
-import os
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, BinaryIO
-
-
-def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
-    """`write` fills a temporary file, then fsync and rename: readers see the old file or the new one,
-    never half. Temporaries left by a process killed mid-write are removed first."""
-    for stale in path.parent.glob(f".{path.name}.*.tmp"):
-        stale.unlink(missing_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:  # a failed write leaves the old file as it was, and no temporary beside it
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
-
-
-def atomic_write_json(path: Path, data: Any) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2) + "\n")
-
-
-def read_json(path: Path) -> dict | None:
-    """The JSON object in `path`; None where there is none (missing, unreadable, not JSON, not an object).
-    A run's own files are read through the typed readers of store/records.py, which say what is wrong."""
-    try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError):  # ValueError: not UTF-8, or not JSON
-        return None
-    return value if isinstance(value, dict) else None
+from dltool.files import atomic_write as atomic_write
+from dltool.files import atomic_write_json as atomic_write_json
+from dltool.files import atomic_write_text as atomic_write_text
+from dltool.files import read_json as read_json

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from dltool.errors import UsageError
-from dltool.store.files import atomic_write
+from dltool.files import atomic_write
 
 ARRAYS = ("labels", "predicted", "images", "class_names")
 

@@ -20,8 +20,8 @@ from typing import Any
 
 from dltool.config import Config
 from dltool.errors import UsageError
+from dltool.files import atomic_write_json, atomic_write_text
 from dltool.store.config_file import legacy_card, load_saved_config
-from dltool.store.files import atomic_write_json, atomic_write_text
 from dltool.store.ids import check_id, newest_first, pick
 from dltool.store.metrics import check_metric, read_metrics
 from dltool.store.process import is_zombie as is_zombie  # re-exported: what a run records of its process

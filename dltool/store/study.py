@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from dltool.store.files import atomic_write_json, atomic_write_text, read_json
+from dltool.files import atomic_write_json, atomic_write_text, read_json
 from dltool.store.process import pid_alive
 from dltool.store.run import Run, RunStore, this_process
 

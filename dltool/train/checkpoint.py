@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from dltool.errors import UsageError
-from dltool.store.files import atomic_write
+from dltool.files import atomic_write
 from dltool.store.run import RUN_FILES, Run
 from dltool.train.setup import Position, Setup
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from dltool.config import load_config
 from dltool.errors import UsageError
-from dltool.store.files import read_json
+from dltool.files import read_json
 from dltool.store.run import Run
 from dltool.train.launch_info import LAUNCH_INFO, tell_launcher
 from dltool.train.resume import resumable_run, resume_command

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from dltool.store.files import atomic_write_json, read_json
+from dltool.files import atomic_write_json, read_json
 
 LAUNCH_INFO = "DLTOOL_LAUNCH_INFO"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
 from dltool.config import Config, dump_config
-from dltool.store.files import atomic_write_json, atomic_write_text
+from dltool.files import atomic_write_json, atomic_write_text
 from dltool.store.predictions import save_predictions
 from dltool.store.record_writers import RecordWriters
 from dltool.store.run import RUN_FILES, Run, RunStore, now_iso, pid_alive, this_process

@@ -17,7 +17,7 @@ import torch
 from typer.testing import CliRunner
 
 from dltool.cli import app
-from dltool.store.files import read_json
+from dltool.files import read_json
 from dltool.store.process import is_zombie, pid_alive, process_start, this_process
 from dltool.store.run import MetricsWriter, Run
 from dltool.store.study import StudyFolder

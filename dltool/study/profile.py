@@ -21,8 +21,6 @@ from dltool.study.members import CompareOptions
 from dltool.study.plan import PlanRequest
 from dltool.study.profile_tables import profile_markdown, ratios
 
-ALL_PROBLEMS = ("airfoil", "fashion-mnist")  # `--problem all`: the regression and classification problems
-
 
 @dataclass(frozen=True)
 class ProfileReport:

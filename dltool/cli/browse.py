@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from dltool.cli.common import RunsDir, fail, user_errors
+from dltool.cli.runs_table import SORT_KEYS
 from dltool.plots.axes import MetricChoice, PlotFormat, XAxis, canonical_metric
 from dltool.store.status import RunStatus
 
@@ -32,14 +33,7 @@ class ShowFormat(str, Enum):
     json = "json"
 
 
-class SortKey(str, Enum):
-    """dltool.cli.runs_table.SORT_KEYS (a test keeps the two lists equal)."""
-
-    started = "started"
-    eval_loss = "eval_loss"
-    eval_acc = "eval_acc"
-    wall_s = "wall_s"
-    id = "id"
+SortKey = Enum("SortKey", {key: key for key in SORT_KEYS}, type=str)
 
 
 class ExportFormat(str, Enum):

@@ -7,14 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING
 
 from dltool.cli.fit import fitting_columns
-from dltool.store.items import Listing, read_listing
-from dltool.store.run import Run, RunState
-from dltool.store.study import StudyFolder
+
+if TYPE_CHECKING:  # imported where used: the command line imports this module at start, for SORT_KEYS
+    from rich.table import Table
+
+    from dltool.store.items import Listing
+    from dltool.store.run import Run, RunState
+    from dltool.store.study import StudyFolder
 
 # The fields of a row, as csv and json give them (numbers as numbers; None where there is none):
 # kind is run or the study's kind; members_done/members_total a study's; study a member's study;
@@ -117,6 +119,8 @@ def study_row(study: StudyFolder) -> dict:
 
 def listed_rows(listing: Listing, filters: Filters, members: bool) -> list[dict]:
     """The rows, newest first: standalone runs and studies; with `members`, each study's members under it."""
+    from dltool.store.run import Run
+
     rows = []
     for item in listing.top_level():
         if isinstance(item, Run):
@@ -136,6 +140,7 @@ def print_runs(
 ) -> None:
     """The runs table, fitted to the terminal's width; csv and json carry every field (FIELDS), typed."""
     from dltool.cli.views import make_console
+    from dltool.store.items import read_listing
 
     listing = read_listing(root)
     rows = (order or Order()).apply(listed_rows(listing, filters, members))
@@ -217,6 +222,9 @@ def runs_table(rows: list[dict], title: str, width: int = 200, every_id: frozens
     """Members nest under their study's row; optional columns only where used; columns dropped by
     priority until the table fits `width`, so an id is never cut (it is what users copy). On a terminal
     narrower than an id, ids become unique prefixes (`every_id`: the ids they must not match)."""
+    from rich.table import Table
+    from rich.text import Text
+
     shown = [cells(row) for row in rows]
     shortened = shorten_ids(shown, rows, every_id or frozenset(row["id"] for row in rows), width - ID_FRAME)
     studies = any(row["kind"] != "run" for row in rows)

@@ -13,18 +13,11 @@ from typing import Annotated
 import typer
 
 from dltool.cli.common import Quiet, RunsDir, SetOptions, comma_list, fail, user_errors
+from dltool.study.problems import PROBLEMS
+from dltool.study.protocol import ALL_PROBLEMS, PROTOCOLS, TUNED_SEEDS, budget, expand_problems
 
-
-class Problem(str, Enum):
-    """The comparison problems of dltool.study.problems (a test keeps the two lists equal)."""
-
-    airfoil = "airfoil"
-    fashion_mnist = "fashion-mnist"
-    quadratic2d = "quadratic2d"
-    bowl2d = "bowl2d"
-    square1d = "square1d"
-    xcos1d = "xcos1d"
-    cosh1d = "cosh1d"
+Problem = Enum("Problem", {name.replace("-", "_"): name for name in PROBLEMS}, type=str)
+Protocol = Enum("Protocol", {name: name for name in PROTOCOLS}, type=str)
 
 
 def _option(help: str, **kwargs) -> typer.models.OptionInfo:
@@ -38,8 +31,8 @@ ConfigArg = Annotated[
 ProblemOption = Annotated[
     str | None,
     _option(
-        "A problem of the notes (default: airfoil), several comma-separated, or all (airfoil, fashion-mnist): "
-        + ", ".join(problem.value for problem in Problem)
+        f"A problem of the notes (default: airfoil), several comma-separated, or all ({', '.join(ALL_PROBLEMS)}): "
+        + ", ".join(PROBLEMS)
         + "; several add a rank table and a performance profile across them.",
         metavar="<names|all>",
     ),
@@ -48,7 +41,8 @@ Optimizers = Annotated[str | None, _option("Comma-separated optimizers (default:
 Impls = Annotated[str, typer.Option("--impl", metavar="<names>", help="Comma-separated implementations.")]
 Seeds = Annotated[
     int | None,
-    _option("Repeat every member with this many seeds: intervals and a tested verdict (default 1; 5 with --tune).",
+    _option(f"Repeat every member with this many seeds: intervals and a tested verdict (default 1; {TUNED_SEEDS} "
+            "with --tune).",
             min=1, max=1000),
 ]  # fmt: skip
 Tune = Annotated[
@@ -62,14 +56,16 @@ TuneSpace = Annotated[
 ]  # fmt: skip
 
 
-class Protocol(str, Enum):
-    quick = "quick"
-    full = "full"
+def protocol_help() -> str:
+    """--protocol's help: each preset, as the options it stands for."""
+    parts = []
+    for name, preset in PROTOCOLS.items():
+        given = " ".join(f"--{key} {value}" for key, value in (("tune", preset.tune), ("seeds", preset.seeds)) if value)
+        parts.append(f"{name}: {given} ({preset.note})" if given else f"{name}: {preset.note}")
+    return "; ".join(parts) + "."
 
 
-ProtocolOption = Annotated[
-    Protocol, typer.Option(help="quick: the given settings; full: --tune 20 --seeds 5 (a verdict to rely on).")
-]
+ProtocolOption = Annotated[Protocol, typer.Option(help=protocol_help())]
 Jobs = Annotated[int | None, _option("Parallel member processes (default: one per CPU core).", min=1, max=1024)]
 LrScales = Annotated[
     str | None, _option("Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).", metavar="<numbers>")
@@ -83,22 +79,9 @@ MemberThreads = Annotated[
 TargetLoss = Annotated[float | None, _option("Loss for 'time to target' (default: best final loss + 10%).")]
 
 
-FULL_TUNE, FULL_SEEDS = 20, 5  # --protocol full: Schmidt et al.'s budget per optimizer, re-run over seeds
-
-
-def budget(protocol: Protocol, tune: int | None, seeds: int | None) -> dict[str, int]:
-    """Trials per optimizer and seeds: as given; --protocol full fills in 20 and 5; tuning defaults to 5 seeds."""
-    if protocol == Protocol.full:
-        tune = tune or FULL_TUNE
-    return {"tune": tune or 0, "seeds": seeds or (FULL_SEEDS if tune else 1)}
-
-
 def chosen_problems(text: str | None) -> tuple[str, ...]:
     """--problem: one name, several comma-separated, or `all` (the regression and classification problems)."""
-    from dltool.study.profile import ALL_PROBLEMS
-
-    names = comma_list("--problem", text, str, (*(problem.value for problem in Problem), "all"))
-    return ALL_PROBLEMS if "all" in names else names
+    return expand_problems(comma_list("--problem", text, str, (*PROBLEMS, "all")))
 
 
 def run_and_show(problems: tuple[str, ...], request, options) -> None:
@@ -167,6 +150,6 @@ def compare_optimizers(
         overrides=(*(set_ or []), *((f"threads={threads}",) if threads else ())),
         tune_space=tuple(tune_space or ()),
         target_loss=target_loss,
-        **budget(protocol, tune, seeds),
+        **budget(protocol.value, tune, seeds),
     )
     run_and_show(problems, request, StudyOptions(runs_dir, jobs, quiet))

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from dltool.config import read_yaml
 from dltool.errors import UsageError, did_you_mean
 
 
@@ -161,6 +160,8 @@ NOTES_BATCH_RUNS = {1500: (1.0, 6), 1: (0.005, 2), 10: (0.05, 2), 100: (0.4, 2)}
 def find_problem(config_path: Path | None, name: str | None) -> tuple[Problem, str]:
     """(the problem, where it comes from): a train CONFIG, or a problem of the notes by name."""
     if config_path is not None:
+        from dltool.config import read_yaml  # not at the top: the command line lists PROBLEMS at start
+
         if name is not None:
             raise UsageError("give a CONFIG or --problem, not both: a CONFIG is the problem")
         base = read_yaml(Path(config_path))

@@ -16,8 +16,6 @@ from dltool.study.lifecycle import StudyOutcome, conclude
 from dltool.study.members import StudyOptions
 from dltool.study.plan import PlanRequest
 
-ALL_PROBLEMS = ("airfoil", "fashion-mnist")  # `--problem all`: the regression and classification problems
-
 
 @dataclass(frozen=True)
 class ProfileOutcome:

@@ -11,8 +11,9 @@ import pytest
 from conftest import run_folders
 
 from dltool.cli.study import chosen_problems
-from dltool.study.profile import ALL_PROBLEMS, rank_rows
+from dltool.study.profile import rank_rows
 from dltool.study.profile_tables import profile, ratios
+from dltool.study.protocol import ALL_PROBLEMS
 
 
 def test_ratios_profile_and_ranks_on_constructed_measures():

@@ -133,3 +133,27 @@ def test_the_command_line_lists_its_choices_without_loading_the_libraries():
     code = f"import sys, dltool.cli; print(*(name for name in {heavy} if name in sys.modules))"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.split() == []
+
+
+def kind_dispatches(source: str, kinds: set[str]) -> list[int]:
+    """Lines where a kind is compared with a study kind's name written out (`study.kind == "sweep"`)."""
+    lines = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare):
+            sides = [node.left, *node.comparators]
+            names_kind = any(isinstance(side, ast.Attribute) and side.attr == "kind" for side in sides)
+            literal = any(isinstance(side, ast.Constant) and side.value in kinds for side in sides)
+            lines += [node.lineno] if names_kind and literal else []
+    return lines
+
+
+def test_no_module_asks_which_kind_a_study_is():
+    """Each study kind's behaviour is in its registered class (dltool.study.kinds): nothing outside the
+    registry branches on a kind's name, so a new kind adds files and one line, not a branch in each module."""
+    from dltool.study.kinds import STUDY_KINDS
+
+    kinds = set(STUDY_KINDS)
+    assert kinds == {"compare", "sweep", "tune", "profile"}
+    assert kind_dispatches("x = study.kind == 'sweep'", kinds) == [1] and not kind_dispatches("a.kind == 'b'", kinds)
+    found = {path: kind_dispatches(path.read_text(encoding="utf-8"), kinds) for path in PACKAGE.rglob("*.py")}
+    assert {str(path.relative_to(PACKAGE)): lines for path, lines in found.items() if lines} == {}

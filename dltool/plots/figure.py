@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from dltool.errors import UsageError
+from dltool.files import atomic_write
 from dltool.plots.axes import PlotFormat
-from dltool.store.files import atomic_write
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

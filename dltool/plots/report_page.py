@@ -14,7 +14,7 @@ from pathlib import Path
 
 from dltool import __version__
 from dltool.errors import UsageError
-from dltool.store.files import atomic_write_text, read_json
+from dltool.files import atomic_write_text, read_json
 from dltool.store.run import RUN_FILES, Run, RunSnapshot, now_iso
 from dltool.store.study import STUDY_FILES
 

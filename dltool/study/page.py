@@ -27,6 +27,7 @@ from dltool.plots.report_page import (
 )
 from dltool.results.table import ResultsTable
 from dltool.store.study import STUDY_FILES, StudyFolder
+from dltool.study.kinds import kind_of, redraw_plots
 
 
 def write_study_page(study: StudyFolder, tables: list[ResultsTable], out: Path | None = None) -> Path | None:
@@ -71,14 +72,17 @@ def results_html(results: ResultsTable) -> str:
 
 
 def plan_html(study: StudyFolder) -> str:
-    """What the study runs: its header's fields, then its kind's plan (nested values as YAML)."""
+    """What the study runs: its kind's words for it, its header's fields, then its kind's plan (nested values
+    as YAML)."""
+    kind = kind_of(study)
+    words = "".join(f"<p>{esc(line)}</p>" for line in kind.plan_lines(study, kind.spec(study)))
     header = study.record.header
     rows = [("kind", header.kind), ("source", header.source), ("seeds", header.seeds), ("jobs", header.jobs)]
     nested = {key: value for key, value in header.plan.items() if isinstance(value, dict | list)}
     rows += [(key, value) for key, value in header.plan.items() if key not in nested]
     dump = functools.partial(yaml.safe_dump, default_flow_style=False, sort_keys=False, allow_unicode=True)
     blocks = "".join(f"<h3>{esc(key)}</h3><pre>{esc(dump(value))}</pre>" for key, value in nested.items())
-    return kv_table(rows) + blocks
+    return words + kv_table(rows) + blocks
 
 
 def members_table(study: StudyFolder) -> str:
@@ -93,8 +97,6 @@ def study_pictures(study: StudyFolder) -> list[Path]:
     """The study's PNG pictures; redrawn where plots/ has none (none at all where no member has a result)."""
     folder = study.path(STUDY_FILES.plots)
     if not any(folder.glob("*.png")):
-        from dltool.study.kinds import redraw_plots
-
         with contextlib.suppress(DltoolError):  # nothing to plot yet: the page says so
             redraw_plots(study, fork_ok=False)
     return sorted(folder.glob("*.png"))

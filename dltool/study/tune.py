@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from dltool.config import dump_config
-from dltool.store.files import atomic_write_text
+from dltool.files import atomic_write_text
 from dltool.store.run import RUN_FILES, now_iso, this_process
 from dltool.store.study import ENDED, STUDY_FILES, StudyFolder, StudyHeader
 from dltool.study.kinds.tune import TuneKind, TuneSpec

@@ -53,7 +53,7 @@ def listed(dltool, *args: str) -> list[dict]:
 
 def test_runs_lists_a_study_as_one_row_with_its_winner(dltool, study):
     (row,) = listed(dltool)
-    winner = next(group for group in record_of(study)["groups"] if group["winner"])
+    winner = next(group for group in record_of(study)["results"]["groups"] if group["winner"])
     assert (row["id"], row["kind"], row["status"]) == (study.name, "compare", "completed")
     assert (row["members_done"], row["members_total"]) == (2, 2)
     assert row["optimizer"] == f"★ {winner['group']}" and row["model"] == "airfoil"
@@ -109,7 +109,7 @@ def test_show_a_study_by_prefix(dltool, study):
     out = result.output
     assert out.startswith(f"comparison {study.name}  completed")
     assert "problem: airfoil" in out and "plan: 2 member runs: optimizers sgd, adam; impl scratch" in out
-    assert "progress: 2/2 members ended" in out and "rule: one seed" in out
+    assert "progress: 2/2 members ended" in out and "Rule: one seed" in out
     assert all(run_id in out for run_id in member_ids(study))
     for name in ("results.csv", "results.md", "plots/loss_epoch.png"):
         assert str(study / name) in out
@@ -164,7 +164,7 @@ def test_a_study_with_a_damaged_record_is_named(dltool, study):
 
 def test_a_running_study_shows_its_progress(dltool, runs_dir):
     """Started, nothing run yet (this process is its live pid): listed, shown, and nothing to plot."""
-    header = StudyHeader("toy", "a toy", "--problem toy", None, "now", 1, os.getpid(), 1, False, False)
+    header = StudyHeader("toy", "a toy", "--problem toy", "now", 1, os.getpid(), 1)
     members = [MemberEntry(f"sgd · {impl}", "sgd", "", "sgd", impl, 0, {"lr": 0.1}, 0.1, 1) for impl in ("a", "b")]
     comparison = StudyFolder.start(runs_dir, header, members)
     (row,) = listed(dltool)

@@ -161,8 +161,8 @@ def test_show_as_json_gives_typed_fields_of_a_run_and_a_study(runs):
     study = json.loads(show.stdout)
     assert study["kind"] == "compare" and study["status"] == "completed" and set(FIELDS) <= set(study)
     assert (study["members_done"], study["members_total"]) == (2, 2)
-    assert {group["group"] for group in study["groups"]} == {m["group"] for m in study["members"]}
-    best = [group for group in study["groups"] if group["winner"] or group["tied_for_best"]]
+    assert {group["group"] for group in study["results"]["groups"]} == {m["group"] for m in study["members"]}
+    best = [group for group in study["results"]["groups"] if group["winner"] or group["tied_for_best"]]
     assert study["eval_loss"] == min(group["final_loss"][0] for group in best)  # the best's, winner or tied
     contenders = {group["contender"] for group in best}
     assert study["optimizer"] == (f"★ {best[0]['group']}" if best[0]["winner"] else f"{len(contenders)} tied")

@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from dltool.plots.report_page import cells, markdown_html
+from dltool.results.table import ResultsTable
+from dltool.study.page import results_html
 from tests.conftest import CONFIGS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
@@ -125,13 +126,15 @@ def test_bad_input_is_one_line_and_exit_2(dltool, trained_run, args, fragment):
     assert "Traceback" not in result.output and not (trained_run / "report.html").exists()
 
 
-def test_markdown_tables_become_html_tables():
-    assert cells(r"| a | b \| c | 1.5 |") == ["a", "b | c", "1.5"]
-    page = markdown_html("intro `x<y`\n\n| k | v |\n|---|---|\n| ★ | 0.25 ± 0.01 |\n| <b> | 3 |\n\n## Notes\nend")
-    assert "<p>intro <code>x&lt;y</code></p>" in page
+def test_a_results_table_becomes_an_html_table():
+    """The page renders the study's table value itself (no Markdown parsed back): cells escaped, numbers
+    aligned right, the best row marked, the lines around it as paragraphs."""
+    rows = (("★", "0.25 ± 0.01"), ("<b>", "3"))
+    page = results_html(ResultsTable("sorted <by> loss", ("k", "v"), rows, ("best", None), ("intro `x<y`",), ("end",)))
+    assert "<h3>sorted &lt;by&gt; loss</h3><p>intro <code>x&lt;y</code></p>" in page
     assert "<thead><tr><th>k</th><th>v</th></tr></thead>" in page
     assert "<tr class=winner><td>★</td><td class=num>0.25 ± 0.01</td></tr>" in page
-    assert "<td>&lt;b&gt;</td><td class=num>3</td>" in page and "<h4>Notes</h4>" in page
+    assert "<tr><td>&lt;b&gt;</td><td class=num>3</td></tr>" in page and page.endswith("<p>end</p>")
 
 
 class Browser:

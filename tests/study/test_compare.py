@@ -19,7 +19,7 @@ import pytest
 import yaml
 from conftest import CONFIGS, read_records, run_folders, write
 
-from dltool.store.study import STUDY_FILES, MemberEntry, StudyEnd, StudyFolder, StudyHeader
+from dltool.store.study import STUDY_FILES, Headline, MemberEntry, StudyEnd, StudyFolder, StudyHeader
 
 NOTES_2D = {  # the notes' `epoch 20, x1 .., x2 ..` for f = 0.1 x1^2 + 2 x2^2 (seed 004)
     "sgd lr=0.4": "-0.943467 -0.000073",
@@ -81,13 +81,13 @@ def test_default_comparison_is_the_notes_airfoil_study(dltool, runs_dir):
     data = json.loads((folder / "study.json").read_text())
     assert data["status"] == "completed" and [m["run_id"] for m in data["members"]] == [r["run_id"] for r in rows]
     # one seed, every final loss within 1% of the best: the verdict claims no winner, and says why
-    assert sum(group["winner"] for group in data["groups"]) == 0
-    assert data["verdict"]["winner"] is None and data["verdict"]["rule"].startswith("one seed")
-    standings = data["verdict"]["optimizers"]
+    assert sum(group["winner"] for group in data["results"]["groups"]) == 0
+    assert data["results"]["verdict"]["winner"] is None and data["results"]["verdict"]["rule"].startswith("one seed")
+    standings = data["results"]["verdict"]["optimizers"]
     assert len(standings) == 6 and all(s["name"].endswith("(scratch = torch)") for s in standings)
     assert sorted(s["rank"] for s in standings) == list(range(1, 7)) and all(s["tied_for_best"] for s in standings)
     # where the notes' formulas are torch's, the two curves coincide; eps placement moves AdaGrad/RMSprop a little
-    gaps = data["impl_gaps"]
+    gaps = data["results"]["impl_gaps"]
     for variant in ("sgd lr=0.05", "momentum lr=0.004", "adadelta lr=1", "adam lr=0.01"):
         assert gaps[variant] < 1e-5, (variant, gaps[variant])
     assert max(gaps.values()) < 1e-3
@@ -108,12 +108,12 @@ def test_a_member_is_an_ordinary_run(dltool, runs_dir):
     ]
     record = StudyFolder.open(comparison_folder(runs_dir)).record
     assert record.status == "completed" and [m.run_id for m in record.members] == [row["run_id"]]
-    assert record.end is not None and record.end.results[0]["run_id"] == row["run_id"]
+    assert record.end is not None and record.end.member_results[0]["run_id"] == row["run_id"]
 
 
 def test_comparison_json_is_written_once_per_phase(runs_dir):
     """The plan at the start, each member's run and status as it finishes, the results at the end."""
-    header = StudyHeader("toy", "a toy", "--problem toy", None, "now", 1, os.getpid(), 1, False, False)
+    header = StudyHeader("toy", "a toy", "--problem toy", "now", 1, os.getpid(), 1)
     members = [
         MemberEntry(f"sgd lr=0.1 · {impl}", "sgd lr=0.1", "", "sgd", impl, 0, {"lr": 0.1}, 0.1, 1)
         for impl in ("scratch", "torch")
@@ -125,10 +125,16 @@ def test_comparison_json_is_written_once_per_phase(runs_dir):
     record = StudyFolder.open(comparison.folder).record
     assert [(m.run_id, m.status) for m in record.members] == [(None, "pending"), ("run-b", "diverged")]
     assert record.end is None and record.header == header
-    comparison.finish("completed", StudyEnd("later", 1.5, 0.2, "target loss 0.2 (given)", {}, [], []))
+    comparison.finish(
+        "completed", StudyEnd("later", 1.5, "target loss 0.2 (given)", Headline(), {"target_loss": 0.2}, [])
+    )
     reopened = StudyFolder.open(comparison.folder).record
-    assert reopened.status == "completed" and reopened.end.target_loss == 0.2
-    assert list(json.loads(comparison.path(STUDY_FILES.record).read_text()))[-3:] == ["members", "groups", "results"]
+    assert reopened.status == "completed" and reopened.end.results["target_loss"] == 0.2
+    assert list(json.loads(comparison.path(STUDY_FILES.record).read_text()))[-3:] == [
+        "members",
+        "results",
+        "member_results",
+    ]
 
 
 def test_quadratic2d_reproduces_the_notes_trajectories(dltool, runs_dir):
@@ -185,7 +191,7 @@ def test_seeds_give_mean_and_std(dltool, runs_dir):
     assert sorted(int(r["seed"]) for r in rows) == [0, 1, 2]
     finals = [float(r["final_loss"]) for r in rows]
     assert len(set(finals)) == 3  # different seeds, different runs
-    group = json.loads((folder / "study.json").read_text())["groups"][0]
+    group = json.loads((folder / "study.json").read_text())["results"]["groups"][0]
     mean, std = group["final_loss"]
     assert mean == pytest.approx(sum(finals) / 3) and std > 0
     assert " ± " in (folder / "results.md").read_text() and " ± " in result.output
@@ -395,9 +401,9 @@ def test_tuning_gives_every_optimizer_the_same_budget_then_the_seeds(dltool, run
         # both impls of the variant run the tuned lr, over 3 seeds each
         members = [m for m in data["members"] if m["optimizer"] == variant.split()[0]]
         assert len(members) == 6 and {m["lr"] for m in members} == {lr}
-    standings = data["verdict"]["optimizers"]
+    standings = data["results"]["verdict"]["optimizers"]
     assert all(s["ci_low"] < s["mean"] < s["ci_high"] for s in standings)
-    assert "Welch" in data["verdict"]["rule"] and "tuned, 3 trials" in result.output
+    assert "Welch" in data["results"]["verdict"]["rule"] and "tuned, 3 trials" in result.output
     # the tuning studies belong to the comparison: listed under it, never on their own
     top = json.loads(dltool("runs", "--format", "json").stdout)
     assert [row["id"] for row in top] == [data["id"]]

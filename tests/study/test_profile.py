@@ -11,8 +11,8 @@ import pytest
 from conftest import run_folders
 
 from dltool.cli.study import chosen_problems
-from dltool.study.profile import rank_rows
-from dltool.study.profile_tables import profile, ratios
+from dltool.plots.profile import profile, ratios
+from dltool.study.kinds.profile import rank_rows
 from dltool.study.protocol import ALL_PROBLEMS
 
 
@@ -24,9 +24,9 @@ def test_ratios_profile_and_ranks_on_constructed_measures():
     assert r["momentum"]["p1"] == math.inf  # no result on p1: never within any factor
     assert [profile(r["adam"], tau) for tau in (1.0, 1.9, 2.0)] == [0.5, 0.5, 1.0]
     assert profile(r["momentum"], 1e9) == 0.5
-    rows = {row["optimizer"]: row for row in rank_rows(table)}
-    assert (rows["adam"]["p1"], rows["adam"]["p2"], rows["adam"]["mean rank"]) == (1, 3, 2.0)
-    assert rows["momentum"]["p1"] == 3  # unranked: last place
+    rows = {row.optimizer: row for row in rank_rows(table)}
+    assert (rows["adam"].ranks["p1"], rows["adam"].ranks["p2"], rows["adam"].mean_rank) == (1, 3, 2.0)
+    assert rows["momentum"].ranks["p1"] == 3  # unranked: last place
 
 
 def test_all_is_the_regression_and_classification_problems():
@@ -47,17 +47,17 @@ def test_several_problems_get_a_rank_table_and_a_profile(dltool, runs_dir):
     comparisons = profile_study["plan"]["comparisons"]
     assert set(comparisons) == {"airfoil", "quadratic2d"}
     for problem, study_id in comparisons.items():
-        verdict = json.loads((runs_dir / study_id / "study.json").read_text())["verdict"]
+        verdict = json.loads((runs_dir / study_id / "study.json").read_text())["results"]["verdict"]
         best = {}  # per optimizer, the best mean among its settings and impls
         for standing in (s for s in verdict["optimizers"] if s["mean"] is not None):
             name = standing["name"].split()[0]
             best[name] = min(best.get(name, math.inf), standing["mean"])
         assert profile_study["plan"]["measures"][problem] == pytest.approx(best)
         ordered = sorted(best, key=best.get)
-        for row in profile_study["results"]:
-            assert row[problem] == ordered.index(row["optimizer"]) + 1
+        for row in profile_study["results"]["ranks"]:
+            assert row["ranks"][problem] == ordered.index(row["optimizer"]) + 1
     assert (folders["profile"] / "plots" / "performance_profile.png").stat().st_size > 10_000
     assert "| optimizer | airfoil | quadratic2d | mean rank |" in (folders["profile"] / "results.md").read_text()
     shown = dltool("show", folders["profile"].name)
-    assert shown.exit_code == 0 and "Optimizers across problems" in shown.output
+    assert shown.exit_code == 0 and "optimizers across airfoil, quadratic2d" in shown.output
     assert dltool("plot", folders["profile"].name).stdout.strip().endswith("performance_profile.png")

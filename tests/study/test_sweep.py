@@ -67,7 +67,7 @@ def test_a_2x2_sweep_with_2_seeds_on_airfoil(dltool, runs_dir):
         last = [r for r in read_records(run) if r["split"] == "full"][-1]["loss"]
         finals.setdefault((member["point"]["optimizer.lr"], member["point"]["data.batch_size"]), []).append(last)
     # the table: one row per point, best first, mean ± std over the seeds of the members' own last losses
-    groups = data["groups"]
+    groups = data["results"]["groups"]
     assert [g["final_loss"][0] for g in groups] == sorted(g["final_loss"][0] for g in groups)
     for group in groups:
         seeds = finals[(group["point"]["optimizer.lr"], group["point"]["data.batch_size"])]
@@ -119,8 +119,12 @@ def test_a_killed_sweep_resumes_only_the_missing_members(tmp_path):
     new_runs = set(run_folders(runs_dir)) - runs_before
     assert len(new_runs) <= 8 - len(done_before)  # only the missing ones (a killed member may continue in place)
     assert final_losses(csv_rows(folder)) == pytest.approx(final_losses(csv_rows(sweep_folder(reference_dir))))
-    table = [(g["point"], g["final_loss"], g["winner"]) for g in data["groups"]]  # the same table, in the same order
-    reference = [(g["point"], g["final_loss"], g["winner"]) for g in record_of(sweep_folder(reference_dir))["groups"]]
+    table = [
+        (g["point"], g["final_loss"], g["winner"]) for g in data["results"]["groups"]
+    ]  # the same table, in the same order
+    reference = [
+        (g["point"], g["final_loss"], g["winner"]) for g in record_of(sweep_folder(reference_dir))["results"]["groups"]
+    ]
     assert table == reference
 
 
@@ -170,13 +174,14 @@ def test_categories_are_points_side_by_side_and_numbers_a_line(dltool, runs_dir)
     """A name or list key has no order between its values: no line joins them, and each combination of
     the other keys sits slightly apart so the error bars do not hide each other."""
     from dltool.plots.sweep import metric_figure
+    from dltool.results.members import load_results
+    from dltool.results.points import judge_points
     from dltool.store.study import StudyFolder
-    from dltool.study.point_results import judge_points
 
     grids = ("--grid", "optimizer.name=sgd,adam", "--grid", "optimizer.lr=0.01,0.03")
     assert dltool("sweep", CONFIG, *grids, "--set", "train.epochs=1", "-q").exit_code == 0
     study = StudyFolder.open(sweep_folder(runs_dir))
-    verdict, grid = judge_points(study), study.record.header.plan["grid"]
+    verdict, grid = judge_points(load_results(study), "loss"), study.record.header.plan["grid"]
     by_name = metric_figure(verdict, grid, "optimizer.name", "t").axes[0]
     points = [bars.lines[0] for bars in by_name.containers]  # the data line of each errorbar: one per lr
     assert len(points) == 2 and all(line.get_linestyle() == "None" for line in points)

@@ -13,14 +13,15 @@ import scipy.stats
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from dltool.results.groups import Group, group_stats
+from dltool.results.members import MemberResult
+from dltool.results.stats import holm_rejected, mean_interval, welch_p
+from dltool.results.verdict import ALPHA, Standing, rule, standings_of
 from dltool.store.study import MemberEntry
-from dltool.study.results import Group, MemberResult
-from dltool.study.stats import holm_rejected, mean_interval, welch_p
-from dltool.study.verdict import ALPHA, Standing, rule, standings_of
 
 
 def standings(**values: list[float]) -> list[Standing]:
-    return [Standing(name, [name], losses) for name, losses in values.items()]
+    return [Standing(name, (name,), tuple(losses)) for name, losses in values.items()]
 
 
 def test_a_clear_winner_over_five_seeds():
@@ -59,7 +60,7 @@ def test_one_seed_claims_no_winner_inside_the_tolerance():
 
 
 def test_a_diverged_seed_is_not_ranked():
-    ruling = rule([*standings(adam=[0.24, 0.25]), Standing("sgd", ["sgd"], None)], 2)
+    ruling = rule([*standings(adam=[0.24, 0.25]), Standing("sgd", ("sgd",), None)], 2)
     assert [s.name for s in ruling.standings] == ["adam", "sgd"]
     assert ruling.standings[1].rank is None and not ruling.standings[1].tied_for_best
     assert ruling.winner == "adam"
@@ -69,8 +70,8 @@ def group(variant: str, impl: str, losses: list[float]) -> Group:
     results = []
     for seed, loss in enumerate(losses):
         entry = MemberEntry(f"{variant} · {impl}", variant, "", variant.split()[0], impl, seed, {}, 0.1, 10)
-        results.append(MemberResult(entry, None, "completed", [{"loss": loss}]))
-    return Group(f"{variant} · {impl}", results)
+        results.append(MemberResult(entry, None, "completed", ({"loss": loss},)))
+    return Group(f"{variant} · {impl}", tuple(results), group_stats(tuple(results)))
 
 
 def test_identical_impls_are_one_contender_and_different_ones_two():
@@ -86,8 +87,9 @@ def test_identical_impls_are_one_contender_and_different_ones_two():
         "adagrad lr=0.1 · scratch",
         "adagrad lr=0.1 · torch",
     ]
-    assert groups[0].standing is groups[1].standing  # one row, one rank
-    assert groups[2].standing is not groups[3].standing
+    verdict = rule(found, 2)
+    assert verdict.of(groups[0]) == verdict.of(groups[1])  # one row, one rank
+    assert verdict.of(groups[2]) != verdict.of(groups[3])
 
 
 def oracle(tables: dict[str, list[float]]) -> tuple[list[str], dict[str, bool]]:
@@ -134,7 +136,7 @@ def test_a_contender_clearly_worse_by_scipy_loses_through_the_tables_groups():
     assert [s.name for s in ruling.standings] == order == ["adam lr=0.01 · torch", "sgd lr=0.1 · torch"]
     assert [s.tied_for_best for s in ruling.standings] == [tied[name] for name in order] == [True, False]
     assert ruling.winner == "adam lr=0.01 · torch"
-    assert groups[0].standing.rank == 2 and groups[1].standing.rank == 1  # the tables' rows get the standings
+    assert ruling.of(groups[0]).rank == 2 and ruling.of(groups[1]).rank == 1  # the tables' rows get the standings
 
 
 def test_unequal_spreads_are_welchs_test_not_students():
@@ -199,7 +201,7 @@ def test_generated_tables_get_the_oracles_ranks_ties_and_intervals(columns):
 
 def test_scipy_is_imported_only_when_a_verdict_is_computed():
     """scipy.stats takes most of a second to import: `dltool runs` and `show` must not pay for it."""
-    code = "import sys, dltool.cli, dltool.study.results; assert 'scipy' not in sys.modules, 'scipy imported'"
+    code = "import sys, dltool.cli, dltool.results.comparison; assert 'scipy' not in sys.modules, 'scipy imported'"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -22,7 +22,7 @@ ONE_EPOCH = ["--set", "train.epochs=1", "-q"]
 # max-pool near-ties flip): one process with 1 thread and with 2 threads already differs by 3e-2 after
 # an epoch. Six SGD steps keep rounding at 1e-6, while BN over each half instead of the batch gives 3e-3.
 # The MLP too: a whole epoch (235 steps at lr 0.1) amplifies the halves' summation order to 1.6e-4 on an AMD
-# EPYC (its matmul kernels round otherwise than others'); six steps end 4e-9 apart, a wrong average 1e-2.
+# EPYC (its matmul kernels round otherwise than others'); six steps end 4e-9 apart.
 LENET_STEPS = [
     "--set",
     "data.train_size=1536",

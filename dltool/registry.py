@@ -41,6 +41,7 @@ class DatasetTraits:
     input_shape: tuple[int, ...] | None = None  # known without loading the data (the layer table needs it)
     num_outputs: int | None = None
     test_split: bool = False  # evaluated on a test set (else on the whole set): tuning needs data.validation
+    noise_option: str | None = None  # the option that alone makes it random: at 0 every seed gives the same data
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # imported where used: the command line imports this module a
 
     from dltool.store.items import Listing
     from dltool.store.run import Run, RunState
-    from dltool.store.study import StudyFolder
+    from dltool.store.study import Headline, StudyFolder
 
 # The fields of a row, as csv and json give them (numbers as numbers; None where there is none):
 # kind is run or the study's kind; members_done/members_total a study's; study a member's study;
@@ -93,21 +93,19 @@ def run_row(run: Run, state: RunState, study: str | None = None) -> dict:
 
 
 def study_row(study: StudyFolder) -> dict:
-    """A study as one row: its problem in the model field, its best (★) or how many are tied for best, and
-    the best one's mean final loss and accuracy over seeds in the eval fields (study.json's headline)."""
+    """A study as one row: its problem in the model field, its best (★, with how many are equivalent to it) or,
+    in a study from before labels, how many were tied for best, and the best one's mean final loss and
+    accuracy over seeds in the eval fields (study.json's headline)."""
     record = study.record
     done, total = record.progress()
     headline = record.end.headline if record.end else None
-    best = None
-    if headline is not None:
-        best = f"★ {headline.best}" if headline.best else (f"{headline.tied} tied" if headline.tied else None)
     return {
         **dict.fromkeys(FIELDS),
         "id": study.id,
         "kind": study.kind,
         "status": record.shown_status,
         "model": record.header.problem,
-        "optimizer": best,
+        "optimizer": _best_text(headline),
         "members_done": done,
         "members_total": total,
         "eval_loss": _number(headline.loss if headline else None),
@@ -115,6 +113,14 @@ def study_row(study: StudyFolder) -> dict:
         "wall_s": _number(record.end.wall_time_s if record.end else None),
         "started": record.header.started,
     }
+
+
+def _best_text(headline: Headline | None) -> str | None:
+    if headline is None:
+        return None
+    if headline.best:
+        return f"★ {headline.best}" + (f" (+{headline.tied} equivalent)" if headline.tied else "")
+    return f"{headline.tied} tied" if headline.tied else None
 
 
 def listed_rows(listing: Listing, filters: Filters, members: bool) -> list[dict]:

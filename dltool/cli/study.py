@@ -76,6 +76,11 @@ BatchSizes = Annotated[
 MemberThreads = Annotated[
     int | None, _option("Torch threads per member (default: 1; members run side by side).", min=1, max=1024)
 ]
+Margin = Annotated[
+    float | None,
+    _option("The verdict's equivalence margin, relative to the best's loss (default: the problem's, 0.01 or "
+            "0.02): a difference inside it is no reason to prefer one optimizer.", min=0.0, max=1.0),
+]  # fmt: skip
 TargetLoss = Annotated[float | None, _option("Loss for 'time to target' (default: best final loss + 10%).")]
 
 
@@ -129,6 +134,7 @@ def compare_optimizers(
     lr_scale: LrScales = None,
     batch_sizes: BatchSizes = None,
     target_loss: TargetLoss = None,
+    margin: Margin = None,
     runs_dir: RunsDir = None,
     quiet: Quiet = False,
 ) -> None:
@@ -149,7 +155,7 @@ def compare_optimizers(
         batch_sizes=comma_list("--batch-sizes", batch_sizes, int, maximum=MAX_BATCH_SIZE),
         overrides=(*(set_ or []), *((f"threads={threads}",) if threads else ())),
         tune_space=tuple(tune_space or ()),
-        target_loss=target_loss,
+        **{"target_loss": target_loss, "margin": margin},
         **budget(protocol.value, tune, seeds),
     )
     run_and_show(problems, request, StudyOptions(runs_dir, jobs, quiet))

@@ -21,7 +21,7 @@ class NoiseOptions(Options):
     std: float = Field(0.0, ge=0)
 
 
-@DATASETS.register("gradient_noise", options=NoiseOptions, traits=DatasetTraits("objective"))
+@DATASETS.register("gradient_noise", options=NoiseOptions, traits=DatasetTraits("objective", noise_option="std"))
 def gradient_noise(*, root: str | None, seed: int, dims: int, steps: int, mean: float, std: float) -> Dataset:
     generator = torch.Generator().manual_seed(seed)
     noise = mean + std * torch.randn(steps, dims, generator=generator, dtype=torch.float64)

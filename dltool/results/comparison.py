@@ -7,8 +7,19 @@ from dataclasses import dataclass
 
 from dltool.results.groups import Group, group_results, impl_gaps, target_loss
 from dltool.results.members import MemberResult, load_results, with_target
-from dltool.results.verdict import Standing, Verdict, rule, standings_of
+from dltool.results.verdict import Rule, Standing, Verdict, rule, standings_of
 from dltool.store.study import StudyFolder
+
+
+@dataclass(frozen=True)
+class Judging:
+    """What a comparison is judged against, fixed by its plan."""
+
+    seeds: int = 1
+    given_target: float | None = None  # --target-loss
+    problem_target: float | None = None  # the problem's target loss
+    margin: float = 0.01  # the practical equivalence margin, relative to the best's loss
+    deterministic: bool = False  # its seeds repeat identical runs
 
 
 @dataclass(frozen=True)
@@ -19,6 +30,7 @@ class ComparisonResults:
     target_text: str
     gaps: dict[str, float]  # per variant: the largest relative scratch vs torch loss gap
     verdict: Verdict
+    split: str | None  # the split the final losses are on: test where the data has one, else valid or full
 
     def standing(self, group: Group) -> Standing | None:
         return self.verdict.of(group)
@@ -35,23 +47,26 @@ class ComparisonResults:
         return sorted(shown, key=lambda g: (self.standing(g).rank or last) if self.standing(g) else last)
 
 
-def judge_comparison(
-    results: list[MemberResult], given_target: float | None, seeds: int = 1, problem_target: float | None = None
-) -> ComparisonResults:
+def judge_comparison(results: list[MemberResult], judging: Judging) -> ComparisonResults:
     """The target loss (given, the problem's, or the best final + 10%), the groups measured against it, the
-    gaps, and the verdict: who is best, and whether the others are tied with it."""
-    target = target_loss(results, given_target if given_target is not None else problem_target)
+    gaps, and the verdict: who is best, and what the seeds support about the others."""
+    given, problem = judging.given_target, judging.problem_target
+    target = target_loss(results, given if given is not None else problem)
+    split = next((r.split for r in results if r.split), None)
+    on = f" on {split}" if split else ""
     if target is None:
         target_text = "no member completed, so no target loss"
     else:
-        how = "given" if given_target is not None else "the problem's" if problem_target is not None else None
-        target_text = f"target loss {target:.6g} ({how or 'best final + 10%'})"
+        how = "given" if given is not None else "the problem's" if problem is not None else None
+        target_text = f"target loss {target:.6g}{on} ({how or 'best final + 10%'})"
     arrived = with_target(results, target)
     groups, gaps = group_results(arrived), impl_gaps(arrived)
-    verdict = rule(standings_of(groups, gaps), seeds)
-    return ComparisonResults(tuple(arrived), tuple(groups), target, target_text, gaps, verdict)
+    how = Rule(judging.margin, judging.seeds, judging.deterministic, True, split)
+    verdict = rule(standings_of(groups, gaps), how)
+    return ComparisonResults(tuple(arrived), tuple(groups), target, target_text, gaps, verdict, split)
 
 
-def judge_study(study: StudyFolder, given_target: float | None, seeds: int, problem_target: float | None):
-    """The comparison's results from its members' files as they are now (a running one: so far)."""
-    return judge_comparison(load_results(study), given_target, seeds, problem_target)
+def judge_study(study: StudyFolder, judging: Judging) -> ComparisonResults:
+    """The comparison's results from its members' files as they are now (a running one: so far), on the
+    test split where its runs have one beside their validation split."""
+    return judge_comparison(load_results(study, on_test=True), judging)

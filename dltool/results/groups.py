@@ -28,7 +28,11 @@ class Group:
     @property
     def reached(self) -> str:
         """'4/5': how many seeds reached the target loss."""
-        return f"{sum(r.arrival is not None for r in self.results)}/{len(self.results)}"
+        return f"{self.arrived}/{len(self.results)}"
+
+    @property
+    def arrived(self) -> int:
+        return sum(r.arrival is not None for r in self.results)
 
     @property
     def status(self) -> str:
@@ -60,14 +64,25 @@ def mean_std(values: list[float | None]) -> Stat | None:
     return statistics.fmean(finite), (statistics.stdev(finite) if len(finite) > 1 else 0.0)
 
 
+def over_those_that_did(values: list[float | None]) -> Stat | None:
+    """(mean, std) over the seeds that have a value (time to target: over the seeds that reached it, whose
+    count is shown beside it); None where none has."""
+    present = [v for v in values if v is not None]
+    if not present:
+        return None
+    return statistics.fmean(present), (statistics.stdev(present) if len(present) > 1 else 0.0)
+
+
 def group_stats(results: tuple[MemberResult, ...]) -> dict[str, Stat | None]:
     has_acc = any(r.final_acc is not None for r in results)
+    validated = any(r.valid_loss is not None for r in results)
     return {
         "final_loss": mean_std([r.final_loss for r in results]),
         "best_loss": mean_std([r.best_loss for r in results]),
         "final_acc": mean_std([r.final_acc for r in results]) if has_acc else None,
-        "time_to_target_s": mean_std([r.time_to_target for r in results]),
-        "steps_to_target": mean_std([r.steps_to_target for r in results]),
+        "valid_loss": mean_std([r.valid_loss for r in results]) if validated else None,
+        "time_to_target_s": over_those_that_did([r.time_to_target for r in results]),
+        "steps_to_target": over_those_that_did([r.steps_to_target for r in results]),
         "wall_time_s": mean_std([r.summary.get("wall_time_s") for r in results]),
         "examples_per_s": mean_std([r.summary.get("examples_per_s") for r in results]),
     }

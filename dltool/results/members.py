@@ -9,6 +9,12 @@ from dltool.store.run import RunSnapshot
 from dltool.store.study import MemberEntry, StudyFolder
 
 EVAL_SPLITS = ("valid", "test", "full")  # what a run is judged on, where its summary does not say (it crashed)
+SPLIT_WORDS = {"valid": "validation split", "test": "test split", "full": "training set (no held-out split)"}
+
+
+def split_words(split: str | None) -> str:
+    """What a split is, for a sentence: 'test split', 'training set (no held-out split)'."""
+    return SPLIT_WORDS.get(split, f"{split} split") if split else "evaluation"
 
 
 @dataclass(frozen=True)
@@ -16,8 +22,10 @@ class MemberResult:
     member: MemberEntry
     snapshot: RunSnapshot | None  # None for a member that never got a run folder
     status: str
-    records: tuple[dict, ...]  # the evaluation records (loss on the judged split), in order
+    records: tuple[dict, ...]  # the evaluation records of the judged split, in order
     arrival: tuple[float, int] | None = None  # (training seconds, steps) to the target loss; None: not reached
+    split: str | None = None  # the split `records` are on: valid, test or full
+    selection: tuple[dict, ...] = ()  # the validation records, where the judged split is the test split
 
     @property
     def summary(self) -> dict:
@@ -77,25 +85,33 @@ class MemberResult:
         return self.snapshot.status.get("diverged_at_step") if self.snapshot and self.status == "diverged" else None
 
     @property
-    def eval_split(self) -> str | None:
-        return self.snapshot.eval_split if self.snapshot else None
+    def valid_loss(self) -> float | None:
+        """The final validation loss of a member judged on the test split (the other side of the gap)."""
+        losses = [r["loss"] for r in self.selection if r.get("loss") is not None]
+        return losses[-1] if losses else None
 
 
-def load_results(study: StudyFolder) -> list[MemberResult]:
-    """Every member of the study, with its run's evaluation records and summary (each file read once)."""
-    return [_member_result(study, member) for member in study.record.members]
+def load_results(study: StudyFolder, on_test: bool = False) -> list[MemberResult]:
+    """Every member of the study, with its run's records and summary (each file read once): those of the
+    split its runs evaluated on, or with `on_test` those of the test split where a run has one beside its
+    validation split (a comparison's verdict: selection read the validation split, judgement must not)."""
+    return [_member_result(study, member, on_test) for member in study.record.members]
 
 
-def _member_result(study: StudyFolder, member: MemberEntry) -> MemberResult:
+def _member_result(study: StudyFolder, member: MemberEntry, on_test: bool) -> MemberResult:
     run = study.member_run(member)
     if run is None:
         return MemberResult(member, None, member.status if member.status != "pending" else "not run", ())
     snapshot = run.snapshot()
+    status = snapshot.status.get("status", member.status)
     split = snapshot.eval_split or next(
         (name for name in EVAL_SPLITS if any(r.get("split") == name for r in snapshot.metrics)), None
     )
     records = tuple(r for r in snapshot.metrics if r.get("split") == split)
-    return MemberResult(member, snapshot, snapshot.status.get("status", member.status), records)
+    tested = tuple(r for r in snapshot.metrics if r.get("split") == "test")
+    if on_test and split == "valid":  # a run still training has no test record yet: no final loss
+        return MemberResult(member, snapshot, status, tested, split="test", selection=records)
+    return MemberResult(member, snapshot, status, records, split=split)
 
 
 def time_to(records: tuple[dict, ...], target: float | None) -> tuple[float, int] | None:

@@ -48,5 +48,5 @@ def judge_points(results: list[MemberResult], metric: str) -> PointResults:
     groups = sorted(group_results(arrived), key=rank)
     best = groups[0] if groups else None
     won = best is not None and best.stats.get(stat) and all(r.status == "completed" for r in best.results)
-    split = next((r.eval_split for r in arrived if r.eval_split), None)
+    split = next((r.split for r in arrived if r.split), None)
     return PointResults(tuple(arrived), tuple(groups), metric, split, best.name if won else None)

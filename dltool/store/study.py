@@ -83,8 +83,8 @@ class StudyHeader:
 class Headline:
     """What `dltool runs` shows of an ended study: its best, or how many share the best place."""
 
-    best: str | None = None  # the single best (a comparison's winner, a sweep's best point)
-    tied: int = 0  # contenders tied for best where no single one wins
+    best: str | None = None  # the best (a comparison's best contender, a sweep's best point)
+    tied: int = 0  # contenders equivalent to it (before labels: tied for best where no single one won)
     loss: float | None = None  # the best's mean final loss and accuracy over seeds
     acc: float | None = None
 

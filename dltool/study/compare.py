@@ -69,6 +69,10 @@ def _header(plan: Plan, jobs: int, target: float | None, tuning: list[dict]) -> 
         given_target=target,
         target=plan.target,
         tuning=tuning,
+        margin=plan.margin,
+        deterministic=plan.deterministic,
+        final_seeds=sorted({member.config.seed for member in plan.members}) if tuning else [],
+        tuning_seed=plan.base_seed if tuning else None,
     )
     return StudyHeader(
         plan.problem,

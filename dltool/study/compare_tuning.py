@@ -41,7 +41,8 @@ def tune_variants(
     for member in _tuned_members(plan):
         options_of = member.config.optimizer.options
         space = [lr_space(options_of["lr"]), *(e for e in extra if e.key.split(".")[-1] in options_of)]
-        tuning = plan_on(plan.source, member.config, space, trials, "loss", prune=True)
+        config = member.config.model_copy(update={"seed": plan.base_seed})  # the final runs' seeds are apart
+        tuning = plan_on(plan.source, config, space, trials, "loss", prune=True)
         if not options.quiet:
             print(f"tuning {member.entry.variant}: {trials} trials", file=sys.stderr, flush=True)
         study = run_tuning(tuning, replace(options, quiet=True)).study

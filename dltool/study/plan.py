@@ -26,6 +26,7 @@ IMPLS = ("scratch", "torch")
 # --jobs 1 and --jobs N; the cores are used by running members side by side instead.
 MEMBER_THREADS = 1
 TUNING_VALIDATION = 10_000  # --tune on data with a test set and no data.validation: the last 10,000 held out
+FINAL_SEED_OFFSET = 1000  # with --tune, the final runs' seeds start here above the config's: the tuning's are apart
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Plan:
     lr_scan: bool = False  # several --lr-scale values: draw the sensitivity plot
     batch_scan: bool = False  # several --batch-sizes: draw loss against examples
     target: float | None = None  # the problem's target loss for 'time to target' (None: best final + 10%)
+    margin: float = 0.01  # the practical equivalence margin of the verdict (relative to the best's loss)
+    deterministic: bool = False  # no member's seed changes its result: the seeds repeat one run
+    base_seed: int = 0  # the config's seed: every tuning trial's
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,7 @@ class PlanRequest:
     tune: int = 0  # trials of each variant's tuning before the comparison (dltool.study.compare_tuning)
     tune_space: tuple[str, ...] = ()  # --tune-space KEY=DIST: tuned beside the lr, for the optimizers that take KEY
     target_loss: float | None = None  # the loss for 'time to target'; None: the problem's, or the best final + 10%
+    margin: float | None = None  # the verdict's equivalence margin; None: the problem's
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,7 @@ class Basis:
     base: dict[str, Any]
     user_keys: frozenset[str]  # the dotted keys the user's --set options write
     optimizer_sets: tuple[Override, ...]  # --set optimizer.KEY=VALUE: for the members whose optimizer has KEY
+    tuned: bool = False  # --tune: the final runs' seeds are offset
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,17 @@ def plan_comparison(request: PlanRequest) -> Plan:
         lr_scan=len(request.lr_scales) > 1,
         batch_scan=len(request.batch_sizes) > 1,
         target=problem.target,
+        margin=problem.margin if request.margin is None else request.margin,
+        deterministic=all(_deterministic(member.config) for member in members),
+        base_seed=basis.base.get("seed", 0),
     )
+
+
+def _deterministic(config: Config) -> bool:
+    """A member whose seed cannot change its result: a toy objective (a fixed start point) on data whose only
+    randomness, its noise option (dltool.registry.DatasetTraits), is off."""
+    noise = DATASETS.get(config.data.name).traits.noise_option
+    return noise is not None and not config.data.options.get(noise)
 
 
 def _basis(request: PlanRequest, problem: Problem, source: str) -> Basis:
@@ -125,7 +141,8 @@ def _basis(request: PlanRequest, problem: Problem, source: str) -> Basis:
     base = validate(apply_overrides(problem.base, others), source, others).to_dict()
     if request.tune and DATASETS.get(base["data"]["name"]).traits.test_split and not base["data"]["validation"]:
         base["data"]["validation"] = TUNING_VALIDATION  # tuning selects on held-out data, never the test set
-    return Basis(problem, source, base, frozenset(override.key for override in overrides), optimizer_sets)
+    keys = frozenset(override.key for override in overrides)
+    return Basis(problem, source, base, keys, optimizer_sets, bool(request.tune))
 
 
 def _title(basis: Basis, request: PlanRequest) -> str:
@@ -202,7 +219,9 @@ def _member_raw(basis: Basis, setting: Setting) -> dict[str, Any]:
     raw["optimizer"] = {"name": variant.optimizer, "impl": impl, **hyper}
     if basis.problem.pair_model_impl:
         raw["model"]["impl"] = impl
-    raw["seed"] = base.get("seed", 0) + setting.seed_offset
+    # with --tune the final runs' seeds are apart from the tuning trials' (which run the config's): no tuning
+    # run is ever a final member, so the selection's luck does not enter the verdict
+    raw["seed"] = base.get("seed", 0) + (FINAL_SEED_OFFSET if basis.tuned else 0) + setting.seed_offset
     if raw.get("threads", "auto") == "auto":
         raw["threads"] = MEMBER_THREADS
     raw["name"] = f"{base.get('name') or base['model']['name']}-{impl}"  # run ids then say which impl

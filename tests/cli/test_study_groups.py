@@ -51,9 +51,9 @@ def listed(dltool, *args: str) -> list[dict]:
     return json.loads(result.stdout)
 
 
-def test_runs_lists_a_study_as_one_row_with_its_winner(dltool, study):
+def test_runs_lists_a_study_as_one_row_with_its_best(dltool, study):
     (row,) = listed(dltool)
-    winner = next(group for group in record_of(study)["results"]["groups"] if group["winner"])
+    winner = next(group for group in record_of(study)["results"]["groups"] if group["best"])
     assert (row["id"], row["kind"], row["status"]) == (study.name, "compare", "completed")
     assert (row["members_done"], row["members_total"]) == (2, 2)
     assert row["optimizer"] == f"★ {winner['group']}" and row["model"] == "airfoil"

@@ -162,10 +162,11 @@ def test_show_as_json_gives_typed_fields_of_a_run_and_a_study(runs):
     assert study["kind"] == "compare" and study["status"] == "completed" and set(FIELDS) <= set(study)
     assert (study["members_done"], study["members_total"]) == (2, 2)
     assert {group["group"] for group in study["results"]["groups"]} == {m["group"] for m in study["members"]}
-    best = [group for group in study["results"]["groups"] if group["winner"] or group["tied_for_best"]]
-    assert study["eval_loss"] == min(group["final_loss"][0] for group in best)  # the best's, winner or tied
-    contenders = {group["contender"] for group in best}
-    assert study["optimizer"] == (f"★ {best[0]['group']}" if best[0]["winner"] else f"{len(contenders)} tied")
+    best = [group for group in study["results"]["groups"] if group["best"]]
+    assert study["eval_loss"] == best[0]["final_loss"][0]  # the best contender's
+    equivalent = {g["contender"] for g in study["results"]["groups"] if g["label"] == "equivalent"}
+    shown = f"★ {best[0]['contender']}" + (f" (+{len(equivalent)} equivalent)" if equivalent else "")
+    assert study["optimizer"] == shown
     member = study["members"][0]["run_id"]
     run = json.loads(CliRunner().invoke(app, ["show", member, "--format", "json", "--runs-dir", runs]).stdout)
     summary = json.loads((runs / member / "summary.json").read_text())

@@ -94,9 +94,9 @@ def test_a_comparison_report_holds_its_table_plan_members_and_plots(dltool, runs
     assert report(dltool, comparison.name, "--out", out) == out
     text = out.read_text(encoding="utf-8")
     assert_self_contained(text, comparison / "plots")
-    assert "<th>optimizer</th>" in text and "<th>final loss</th>" in text  # results.md's table, as HTML
-    assert "<tr class=winner><td>★</td>" in text  # the winner's row, marked
-    assert "target loss" in text and "sgd, adam" in text  # the notes line, the plan
+    assert "<th>optimizer</th>" in text and "<th>final loss (full)</th>" in text  # the verdict table, as HTML
+    assert "<tr class=winner><td>★ best</td>" in text  # the best's row, marked
+    assert "target loss" in text and "sgd, adam" in text and "vs best [95% sim.]" in text  # notes, plan, table
     study = json.loads((comparison / "study.json").read_text())
     member_ids = [member["run_id"] for member in study["members"]]
     assert all(f"<code>{run_id}</code>" in text for run_id in member_ids)

@@ -49,7 +49,7 @@ def test_several_problems_get_a_rank_table_and_a_profile(dltool, runs_dir):
     for problem, study_id in comparisons.items():
         verdict = json.loads((runs_dir / study_id / "study.json").read_text())["results"]["verdict"]
         best = {}  # per optimizer, the best mean among its settings and impls
-        for standing in (s for s in verdict["optimizers"] if s["mean"] is not None):
+        for standing in (s for s in verdict["contenders"] if s["mean"] is not None):
             name = standing["name"].split()[0]
             best[name] = min(best.get(name, math.inf), standing["mean"])
         assert profile_study["plan"]["measures"][problem] == pytest.approx(best)

@@ -30,17 +30,22 @@ def rendered(tmp_path_factory) -> tuple[Path, str]:
 
 
 def expected_rows(study: Path) -> list[tuple[str, ...]]:
-    """From study.json alone: each contender's mark, rank, name and its numbers as the tables format them."""
+    """From study.json alone: each contender's label, rank, name and its numbers as the tables format them."""
     data = json.loads((study / "study.json").read_text())
     verdict, groups = data["results"]["verdict"], {g["group"]: g for g in data["results"]["groups"]}
     rows = []
-    for standing in verdict["optimizers"]:
+    for standing in verdict["contenders"]:
         group = groups[standing["groups"][0]]
         mean, std = group["final_loss"]
         assert mean == pytest.approx(standing["mean"], rel=1e-12)  # the group's mean is the contender's
-        mark = "★" if standing["name"] == verdict["winner"] else ("tied" if standing["tied_for_best"] else "")
-        interval = f"[{standing['ci_low']:.6g}, {standing['ci_high']:.6g}]"
-        rows.append((mark, str(standing["rank"]), standing["name"].split()[0], f"{mean:.6g} ± {std:.2g}", interval))
+        label = "★ best" if standing["name"] == verdict["best"] else standing["label"]
+        label += f" (~{standing['seeds_needed']} seeds)" if standing["seeds_needed"] else ""
+        difference = "0"
+        if standing["diff_low"] is not None:
+            low, high = standing["diff_low"], standing["diff_high"]
+            difference = f"{standing['difference']:+.3g} [{low:+.3g}, {high:+.3g}]"
+        name = standing["name"].split()[0]
+        rows.append((label, str(standing["rank"]), name, f"{mean:.6g} ± {std:.2g}", difference))
     return rows
 
 

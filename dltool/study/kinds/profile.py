@@ -36,7 +36,7 @@ def measures_of(results: ComparisonResults) -> dict[str, float]:
     best: dict[str, float] = {}
     for group in results.groups:
         standing = results.standing(group)
-        if standing is not None and standing.mean is not None and math.isfinite(standing.mean):
+        if standing is not None and standing.finished and math.isfinite(standing.mean):
             optimizer = group.first.optimizer
             best[optimizer] = min(best.get(optimizer, math.inf), standing.mean)
     return best

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dltool.results.groups import Group, group_results, impl_gaps, target_loss
-from dltool.results.members import MemberResult, load_results, with_target
+from dltool.results.members import MemberResult, load_results, split_words, with_target
 from dltool.results.verdict import Rule, Standing, Verdict, rule, standings_of
 from dltool.store.study import StudyFolder
 
@@ -53,7 +53,7 @@ def judge_comparison(results: list[MemberResult], judging: Judging) -> Compariso
     given, problem = judging.given_target, judging.problem_target
     target = target_loss(results, given if given is not None else problem)
     split = next((r.split for r in results if r.split), None)
-    on = f" on {split}" if split else ""
+    on = f" on the {split_words(split)}" if split else ""
     if target is None:
         target_text = "no member completed, so no target loss"
     else:

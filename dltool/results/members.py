@@ -9,11 +9,11 @@ from dltool.store.run import RunSnapshot
 from dltool.store.study import MemberEntry, StudyFolder
 
 EVAL_SPLITS = ("valid", "test", "full")  # what a run is judged on, where its summary does not say (it crashed)
-SPLIT_WORDS = {"valid": "validation split", "test": "test split", "full": "training set (no held-out split)"}
+SPLIT_WORDS = {"valid": "validation split", "test": "test split", "full": "training set"}  # "full": no held-out data
 
 
 def split_words(split: str | None) -> str:
-    """What a split is, for a sentence: 'test split', 'training set (no held-out split)'."""
+    """What a split is, for a sentence: 'test split', 'training set'."""
     return SPLIT_WORDS.get(split, f"{split} split") if split else "evaluation"
 
 

@@ -12,8 +12,8 @@
   with a 95% simultaneous interval over the family (paired t intervals at the Bonferroni level 1 - 0.05/m
   for m contenders compared with the best); Welch's interval where the seed sets differ.
 - Labels: best; equivalent when the interval lies inside ±margin (a practical margin, relative to the best's
-  loss); worse when it lies above 0; inconclusive otherwise, with how many seeds the observed spread says
-  would settle it. One seed tests nothing: every other contender is inconclusive. A deterministic problem
+  loss; asked first); worse when it lies above 0; inconclusive otherwise, with how many seeds the observed
+  spread says would settle it. One seed tests nothing: every other contender is inconclusive. A deterministic problem
   (its seeds cannot change the result) is judged by value: within the margin is equivalent, else worse.
 """
 

@@ -109,3 +109,30 @@ def test_results_csv_names_each_members_split(dltool, runs_dir):
     (comparison,) = studies(runs_dir)["compare"]
     with open(runs_dir / comparison["id"] / "results.csv") as handle:
         assert {row["split"] for row in csv.DictReader(handle)} == {"full"}
+
+
+def contender(name: str, losses: list[float]) -> list[MemberResult]:
+    results = []
+    for seed, loss in enumerate(losses):
+        entry = MemberEntry(f"{name} · torch", name, "", name.split()[0], "torch", seed, {"lr": 0.1}, 0.1, 10)
+        records = ({"loss": 1.0, "time": 0.1, "step": 1}, {"loss": loss, "time": 0.2, "step": 2})
+        results.append(MemberResult(entry, None, "completed", records, split="full"))
+    return results
+
+
+def test_the_verdict_sentence_names_every_best_and_equivalent_contender_and_the_rest():
+    """Case 2: the sentence listed the 'tied' and left out the second best, which was 'worse'."""
+    from dltool.study.kinds.compare import verdict_line
+
+    members = [
+        *contender("adam lr=0.01", [0.300, 0.302, 0.298, 0.301, 0.299]),
+        *contender("rmsprop lr=0.01", [0.3005, 0.3022, 0.2986, 0.3013, 0.2993]),
+        *contender("sgd lr=0.05", [0.310, 0.312, 0.308, 0.311, 0.309]),
+        *contender("adagrad lr=0.1", [0.25, 0.40, 0.33, 0.28, 0.36]),
+    ]
+    results = judge_comparison(members, Judging(seeds=5))
+    labels = {s.name: s.label for s in results.verdict.standings}
+    assert list(labels.values()) == ["best", "equivalent", "worse", "inconclusive"]
+    line = verdict_line(results)
+    assert line.startswith("Best: adam lr=0.01 · torch. Equivalent to it (within ±1.0% of its loss): rmsprop")
+    assert "Worse: sgd lr=0.05 · torch." in line and "Inconclusive, more seeds needed: adagrad lr=0.1" in line

@@ -22,7 +22,7 @@ class PointSpec(Spec):
 class PointsKind(StudyKind):
     def keys(self, spec: Any) -> list[str]:
         """The keys a point sets (a sweep's grid keys, a tuning study's space keys)."""
-        raise NotImplementedError
+        return list(self.described_keys(spec))
 
     def shape(self, study: StudyFolder, results: PointResults) -> str:
         raise NotImplementedError
@@ -73,6 +73,7 @@ class PointsKind(StudyKind):
         return lines + self.notes(spec, None)
 
     def described_keys(self, spec: Any) -> dict[str, Any]:
+        """Each key a point sets, with its values (a grid) or distribution (a space)."""
         raise NotImplementedError
 
 

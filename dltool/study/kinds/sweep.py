@@ -25,9 +25,6 @@ class SweepKind(PointsKind):
     noun = "sweep"
     spec_type = SweepSpec
 
-    def keys(self, spec: SweepSpec) -> list[str]:
-        return list(spec.grid)
-
     def described_keys(self, spec: SweepSpec) -> dict[str, Any]:
         return spec.grid
 

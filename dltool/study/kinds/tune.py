@@ -31,9 +31,6 @@ class TuneKind(PointsKind):
     noun = "tuning study"
     spec_type = TuneSpec
 
-    def keys(self, spec: TuneSpec) -> list[str]:
-        return list(spec.space)
-
     def described_keys(self, spec: TuneSpec) -> dict[str, Any]:
         return spec.space
 

@@ -95,7 +95,7 @@ def run_and_show(problems: tuple[str, ...], request, options) -> None:
     from dltool.study.compare import compare_optimizers
     from dltool.study.profile import compare_problems
 
-    if len(problems) > 1:
+    if len(problems) > 1:  # the profile's tables hold each problem's verdict, then the ranks across them
         outcome = compare_problems(problems, request, options)
         print_outcome(outcome.profile)
     else:

@@ -264,7 +264,8 @@ class StudyFolder:
     def write_member_table(self, rows: list[dict[str, Any]]) -> None:
         """results.csv: one row per member; a missing value is an empty cell."""
         buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+        columns = list(dict.fromkeys(key for row in rows for key in row))  # rows may lack a column: empty cells
+        writer = csv.DictWriter(buffer, fieldnames=columns, restval="")
         writer.writeheader()
         writer.writerows({key: ("" if value is None else value) for key, value in row.items()} for row in rows)
         atomic_write_text(self.path(STUDY_FILES.member_table), buffer.getvalue())

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from dltool.store.run import now_iso, this_process
 from dltool.store.study import StudyFolder, StudyHeader
 from dltool.study.compare import compare_optimizers
-from dltool.study.kinds.profile import ProfileKind, ProfileSpec, measures_of
+from dltool.study.kinds.profile import ProfileKind, ProfileSpec, places
 from dltool.study.lifecycle import StudyOutcome, conclude
 from dltool.study.members import StudyOptions
 from dltool.study.plan import PlanRequest
@@ -29,8 +29,9 @@ def compare_problems(problems: tuple[str, ...], request: PlanRequest, options: S
     started = time.perf_counter()
     outcomes = [compare_optimizers(replace(request, problem=name), options) for name in problems]
     comparisons = {outcome.study.record.header.problem: outcome.study.id for outcome in outcomes}
-    measures = {outcome.study.record.header.problem: measures_of(outcome.results) for outcome in outcomes}
-    spec = ProfileSpec(comparisons=comparisons, measures=measures)
+    placed = {outcome.study.record.header.problem: places(outcome.results) for outcome in outcomes}
+    ranks, steps = ({problem: both[i] for problem, both in placed.items()} for i in (0, 1))
+    spec = ProfileSpec(comparisons=comparisons, ranks=ranks, steps=steps)
     study = StudyFolder.start(options.runs_dir, _header(problems, outcomes, request, spec), [])
     profile = conclude(study, "completed", 0, started, fork_ok=False)
     return ProfileOutcome(profile, outcomes, max((outcome.exit_code for outcome in outcomes), default=0))
@@ -46,7 +47,7 @@ def _header(problems: tuple[str, ...], outcomes: list[StudyOutcome], request: Pl
         seeds=request.seeds,
         created=time.time(),
         kind=ProfileKind.name,
-        plan=spec.model_dump(),  # what `dltool plot` redraws the profile from
+        plan=spec.model_dump(),  # what the tables and `dltool plot` are made from
         noun=ProfileKind.noun,
         **this_process(),
     )

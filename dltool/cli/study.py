@@ -76,6 +76,11 @@ BatchSizes = Annotated[
 MemberThreads = Annotated[
     int | None, _option("Torch threads per member (default: 1; members run side by side).", min=1, max=1024)
 ]
+CommonDraws = Annotated[
+    bool,
+    typer.Option("--common-draws", help="With --tune: try every optimizer at the same quasi-random points "
+                 "(default: each its own, so no two share a multiplier of their default lr)."),
+]  # fmt: skip
 Margin = Annotated[
     float | None,
     _option("The verdict's equivalence margin, relative to the best's loss (default: the problem's, 0.01 or "
@@ -127,6 +132,7 @@ def compare_optimizers(
     seeds: Seeds = None,
     tune: Tune = None,
     tune_space: TuneSpace = None,
+    common_draws: CommonDraws = False,
     protocol: ProtocolOption = Protocol.quick,
     jobs: Jobs = None,
     threads: MemberThreads = None,
@@ -141,21 +147,32 @@ def compare_optimizers(
     """Compare optimizers (scratch and torch.optim) on one problem; tables and plots in runs/<comparison-id>/."""
     check_target_loss(target_loss)
     start_workers(jobs)
-    from dltool.bounds import MAX_BATCH_SIZE
     from dltool.study.members import StudyOptions
-    from dltool.study.plan import IMPLS, PlanRequest
+    from dltool.study.plan import PlanRequest
 
     problems = chosen_problems(problem)
     request = PlanRequest(
         config_path=config,
         problem=problems[0] if problems else None,
-        optimizers=comma_list("--optimizers", optimizers, str),
-        impls=comma_list("--impl", impl, str, IMPLS),
-        lr_scales=comma_list("--lr-scale", lr_scale, float),
-        batch_sizes=comma_list("--batch-sizes", batch_sizes, int, maximum=MAX_BATCH_SIZE),
+        **parsed_lists(optimizers, impl, lr_scale, batch_sizes),
         overrides=(*(set_ or []), *((f"threads={threads}",) if threads else ())),
         tune_space=tuple(tune_space or ()),
-        **{"target_loss": target_loss, "margin": margin},
+        target_loss=target_loss,
+        margin=margin,
+        common_draws=common_draws,
         **budget(protocol.value, tune, seeds),
     )
     run_and_show(problems, request, StudyOptions(runs_dir, jobs, quiet))
+
+
+def parsed_lists(optimizers: str | None, impl: str, lr_scale: str | None, batch_sizes: str | None) -> dict:
+    """The comma-separated options as tuples, each checked (a bad item is an error naming its option)."""
+    from dltool.bounds import MAX_BATCH_SIZE
+    from dltool.study.plan import IMPLS
+
+    return {
+        "optimizers": comma_list("--optimizers", optimizers, str),
+        "impls": comma_list("--impl", impl, str, IMPLS),
+        "lr_scales": comma_list("--lr-scale", lr_scale, float),
+        "batch_sizes": comma_list("--batch-sizes", batch_sizes, int, maximum=MAX_BATCH_SIZE),
+    }

@@ -37,7 +37,7 @@ def _start(request: PlanRequest, options: StudyOptions) -> Launch:
     if request.tune:  # every optimizer tuned with the same budget, then compared at its best values
         from dltool.study.compare_tuning import tune_variants
 
-        variants, tuning = tune_variants(plan, request.tune, request.tune_space, options)
+        variants, tuning = tune_variants(plan, request.tune, request.tune_space, options, request.common_draws)
         plan = plan_comparison(replace(request, variants=variants))
     jobs = options.jobs or default_jobs(len(plan.members))
     started = time.perf_counter()

@@ -32,7 +32,7 @@ def lr_space(lr: float) -> SpaceKey:
 
 
 def tune_variants(
-    plan: Plan, trials: int, tune_space: tuple[str, ...], options
+    plan: Plan, trials: int, tune_space: tuple[str, ...], options, common_draws: bool = False
 ) -> tuple[tuple[Variant, ...], list[dict]]:
     """Every variant of the plan tuned with `trials` trials: the variants at their best values, and what each
     tuning study found (its id, the best values and objective), for study.json."""
@@ -42,7 +42,7 @@ def tune_variants(
         options_of = member.config.optimizer.options
         space = [lr_space(options_of["lr"]), *(e for e in extra if e.key.split(".")[-1] in options_of)]
         config = member.config.model_copy(update={"seed": plan.base_seed})  # the final runs' seeds are apart
-        tuning = plan_on(plan.source, config, space, trials, "loss", prune=True)
+        tuning = plan_on(plan.source, config, space, trials, "loss", prune=True, common=common_draws)
         if not options.quiet:
             print(f"tuning {member.entry.variant}: {trials} trials", file=sys.stderr, flush=True)
         study = run_tuning(tuning, replace(options, quiet=True)).study

@@ -67,6 +67,7 @@ class PlanRequest:
     tune_space: tuple[str, ...] = ()  # --tune-space KEY=DIST: tuned beside the lr, for the optimizers that take KEY
     target_loss: float | None = None  # the loss for 'time to target'; None: the problem's, or the best final + 10%
     margin: float | None = None  # the verdict's equivalence margin; None: the problem's
+    common_draws: bool = False  # --tune: every optimizer's quasi-random start at the same points
 
 
 @dataclass(frozen=True)
@@ -230,8 +231,9 @@ def _member_raw(basis: Basis, setting: Setting) -> dict[str, Any]:
 
 def _check_tuning(request: PlanRequest, members: list[Member]) -> None:
     """--tune with what it would overrule is refused; each --tune-space key must be some optimizer's."""
-    if not request.tune and request.tune_space:
-        raise UsageError("--tune-space needs --tune N (the trials each optimizer gets)")
+    if not request.tune and (request.tune_space or request.common_draws):
+        what = "--tune-space" if request.tune_space else "--common-draws"
+        raise UsageError(f"{what} needs --tune N (the trials each optimizer gets)")
     if request.tune and (request.lr_scales or request.batch_sizes):
         raise UsageError("--tune chooses each optimizer's lr itself: give it without --lr-scale or --batch-sizes")
     for entry in (parse_space(text, "--tune-space") for text in request.tune_space):

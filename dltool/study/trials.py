@@ -61,8 +61,9 @@ class TrialWatch:
 
 
 def counted(trials: list) -> list:
-    """The trials that count towards the requested number: all but surplus ones."""
-    return [trial for trial in trials if not trial.system_attrs.get(SURPLUS)]
+    """The trials that count towards the requested number: all but surplus ones and those still queued (the
+    quasi-random start waits in the storage until a process asks for it)."""
+    return [trial for trial in trials if not trial.system_attrs.get(SURPLUS) and trial.state.name != "WAITING"]
 
 
 class TrialWork:

@@ -24,6 +24,7 @@ from dltool.study.members import StudyOptions, default_jobs
 from dltool.study.optuna_storage import file_lock, open_storage, sqlite_path
 from dltool.study.resume import study_to_resume
 from dltool.study.space import parse_space
+from dltool.study.startup import STARTUP_TRIALS, edges, startup_points
 from dltool.study.trials import TrialWork, counted
 from dltool.study.tune_plan import TunePlan, TuneRequest, plan_tune
 from dltool.text import format_value
@@ -84,11 +85,11 @@ def _conclude_trials(folder: StudyFolder, plan: TunePlan, study) -> tuple[str, .
 def _optuna_study(plan: TunePlan, storage, url: str):
     import optuna
 
-    sampler = optuna.samplers.TPESampler(seed=plan.base.get("seed", 0))
+    sampler = optuna.samplers.TPESampler(seed=plan.seed, n_startup_trials=STARTUP_TRIALS)
     # few trials finish before pruning starts, and no trial is judged on its first evaluation
     pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
     with file_lock(sqlite_path(url)):  # the first of several processes creates it, the others load it
-        return optuna.create_study(
+        study = optuna.create_study(
             storage=storage,
             study_name=plan.study_name,
             direction=plan.direction,
@@ -96,6 +97,10 @@ def _optuna_study(plan: TunePlan, storage, url: str):
             pruner=pruner,
             load_if_exists=True,
         )
+        if not study.get_trials(deepcopy=False):  # a new study: its quasi-random start, queued for every process
+            for params in startup_points(plan.space, min(plan.trials, STARTUP_TRIALS), plan.seed):
+                study.enqueue_trial(params)
+    return study
 
 
 def _first_params(plan: TunePlan) -> dict:
@@ -151,10 +156,11 @@ def _best(folder: StudyFolder, plan: TunePlan, study) -> dict | None:
 
 def best_lines(plan: TunePlan, best: dict | None) -> tuple[str, ...]:
     """What the terminal and results.md say of the objective and the best trial."""
-    lines = [f"objective: {plan.objective_text()}"]
+    lines = [f"objective: {plan.objective_text()}", f"search: {plan.search_text()}"]
     if best is not None:
         params = " ".join(f"{key}={format_value(value)}" for key, value in best["params"].items())
         lines.append(f"best: trial {best['trial']}, {plan.metric} {best['value']:.6g}: {params}")
+        lines += edges(plan.space, best["params"])
         if best["test"]:
             tested = ", ".join(f"{key} {value:.4f}" for key, value in best["test"].items())
             lines.append(f"its test metrics, measured once after training (not used to select): {tested}")
@@ -174,7 +180,8 @@ def _header(plan: TunePlan, jobs: int, url: str | None) -> StudyHeader:
         split=plan.split,
         storage=url,
         study_name=plan.study_name,
-        notes=[f"objective: {plan.objective_text()}"],
+        notes=[f"objective: {plan.objective_text()}", f"search: {plan.search_text()}"],
+        sampler_seed=plan.seed,
     )
     return StudyHeader(
         problem=f"{config.label}-{config.optimizer.name}",  # the study id says what is tuned

@@ -16,6 +16,7 @@ from dltool.results.points import METRICS
 from dltool.study.grid import check_keys, check_optimizer_key
 from dltool.study.plan import MEMBER_THREADS
 from dltool.study.space import SpaceKey, parse_space
+from dltool.study.startup import STARTUP_TRIALS, sampler_seed
 from dltool.study.sweep_plan import config_hash
 
 MAX_TRIALS = 10_000
@@ -41,6 +42,21 @@ class TunePlan:
     metric: str
     prune: bool
     split: str  # what the objective is measured on: valid, or full (the training set: airfoil, toys)
+    common_draws: bool = False  # the same quasi-random start as every other study of the config's seed
+
+    @property
+    def seed(self) -> int:
+        """The seed of its sampler: its own (from its name), or the config's alone with common draws."""
+        return sampler_seed(self.base.get("seed", 0), self.study_name, self.common_draws)
+
+    def search_text(self) -> str:
+        """How the trials are chosen, in words."""
+        if self.trials <= STARTUP_TRIALS:
+            return (
+                f"{self.trials} trials, within the first {STARTUP_TRIALS}: a quasi-random (scrambled Sobol) search over "
+                f"the whole space, not a model-based one (TPE models the results only after {STARTUP_TRIALS} trials)"
+            )
+        return f"the first {STARTUP_TRIALS} trials quasi-random (scrambled Sobol) over the whole space, then TPE"
 
     @property
     def direction(self) -> str:
@@ -89,10 +105,13 @@ def plan_tune(request: TuneRequest) -> TunePlan:
     return plan_on(source, base_config, space, request.trials, request.metric, request.prune)
 
 
-def plan_on(source: str, base_config: Config, space: list[SpaceKey], trials: int, metric: str, prune: bool) -> TunePlan:
-    """The plan of tuning `space` on a validated config; every key is tried at its corners here."""
+def plan_on(
+    source: str, base_config: Config, space: list[SpaceKey], trials: int, metric: str, prune: bool, common: bool = False
+) -> TunePlan:
+    """The plan of tuning `space` on a validated config; every key is tried at its corners here. `common`:
+    the quasi-random start is the config seed's alone, shared with every study of that seed."""
     split = _objective_split(base_config, source, metric)
-    plan = TunePlan(source, base_config.to_dict(), space, trials, metric, prune, split)
+    plan = TunePlan(source, base_config.to_dict(), space, trials, metric, prune, split, common)
     for entry in space:  # each key at its corners, the others at their first: any bad key fails now
         for value in entry.corners():
             plan.config({other.key: other.corners()[0] for other in space} | {entry.key: value})

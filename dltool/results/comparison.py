@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dltool.results.budget import BudgetCurve, budget_curve, trial_values
 from dltool.results.groups import Group, group_results, impl_gaps, target_loss
 from dltool.results.members import MemberResult, load_results, split_words, with_target
 from dltool.results.verdict import Rule, Standing, Verdict, rule, standings_of
@@ -31,6 +32,7 @@ class ComparisonResults:
     gaps: dict[str, float]  # per variant: the largest relative scratch vs torch loss gap
     verdict: Verdict
     split: str | None  # the split the final losses are on: test where the data has one, else valid or full
+    budget: tuple[BudgetCurve, ...] = ()  # --tune: each tuned setting's expected best against the budget
 
     def standing(self, group: Group) -> Standing | None:
         return self.verdict.of(group)
@@ -47,7 +49,9 @@ class ComparisonResults:
         return sorted(shown, key=lambda g: (self.standing(g).rank or last) if self.standing(g) else last)
 
 
-def judge_comparison(results: list[MemberResult], judging: Judging) -> ComparisonResults:
+def judge_comparison(
+    results: list[MemberResult], judging: Judging, budget: tuple[BudgetCurve, ...] = ()
+) -> ComparisonResults:
     """The target loss (given, the problem's, or the best final + 10%), the groups measured against it, the
     gaps, and the verdict: who is best, and what the seeds support about the others."""
     given, problem = judging.given_target, judging.problem_target
@@ -63,10 +67,17 @@ def judge_comparison(results: list[MemberResult], judging: Judging) -> Compariso
     groups, gaps = group_results(arrived), impl_gaps(arrived)
     how = Rule(judging.margin, judging.seeds, judging.deterministic, True, split)
     verdict = rule(standings_of(groups, gaps), how)
-    return ComparisonResults(tuple(arrived), tuple(groups), target, target_text, gaps, verdict, split)
+    return ComparisonResults(tuple(arrived), tuple(groups), target, target_text, gaps, verdict, split, budget)
 
 
-def judge_study(study: StudyFolder, judging: Judging) -> ComparisonResults:
+def judge_study(study: StudyFolder, judging: Judging, tuning: dict[str, str] | None = None) -> ComparisonResults:
     """The comparison's results from its members' files as they are now (a running one: so far), on the
-    test split where its runs have one beside their validation split."""
-    return judge_comparison(load_results(study, on_test=True), judging)
+    test split where its runs have one beside their validation split; with `tuning` (setting -> its tuning
+    study's id), each setting's expected best against the budget, from its trials' files."""
+    curves = []
+    for name, ident in (tuning or {}).items():
+        tuned = StudyFolder.open(study.runs_root / ident)
+        values = trial_values(load_results(tuned)) if tuned is not None else []
+        if values:
+            curves.append(budget_curve(name, values))
+    return judge_comparison(load_results(study, on_test=True), judging, tuple(curves))

@@ -53,8 +53,8 @@ class TunePlan:
         """How the trials are chosen, in words."""
         if self.trials <= STARTUP_TRIALS:
             return (
-                f"{self.trials} trials, within the first {STARTUP_TRIALS}: a quasi-random (scrambled Sobol) search over "
-                f"the whole space, not a model-based one (TPE models the results only after {STARTUP_TRIALS} trials)"
+                f"{self.trials} trials, within the first {STARTUP_TRIALS}: a quasi-random (scrambled Sobol) search "
+                f"over the whole space, not a model-based one (TPE models the results only after {STARTUP_TRIALS})"
             )
         return f"the first {STARTUP_TRIALS} trials quasi-random (scrambled Sobol) over the whole space, then TPE"
 

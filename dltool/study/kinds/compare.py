@@ -9,7 +9,9 @@ import statistics
 from pathlib import Path
 from typing import Any
 
+from dltool.plots.budget import draw_budget
 from dltool.plots.study import draw_figures, figure_names
+from dltool.results.budget import budget_table
 from dltool.results.comparison import ComparisonResults, Judging, judge_study
 from dltool.results.groups import Group
 from dltool.results.members import MemberResult
@@ -67,7 +69,8 @@ class CompareKind(StudyKind):
     spec_type = CompareSpec
 
     def judge(self, study: StudyFolder, spec: CompareSpec) -> ComparisonResults:
-        return judge_study(study, spec.judging(study.record.header.seeds))
+        tuning = {entry["variant"]: entry["study"] for entry in spec.tuning}
+        return judge_study(study, spec.judging(study.record.header.seeds), tuning)
 
     def tables(self, study: StudyFolder, spec: CompareSpec, results: ComparisonResults) -> list[ResultsTable]:
         seeds = study.record.header.seeds
@@ -85,7 +88,8 @@ class CompareKind(StudyKind):
         if spec.tuning:
             intro += f" Tuned with seed {spec.tuning_seed}, judged on seeds {_seed_range(spec.final_seeds)}."
         widths = {"hyperparameters": 16, "status": 10}
-        return [ResultsTable(title, headings, rows, marks, (intro,), tuple(notes), DROPPABLE, widths)]
+        verdict = ResultsTable(title, headings, rows, marks, (intro,), tuple(notes), DROPPABLE, widths)
+        return [verdict, budget_table(results.budget)] if results.budget else [verdict]
 
     def stored(self, spec: CompareSpec, results: ComparisonResults) -> tuple[str, Headline, dict]:
         verdict = results.verdict
@@ -107,7 +111,10 @@ class CompareKind(StudyKind):
         impls = {member.impl for member in study.record.members}
         names = figure_names(impls, spec.objective, spec.lr_scan, spec.batch_scan)
         draw = functools.partial(draw_figures, folder, title=study.record.header.title, objective=spec.objective)
-        return draw_side_by_side(folder, names, functools.partial(draw, results=results), fork_ok)
+        paths = draw_side_by_side(folder, names, functools.partial(draw, results=results), fork_ok)
+        if results.budget:
+            paths.append(draw_budget(folder, list(results.budget), study.record.header.title))
+        return paths
 
     def plan_lines(self, study: StudyFolder, spec: CompareSpec) -> list[str]:
         header, members = study.record.header, study.record.members

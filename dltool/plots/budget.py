@@ -1,0 +1,33 @@
+"""The verdict against the tuning budget: each tuned setting's expected best validation loss after k trials
+(dltool.results.budget), a line per optimizer on a log k axis with its 95% bootstrap band."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from dltool.plots.figure import auto_log, colors, finish_axes, new_figure, save_figure
+from dltool.results.budget import BudgetCurve
+
+
+def draw_budget(folder: Path, curves: list[BudgetCurve], title: str) -> Path:
+    fig, ax = new_figure(8.5, 5.0)
+    values = []
+    for curve, color in zip(curves, colors(len(curves))):
+        ks = np.array(curve.budgets, dtype=float)
+        ax.plot(ks, curve.expected, marker="o", markersize=3, color=color, label=curve.name)
+        ax.fill_between(ks, curve.low, curve.high, color=color, alpha=0.15, linewidth=0)
+        values.append(np.array(curve.expected))
+    from matplotlib.ticker import NullFormatter, ScalarFormatter
+
+    ax.set_xscale("log")
+    longest = max((len(curve.budgets) for curve in curves), default=1)
+    ax.set_xticks([2**i for i in range(longest.bit_length()) if 2**i <= longest] + [longest])
+    ax.xaxis.set_major_formatter(ScalarFormatter())  # 1, 2, 4, 8: trial counts, not powers of ten
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    auto_log(ax, values)
+    ylabel = "expected best tuning objective after k trials"
+    finish_axes(ax, "tuning budget k (trials, log scale)", ylabel, f"{title}: the verdict against the budget",
+                legend_outside=True)  # fmt: skip
+    return save_figure(fig, folder / "budget.png")

@@ -1,0 +1,51 @@
+"""The verdict against the tuning budget (Dodge et al. 2019): the expected best of k trials drawn from a
+pool, checked against enumerating every draw; shown as a table and a picture by a tuned comparison."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+from conftest import run_folders
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dltool.results.budget import budget_curve, expected_best, ranking_changes
+
+
+@settings(max_examples=40, deadline=None)
+@given(pool=st.lists(st.floats(-5, 5, allow_nan=False), min_size=1, max_size=5), k=st.integers(1, 4))
+def test_the_expected_best_is_the_mean_of_every_draw_of_k(pool, k):
+    brute = np.mean([min(draw) for draw in itertools.product(pool, repeat=k)])
+    assert expected_best(np.array(pool)[None, :], k)[0] == pytest.approx(brute, rel=1e-9, abs=1e-9)
+
+
+def test_a_curve_falls_with_the_budget_to_the_pools_best_and_brackets_itself():
+    pool = [0.31, 0.25, 0.42, 0.26, 0.29, 0.50, 0.24, 0.33]
+    curve = budget_curve("sgd", pool, seed=1)
+    assert curve.budgets == tuple(range(1, 9)) and curve.expected[0] == pytest.approx(np.mean(pool))
+    assert all(a >= b for a, b in zip(curve.expected, curve.expected[1:]))
+    assert curve.expected[-1] > min(pool) and curve.at(1)[0] == curve.expected[0]
+    assert all(low <= mean <= high for mean, low, high in zip(curve.expected, curve.low, curve.high))
+
+
+def test_a_change_of_lead_between_budgets_is_said():
+    steady = budget_curve("steady", [0.30, 0.30, 0.30, 0.30])  # good out of the box, no better tuned
+    tunable = budget_curve("tunable", [0.50, 0.50, 0.50, 0.10])  # poor at one trial, best at four
+    assert ranking_changes([steady, tunable], [1, 4]) == ["the lead passes from steady (k = 1) to tunable (k = 4)"]
+    assert ranking_changes([steady, tunable], [1, 2]) == []
+
+
+def test_a_tuned_comparison_shows_the_budget_table_and_picture(dltool, runs_dir):
+    args = ("--optimizers", "sgd,adam", "--impl", "torch", "--tune", "4", "--seeds", "2", "--jobs", "2")
+    result = dltool("compare-optimizers", "-q", *args)
+    assert result.exit_code == 0, result.output
+    (folder,) = [p for p in run_folders(runs_dir) if "-compare-" in p.name]
+    text = (folder / "results.md").read_text()
+    assert "## the verdict against the tuning budget" in text and "| setting | k = 1 | k = 4 |" in text
+    assert "the verdict against the tuning budget" in result.output
+    assert (folder / "plots" / "budget.png").stat().st_size > 10_000
+    tuning = json.loads((folder / "study.json").read_text())["plan"]["tuning"]
+    assert {entry["variant"] for entry in tuning} == {"sgd lr=0.05", "adam lr=0.01"}

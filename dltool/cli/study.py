@@ -81,6 +81,11 @@ CommonDraws = Annotated[
     typer.Option("--common-draws", help="With --tune: try every optimizer at the same quasi-random points "
                  "(default: each its own, so no two share a multiplier of their default lr)."),
 ]  # fmt: skip
+Schedules = Annotated[
+    str | None,
+    _option("Learning-rate schedules, each a contender axis of its own (tuned on its own with --tune): "
+            "constant, cosine, warmup_cosine, step.", metavar="<names>"),
+]  # fmt: skip
 Margin = Annotated[
     float | None,
     _option("The verdict's equivalence margin, relative to the best's loss (default: the problem's, 0.01 or "
@@ -139,6 +144,7 @@ def compare_optimizers(
     set_: SetOptions = None,
     lr_scale: LrScales = None,
     batch_sizes: BatchSizes = None,
+    schedules: Schedules = None,
     target_loss: TargetLoss = None,
     margin: Margin = None,
     runs_dir: RunsDir = None,
@@ -154,7 +160,7 @@ def compare_optimizers(
     request = PlanRequest(
         config_path=config,
         problem=problems[0] if problems else None,
-        **parsed_lists(optimizers, impl, lr_scale, batch_sizes),
+        **parsed_lists(optimizers, impl, lr_scale, batch_sizes, schedules),
         overrides=(*(set_ or []), *((f"threads={threads}",) if threads else ())),
         tune_space=tuple(tune_space or ()),
         target_loss=target_loss,
@@ -165,14 +171,18 @@ def compare_optimizers(
     run_and_show(problems, request, StudyOptions(runs_dir, jobs, quiet))
 
 
-def parsed_lists(optimizers: str | None, impl: str, lr_scale: str | None, batch_sizes: str | None) -> dict:
+def parsed_lists(
+    optimizers: str | None, impl: str, lr_scale: str | None, batch_sizes: str | None, schedules: str | None
+) -> dict:
     """The comma-separated options as tuples, each checked (a bad item is an error naming its option)."""
     from dltool.bounds import MAX_BATCH_SIZE
     from dltool.study.plan import IMPLS
+    from dltool.study.schedules import SCHEDULES
 
     return {
         "optimizers": comma_list("--optimizers", optimizers, str),
         "impls": comma_list("--impl", impl, str, IMPLS),
         "lr_scales": comma_list("--lr-scale", lr_scale, float),
         "batch_sizes": comma_list("--batch-sizes", batch_sizes, int, maximum=MAX_BATCH_SIZE),
+        "schedules": comma_list("--schedules", schedules, str, SCHEDULES),
     }

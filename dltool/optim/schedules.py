@@ -1,4 +1,5 @@
-"""Learning-rate schedules as a factor on the base lr: the notes' three, plus constant and cosine.
+"""Learning-rate schedules as a factor on the base lr: the notes' three, plus constant, cosine and cosine
+after a linear warm-up.
 
 `t` counts epochs (unit: epoch, the default) or optimizer steps (unit: step). The schedule is a
 torch LambdaLR stepped after every optimizer step, so it saves and restores with the run.
@@ -53,6 +54,14 @@ class CosineOptions(Options):
     unit: Unit = "epoch"
 
 
+class WarmupCosineOptions(Options):
+    """A linear warm-up from 0 over the first `warmup` of the run, then cosine to final_factor."""
+
+    warmup: Annotated[float, Field(gt=0, lt=1)] = 0.1
+    final_factor: Annotated[float, Field(ge=0, le=1)] = 0.0
+    unit: Unit = "step"
+
+
 @SCHEDULES.register("constant", options=ConstantOptions, traits=ScheduleTraits())
 def constant(total: int) -> Callable[[float], float]:
     return lambda t: 1.0
@@ -76,6 +85,19 @@ def polynomial(total: int, alpha: float, beta: float) -> Callable[[float], float
 @SCHEDULES.register("cosine", options=CosineOptions, traits=ScheduleTraits())
 def cosine(total: int, final_factor: float) -> Callable[[float], float]:
     return lambda t: final_factor + (1 - final_factor) * (1 + math.cos(math.pi * min(t, total) / total)) / 2
+
+
+@SCHEDULES.register("warmup_cosine", options=WarmupCosineOptions, traits=ScheduleTraits())
+def warmup_cosine(total: int, warmup: float, final_factor: float) -> Callable[[float], float]:
+    ramp = max(1.0, warmup * total)  # at least one step of warm-up; t = 0 trains at 1/ramp of the lr, not 0
+
+    def factor(t: float) -> float:
+        if t < ramp:
+            return (t + 1) / (ramp + 1)
+        rest = (min(t, total) - ramp) / max(total - ramp, 1.0)
+        return final_factor + (1 - final_factor) * (1 + math.cos(math.pi * rest)) / 2
+
+    return factor
 
 
 def schedule_factor(section, steps_per_epoch: int, epochs: int) -> Callable[[int], float]:

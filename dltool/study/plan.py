@@ -17,6 +17,7 @@ from dltool.errors import UsageError
 from dltool.registry import DATASETS, OPTIMIZERS
 from dltool.store.study import MemberEntry
 from dltool.study.problems import NOTES_BATCH_RUNS, Problem, Variant, find_problem
+from dltool.study.schedules import check_schedules, under_schedules
 from dltool.study.space import parse_space
 from dltool.text import format_value
 
@@ -68,6 +69,7 @@ class PlanRequest:
     target_loss: float | None = None  # the loss for 'time to target'; None: the problem's, or the best final + 10%
     margin: float | None = None  # the verdict's equivalence margin; None: the problem's
     common_draws: bool = False  # --tune: every optimizer's quasi-random start at the same points
+    schedules: tuple[str, ...] = ()  # --schedules: each setting under each (dltool.study.schedules)
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ def plan_comparison(request: PlanRequest) -> Plan:
     load_registries()
     problem, source = find_problem(request.config_path, request.problem)
     basis = _basis(request, problem, source)
-    members = [_member(basis, setting) for setting in _settings(problem, request)]
+    check_schedules(request.schedules)
+    members = [_member(basis, setting) for setting in _settings(problem, request, basis.base["train"]["epochs"])]
     if not members:
         raise UsageError("nothing to compare: no member has both a chosen optimizer and a chosen --impl")
     _check_optimizer_sets(basis, members)
@@ -155,10 +158,12 @@ def _title(basis: Basis, request: PlanRequest) -> str:
     return title
 
 
-def _settings(problem: Problem, request: PlanRequest) -> Iterator[Setting]:
+def _settings(problem: Problem, request: PlanRequest, epochs: int) -> Iterator[Setting]:
     # the notes' batch-size study is of SGD alone; other optimizers on request
     optimizers = request.optimizers or (("sgd",) if request.batch_sizes else ())
-    for variant in request.variants or _chosen_variants(problem, optimizers):
+    # tuned variants (request.variants) are under their schedule already
+    chosen = request.variants or under_schedules(_chosen_variants(problem, optimizers), request.schedules, epochs)
+    for variant in chosen:
         for impl in request.impls:
             if impl == "torch" and OPTIMIZERS.get(variant.optimizer).traits.torch is None:
                 continue  # Newton's method has no torch.optim counterpart

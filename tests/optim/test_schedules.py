@@ -54,6 +54,15 @@ def test_every_schedule_drives_an_optimizer(name):
         lrs.append(optimizer.param_groups[0]["lr"])
         optimizer.step()
         scheduler.step()
-    assert lrs[0] == 0.5 and all(0 <= lr <= 0.5 for lr in lrs)
+    assert all(0 <= lr <= 0.5 for lr in lrs)
+    assert lrs[0] < lrs[1] if name == "warmup_cosine" else lrs[0] == 0.5  # a warm-up starts below the lr
     if name != "constant":
         assert lrs[-1] < 0.5
+
+
+def test_warmup_cosine_ramps_linearly_then_follows_the_cosine():
+    """40 steps, a tenth of them warm-up: (t + 1) / 5 for t < 4, then cosine over the remaining 36 steps."""
+    factor = schedule_factor(section("warmup_cosine"), steps_per_epoch=4, epochs=10)
+    assert [factor(t) for t in range(5)] == pytest.approx([0.2, 0.4, 0.6, 0.8, 1.0])
+    assert factor(22) == pytest.approx(0.5) and factor(40) == pytest.approx(0.0)
+    assert factor(31) == pytest.approx((1 + math.cos(math.pi * 27 / 36)) / 2)

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from dltool.errors import DltoolError, excerpt
+from dltool.errors import DltoolError, did_you_mean, excerpt
 from dltool.terminal import wrapped
 
 MAX_ITEMS = 100  # values in one comma-separated option: each is a member (or more) of a study
@@ -79,7 +79,8 @@ def comma_list(
         _check_numbers(option, shown, values, maximum)
     bad = [value for value in values if choices and value not in choices]
     if bad:
-        fail(f"{option}: '{excerpt(str(bad[0]))}' is not one of {', '.join(choices)}", 2)
+        guess = did_you_mean(str(bad[0]), list(choices))
+        fail(f"{option}: '{excerpt(str(bad[0]))}' is not one of {', '.join(choices)}{guess}", 2)
     if len(set(values)) < len(values):
         fail(f"{option} '{shown}' repeats a value", 2)
     return values

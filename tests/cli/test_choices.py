@@ -19,6 +19,7 @@ from dltool.results.points import METRICS
         (["plot", "x", "--x", "epochs"], "epochs", "epoch"),
         (["plot", "x", "--format", "png", "--format", "svgg"], "svgg", "svg"),  # a repeated option: the bad one
         (["compare-optimizers", "--protocol", "ful"], "ful", "full"),
+        (["compare-optimizers", "--schedules", "constant,cosin"], "cosin", "cosine"),  # an item of a list
     ],
 )
 def test_a_mistyped_choice_gets_a_did_you_mean(dltool, runs_dir, args, given, suggestion):

@@ -10,6 +10,8 @@ import numpy as np
 from dltool.plots.figure import auto_log, colors, finish_axes, new_figure, save_figure
 from dltool.results.budget import BudgetCurve
 
+UNTUNED_X = 0.6  # where k = 0 (the untuned setting) is drawn: a log axis has no 0
+
 
 def draw_budget(folder: Path, curves: list[BudgetCurve], title: str) -> Path:
     fig, ax = new_figure(8.5, 5.0)
@@ -19,12 +21,16 @@ def draw_budget(folder: Path, curves: list[BudgetCurve], title: str) -> Path:
         ax.plot(ks, curve.expected, marker="o", markersize=3, color=color, label=curve.name)
         ax.fill_between(ks, curve.low, curve.high, color=color, alpha=0.15, linewidth=0)
         values.append(np.array(curve.expected))
-    from matplotlib.ticker import NullFormatter, ScalarFormatter
+        if curve.default is not None:  # k = 0, the untuned setting: left of k = 1 on the log axis
+            ax.plot([UNTUNED_X], [curve.default], marker="s", markersize=6, linestyle="none", color=color)
+    from matplotlib.ticker import NullFormatter
 
     ax.set_xscale("log")
     longest = max((len(curve.budgets) for curve in curves), default=1)
-    ax.set_xticks([2**i for i in range(longest.bit_length()) if 2**i <= longest] + [longest])
-    ax.xaxis.set_major_formatter(ScalarFormatter())  # 1, 2, 4, 8: trial counts, not powers of ten
+    ticks = [2**i for i in range(longest.bit_length()) if 2**i <= longest] + [longest]
+    untuned = any(curve.default is not None for curve in curves)
+    ax.set_xticks([UNTUNED_X] * untuned + ticks)
+    ax.set_xticklabels(["untuned"] * untuned + [str(k) for k in ticks])  # trial counts, not powers of ten
     ax.xaxis.set_minor_formatter(NullFormatter())
     auto_log(ax, values)
     ylabel = "expected best tuning objective after k trials"

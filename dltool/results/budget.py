@@ -10,6 +10,7 @@ at large k is harder to tune; one that leads at k = 1 is good out of the box."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,8 +28,13 @@ class BudgetCurve:
     expected: tuple[float, ...]  # E[best of k]
     low: tuple[float, ...]  # its 95% bootstrap interval
     high: tuple[float, ...]
+    default: float | None = None  # k = 0: the untuned setting's value (None: not measured, or it failed)
 
     def at(self, k: int) -> tuple[float, float, float]:
+        """(expected best, low, high) after k trials; k = 0 is the untuned setting (infinite where unknown)."""
+        if k == 0:
+            value = self.default if self.default is not None else math.inf
+            return value, value, value
         index = self.budgets.index(k)
         return self.expected[index], self.low[index], self.high[index]
 
@@ -42,7 +48,7 @@ def expected_best(pool: np.ndarray, k: int) -> np.ndarray:
     return ordered @ weights
 
 
-def budget_curve(name: str, values: list[float], seed: int = 0) -> BudgetCurve:
+def budget_curve(name: str, values: list[float], seed: int = 0, default: float | None = None) -> BudgetCurve:
     """The expected best after k = 1..N trials, with a bootstrap interval over the trials."""
     pool = np.asarray(values, dtype=float)
     budgets = tuple(range(1, len(pool) + 1))
@@ -53,7 +59,7 @@ def budget_curve(name: str, values: list[float], seed: int = 0) -> BudgetCurve:
         boot = expected_best(resampled, k)
         low.append(float(np.percentile(boot, 2.5)))
         high.append(float(np.percentile(boot, 97.5)))
-    return BudgetCurve(name, budgets, tuple(expected), tuple(low), tuple(high))
+    return BudgetCurve(name, budgets, tuple(expected), tuple(low), tuple(high), default)
 
 
 def ranking_changes(curves: list[BudgetCurve], budgets: list[int]) -> list[str]:
@@ -90,16 +96,19 @@ def budget_table(curves: tuple[BudgetCurve, ...]) -> ResultsTable:
     rows = []
     for curve in sorted(curves, key=lambda c: c.at(full)[0]):
         cells = [f"{mean:.4g} [{low:.4g}, {high:.4g}]" for mean, low, high in map(curve.at, budgets)]
-        rows.append((curve.name, *cells))
-    changes = ranking_changes(list(curves), budgets)
+        untuned = f"{curve.default:.4g}" if curve.default is not None else "failed or not run"
+        rows.append((curve.name, untuned, *cells))
+    measured = [0] if any(curve.default is not None for curve in curves) else []
+    changes = ranking_changes(list(curves), measured + budgets)
     notes = (
         "Expected best tuning objective (the loss selection reads) after k of the tuning trials (Dodge et al. 2019: "
         "k trials drawn from each "
         "setting's pool, exact), with a 95% bootstrap interval over the trials; the verdict above is at the full "
-        f"budget (k = {full}). A pruned trial counts at its last evaluation, a diverged one at its starting loss.",
+        f"budget (k = {full}). k = 0 is the untuned setting, trained once outside the trials' pool. A pruned trial "
+        "counts at its last evaluation, a diverged one at its starting loss.",
         ("Ranking by budget: " + "; ".join(changes) + ".")
         if changes
         else "The ranking is the same at every budget shown.",
     )
-    headings = ("setting", *(f"k = {k}" for k in budgets))
+    headings = ("setting", "k = 0 (untuned)", *(f"k = {k}" for k in budgets))
     return ResultsTable("the verdict against the tuning budget", headings, tuple(rows), notes=notes)

@@ -78,6 +78,7 @@ def judge_study(study: StudyFolder, judging: Judging, tuning: dict[str, str] | N
     for name, ident in (tuning or {}).items():
         tuned = StudyFolder.open(study.runs_root / ident)
         values = trial_values(load_results(tuned)) if tuned is not None else []
+        default = (tuned.record.header.plan.get("default") or {}).get("value") if tuned is not None else None
         if values:
-            curves.append(budget_curve(name, values))
+            curves.append(budget_curve(name, values, default=default))
     return judge_comparison(load_results(study, on_test=True), judging, tuple(curves))

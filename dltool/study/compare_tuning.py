@@ -15,12 +15,14 @@ import sys
 from dataclasses import replace
 from typing import Any
 
+from dltool.store.study import StudyFolder
 from dltool.study.kinds.tune import TuneKind
 from dltool.study.plan import Member, Plan
 from dltool.study.problems import Variant
 from dltool.study.space import SpaceKey, parse_space
 from dltool.study.tune import run_tuning
-from dltool.study.tune_plan import plan_on
+from dltool.study.tune_plan import TunePlan, plan_on
+from dltool.train.run import train
 
 TUNE_RANGE = 30.0
 
@@ -46,6 +48,7 @@ def tune_variants(
         if not options.quiet:
             print(f"tuning {member.entry.variant}: {trials} trials", file=sys.stderr, flush=True)
         study = run_tuning(tuning, replace(options, quiet=True)).study
+        run_default(study, tuning, {entry.key: options_of[entry.key.split(".")[-1]] for entry in space})
         found_best, variant = TuneKind().spec(study).best, member.variant
         if found_best is None:  # no trial completed: the variant is compared at its own values
             tuned.append(variant)
@@ -54,6 +57,14 @@ def tune_variants(
         tuned.append(Variant(variant.optimizer, {**variant.hyper, **best}, variant.extra, _note(variant, trials)))
         found.append(_found(member, study.id, found_best))
     return tuple(tuned), found
+
+
+def run_default(study: StudyFolder, tuning: TunePlan, defaults: dict[str, Any]) -> None:
+    """The untuned setting trained once on the tuning objective, outside the trials' pool (it is no draw from
+    the space, and every optimizer's would sit at the same multiplier): the budget table's k = 0."""
+    outcome = train(tuning.config(defaults), study.runs_root, quiet=True, plots=False, study=study.id)
+    value = outcome.summary.get("final", {}).get(f"{tuning.split}_loss") if outcome.status == "completed" else None
+    study.update_plan(default={"run_id": outcome.run.id, "status": outcome.status, "value": value})
 
 
 def _tuned_members(plan: Plan) -> list[Member]:

@@ -44,8 +44,18 @@ def test_a_tuned_comparison_shows_the_budget_table_and_picture(dltool, runs_dir)
     assert result.exit_code == 0, result.output
     (folder,) = [p for p in run_folders(runs_dir) if "-compare-" in p.name]
     text = (folder / "results.md").read_text()
-    assert "## the verdict against the tuning budget" in text and "| setting | k = 1 | k = 4 |" in text
+    assert (
+        "## the verdict against the tuning budget" in text and "| setting | k = 0 (untuned) | k = 1 | k = 4 |" in text
+    )
     assert "the verdict against the tuning budget" in result.output
     assert (folder / "plots" / "budget.png").stat().st_size > 10_000
     tuning = json.loads((folder / "study.json").read_text())["plan"]["tuning"]
     assert {entry["variant"] for entry in tuning} == {"sgd lr=0.05", "adam lr=0.01"}
+    for entry in tuning:  # k = 0: the untuned setting's own run, at the notes' lr, outside the trials
+        study = json.loads((runs_dir / entry["study"] / "study.json").read_text())
+        default = study["plan"]["default"]
+        assert default["run_id"] not in {m["run_id"] for m in study["members"]} and len(study["members"]) == 4
+        config = (runs_dir / default["run_id"] / "config.yaml").read_text()
+        assert f"lr: {entry['variant'].split('lr=')[1]}" in config and default["value"] > 0
+        summary = json.loads((runs_dir / default["run_id"] / "summary.json").read_text())
+        assert default["value"] == summary["final"]["full_loss"] and f"| {default['value']:.4g} |" in text

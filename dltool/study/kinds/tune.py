@@ -24,6 +24,7 @@ class TuneSpec(PointSpec):
     notes: list[str] = []  # the objective, then the best trial, in words
     best: dict[str, Any] | None = None  # the best trial: number, value, params, run id, its test metrics
     sampler_seed: int | None = None  # the seed of its quasi-random start and of TPE (dltool.study.startup)
+    default: dict[str, Any] | None = None  # a comparison's tuning: the untuned setting's run and value (k = 0)
 
 
 @register

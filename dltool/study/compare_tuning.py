@@ -55,7 +55,7 @@ def tune_variants(
             continue
         best = {key.split(".")[-1]: value for key, value in found_best["params"].items()}
         tuned.append(Variant(variant.optimizer, {**variant.hyper, **best}, variant.extra, _note(variant, trials)))
-        found.append(_found(member, study.id, found_best))
+        found.append({**_found(member, study.id, found_best), "search": tuning.search_text()})
     return tuple(tuned), found
 
 

@@ -87,6 +87,7 @@ class CompareKind(StudyKind):
         title = f"{record.header.title} — {results.target_text}"
         if spec.tuning:
             intro += f" Tuned with seed {spec.tuning_seed}, judged on seeds {_seed_range(spec.final_seeds)}."
+            intro += f" Each setting's tuning: {spec.tuning[0].get('search', 'TPE')}."
         widths = {"hyperparameters": 16, "status": 10}
         verdict = ResultsTable(title, headings, rows, marks, (intro,), tuple(notes), DROPPABLE, widths)
         return [verdict, budget_table(results.budget)] if results.budget else [verdict]

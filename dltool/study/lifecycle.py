@@ -5,7 +5,6 @@ from them. Exit code 1 where a member failed, 130/143 when interrupted."""
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -15,7 +14,7 @@ from typing import Any
 from dltool.results.table import ResultsTable
 from dltool.store.run import RunStore, now_iso
 from dltool.store.study import StudyEnd, StudyFolder
-from dltool.study.kinds import StudyKind, kind_of
+from dltool.study.kinds import draw, kind_of
 from dltool.study.members import StudyOptions, Work, run_members
 from dltool.study.page import write_study_page
 from dltool.study.results_text import results_markdown
@@ -56,8 +55,12 @@ def run_study(start: Callable[[], Launch], options: StudyOptions) -> StudyOutcom
         status, code = "completed", 0
     else:
         status, code = run_members(launch.work, launch.jobs, options.quiet)
-    told = launch.after() if launch.after is not None else ()
-    outcome = conclude(launch.study, status, code, launch.started, fork_ok=launch.jobs > 1)
+    try:
+        told = launch.after() if launch.after is not None else ()
+        outcome = conclude(launch.study, status, code, launch.started, fork_ok=launch.jobs > 1)
+    except KeyboardInterrupt:  # while its results were being written: interrupted, not a crash; show redoes them
+        launch.study.set_status("interrupted")
+        raise
     return replace(outcome, said=launch.said, told=told)
 
 
@@ -66,7 +69,7 @@ def conclude(study: StudyFolder, status: str, code: int, started: float, fork_ok
     kind = kind_of(study)
     spec = kind.spec(study)
     results = kind.judge(study, spec)
-    plots = draw(kind, study, spec, results, fork_ok)
+    plots = draw(kind, study, spec, results, fork_ok) or []  # a failure is a warning: the tables still get written
     against, headline, stored = kind.stored(spec, results)
     rows = kind.member_rows(results)
     wall = round(time.perf_counter() - started, 3)
@@ -79,13 +82,3 @@ def conclude(study: StudyFolder, status: str, code: int, started: float, fork_ok
     if status != "interrupted":
         code = 1 if kind.failed(results) else 0
     return StudyOutcome(study, status, code, results, tables, plots)
-
-
-def draw(kind: StudyKind, study: StudyFolder, spec: Any, results: Any, fork_ok: bool) -> list[Path]:
-    """The kind's pictures; a failure is a warning: the members' results are on disk and the tables still
-    get written."""
-    try:
-        return kind.figures(study, spec, results, fork_ok)
-    except Exception as exc:
-        print(f"warning: the {study.noun}'s plots were not drawn ({type(exc).__name__}: {exc})", file=sys.stderr)
-        return []

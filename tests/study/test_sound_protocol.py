@@ -136,3 +136,18 @@ def test_the_verdict_sentence_names_every_best_and_equivalent_contender_and_the_
     line = verdict_line(results)
     assert line.startswith("Best: adam lr=0.01 · torch. Equivalent to it (within ±1.0% of its loss): rmsprop")
     assert "Worse: sgd lr=0.05 · torch." in line and "Inconclusive, more seeds needed: adagrad lr=0.1" in line
+
+
+def test_ctrl_c_while_the_results_are_written_leaves_an_interrupted_study(dltool, runs_dir, monkeypatch):
+    """The members have ended; a Ctrl-C while the tables and pictures are written is an interruption (the
+    study's files can be redone by `show` and `report`), not a crash."""
+    import dltool.study.lifecycle as lifecycle
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lifecycle, "conclude", interrupted)
+    result = dltool("compare-optimizers", "-q", "--optimizers", "sgd", "--impl", "torch", "--jobs", "1")
+    assert result.exit_code == 130
+    (comparison,) = studies(runs_dir)["compare"]
+    assert comparison["status"] == "interrupted" and comparison["members"][0]["status"] == "completed"

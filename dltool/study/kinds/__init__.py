@@ -3,7 +3,9 @@ pictures), a figures module in dltool.plots, the command that starts it, and one
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 from dltool.errors import UsageError, did_you_mean
 from dltool.results.table import ResultsTable
@@ -31,11 +33,22 @@ def current_tables(study: StudyFolder) -> list[ResultsTable]:
     return kind.tables(study, spec, kind.judge(study, spec))
 
 
+def draw(kind: StudyKind, study: StudyFolder, spec: Any, results: Any, fork_ok: bool) -> list[Path] | None:
+    """The kind's pictures; None where drawing failed, said as a warning (the members' results are on disk,
+    and the tables are still written)."""
+    try:
+        return kind.figures(study, spec, results, fork_ok)
+    except Exception as exc:
+        print(f"warning: the {study.noun}'s plots were not drawn ({type(exc).__name__}: {exc})", file=sys.stderr)
+        return None
+
+
 def redraw_plots(study: StudyFolder, fork_ok: bool) -> list[Path]:
-    """The study's pictures drawn again into its plots/ folder, from its members' files as they are now."""
+    """The study's pictures drawn again into its plots/ folder, from its members' files as they are now;
+    [] where drawing failed (the warning says why)."""
     kind = kind_of(study)
     spec = kind.spec(study)
-    paths = kind.figures(study, spec, kind.judge(study, spec), fork_ok)
-    if not paths:
+    paths = draw(kind, study, spec, kind.judge(study, spec), fork_ok)
+    if paths == []:
         raise UsageError(f"{study.noun} '{study.id}': nothing to plot (no member has a result yet)")
-    return paths
+    return paths or []

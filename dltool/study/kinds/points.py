@@ -4,6 +4,7 @@ row per member with its point's values first."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from typing import Any
 
 from dltool.results.members import load_results
@@ -24,8 +25,9 @@ class PointsKind(StudyKind):
         """The keys a point sets (a sweep's grid keys, a tuning study's space keys)."""
         return list(self.described_keys(spec))
 
+    @abstractmethod
     def shape(self, study: StudyFolder, results: PointResults) -> str:
-        raise NotImplementedError
+        """How the members are laid out, for the table's intro ('3 points × 2 seed(s)')."""
 
     def notes(self, spec: Any, results: PointResults | None) -> list[str]:
         """Lines under the table (and under the plan in `show`): what was found."""
@@ -72,9 +74,9 @@ class PointsKind(StudyKind):
         lines += [f"  {key}: {values}" for key, values in self.described_keys(spec).items()]
         return lines + self.notes(spec, None)
 
+    @abstractmethod
     def described_keys(self, spec: Any) -> dict[str, Any]:
         """Each key a point sets, with its values (a grid) or distribution (a space)."""
-        raise NotImplementedError
 
 
 def point_group_row(results: PointResults, group) -> dict[str, Any]:

@@ -16,7 +16,7 @@ profile, with each problem's verdict table beside them.
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +109,7 @@ def problem_tables(study: StudyFolder, spec: ProfileSpec) -> list[ResultsTable]:
             kind = CompareKind()
             compare_spec = kind.spec(comparison)
             main = kind.tables(comparison, compare_spec, kind.judge(comparison, compare_spec))[0]
-            tables.append(ResultsTable(f"{problem}: {main.title}", main.headings, main.rows, main.marks,
-                                       main.intro, main.notes[:1], main.droppable, main.min_widths))  # fmt: skip
+            tables.append(replace(main, title=f"{problem}: {main.title}", notes=main.notes[:1]))
     return tables
 
 

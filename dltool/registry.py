@@ -42,6 +42,7 @@ class DatasetTraits:
     num_outputs: int | None = None
     test_split: bool = False  # evaluated on a test set (else on the whole set): tuning needs data.validation
     noise_option: str | None = None  # the option that alone makes it random: at 0 every seed gives the same data
+    seeded: bool = False  # drawn from the run's seed: runs with other seeds train on other data
 
 
 @dataclass(frozen=True)

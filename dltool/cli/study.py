@@ -14,7 +14,7 @@ import typer
 
 from dltool.cli.common import Quiet, RunsDir, SetOptions, comma_list, fail, user_errors
 from dltool.study.problems import PROBLEMS
-from dltool.study.protocol import ALL_PROBLEMS, PROTOCOLS, TUNED_SEEDS, budget, expand_problems
+from dltool.study.protocol import ALL_PROBLEMS, GROUPS, PROTOCOLS, SUITE, TUNED_SEEDS, budget, expand_problems
 
 Problem = Enum("Problem", {name.replace("-", "_"): name for name in PROBLEMS}, type=str)
 Protocol = Enum("Protocol", {name: name for name in PROTOCOLS}, type=str)
@@ -31,10 +31,11 @@ ConfigArg = Annotated[
 ProblemOption = Annotated[
     str | None,
     _option(
-        f"A problem of the notes (default: airfoil), several comma-separated, or all ({', '.join(ALL_PROBLEMS)}): "
+        f"A problem of the notes (default: airfoil), several comma-separated, all ({', '.join(ALL_PROBLEMS)}) or "
+        f"suite (the {len(SUITE)} problems of the README's suite): "
         + ", ".join(PROBLEMS)
         + "; several add a rank table and a performance profile across them.",
-        metavar="<names|all>",
+        metavar="<names|all|suite>",
     ),
 ]
 Optimizers = Annotated[str | None, _option("Comma-separated optimizers (default: the problem's).", metavar="<names>")]
@@ -47,12 +48,16 @@ Seeds = Annotated[
 ]  # fmt: skip
 Tune = Annotated[
     int | None,
-    _option("Tune each optimizer's lr with this many trials first (the same budget for all).", min=1, max=1000),
+    _option(
+        "Tune each optimizer with this many trials first (the same budget for all; see --tune-space).", min=1, max=1000
+    ),
 ]
 TuneSpace = Annotated[
     list[str] | None,
-    typer.Option("--tune-space", metavar="<key=dist>", help="Also tune KEY=DIST (DIST as in `dltool tune --space`) "
-                 "for the optimizers that take KEY (repeatable).", show_default=False),
+    typer.Option("--tune-space", metavar="<lr|key=dist>", help="What --tune searches (default: each optimizer's "
+                 "space after Schmidt et al. 2021, lr over decades plus momentum or betas). lr: the lr alone, from "
+                 "x1/30 to x30 its default; KEY=DIST (DIST as in `dltool tune --space`): that lr and KEY, for the "
+                 "optimizers that take KEY (repeatable).", show_default=False),
 ]  # fmt: skip
 
 
@@ -67,6 +72,20 @@ def protocol_help() -> str:
 
 ProtocolOption = Annotated[Protocol, typer.Option(help=protocol_help())]
 Jobs = Annotated[int | None, _option("Parallel member processes (default: one per CPU core).", min=1, max=1024)]
+
+
+class Engine(str, Enum):
+    population = "population"
+    process = "process"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        help="population: members that share a model (linreg, softmax, mlp), data, batch size and steps train "
+        "as one computation; the others, and all under 'process', each as its own run in a worker process.",
+    ),
+]
 LrScales = Annotated[
     str | None, _option("Learning-rate multiples, e.g. 0.3,1,3 (sensitivity plot).", metavar="<numbers>")
 ]
@@ -95,8 +114,9 @@ TargetLoss = Annotated[float | None, _option("Loss for 'time to target' (default
 
 
 def chosen_problems(text: str | None) -> tuple[str, ...]:
-    """--problem: one name, several comma-separated, or `all` (the regression and classification problems)."""
-    return expand_problems(comma_list("--problem", text, str, (*PROBLEMS, "all")))
+    """--problem: one name, several comma-separated, `all` (the regression and classification problems) or
+    `suite`."""
+    return expand_problems(comma_list("--problem", text, str, (*PROBLEMS, *GROUPS)))
 
 
 def run_and_show(problems: tuple[str, ...], request, options) -> None:
@@ -140,6 +160,7 @@ def compare_optimizers(
     common_draws: CommonDraws = False,
     protocol: ProtocolOption = Protocol.quick,
     jobs: Jobs = None,
+    engine: EngineOption = Engine.population,
     threads: MemberThreads = None,
     set_: SetOptions = None,
     lr_scale: LrScales = None,
@@ -156,6 +177,7 @@ def compare_optimizers(
     from dltool.study.members import StudyOptions
     from dltool.study.plan import PlanRequest
 
+    options = StudyOptions(runs_dir, jobs, quiet, engine.value)
     problems = chosen_problems(problem)
     request = PlanRequest(
         config_path=config,
@@ -163,12 +185,10 @@ def compare_optimizers(
         **parsed_lists(optimizers, impl, lr_scale, batch_sizes, schedules),
         overrides=(*(set_ or []), *((f"threads={threads}",) if threads else ())),
         tune_space=tuple(tune_space or ()),
-        target_loss=target_loss,
-        margin=margin,
-        common_draws=common_draws,
+        **dict(target_loss=target_loss, margin=margin, common_draws=common_draws),
         **budget(protocol.value, tune, seeds),
     )
-    run_and_show(problems, request, StudyOptions(runs_dir, jobs, quiet))
+    run_and_show(problems, request, options)
 
 
 def parsed_lists(

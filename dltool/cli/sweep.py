@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
-from dltool.cli.study import Jobs, MemberThreads, Seeds, start_workers
+from dltool.cli.study import Engine, EngineOption, Jobs, MemberThreads, Seeds, start_workers
 from dltool.plots.axes import canonical_metric
 
 ConfigArg = Annotated[Path | None, typer.Argument(help="The train config to vary.", show_default=False)]
@@ -55,6 +55,7 @@ def sweep(
     grid: Grid = None,
     seeds: Seeds = 1,
     jobs: Jobs = None,
+    engine: EngineOption = Engine.population,
     metric: Metric = RankMetric.loss,
     threads: MemberThreads = None,
     set_: SetOptions = None,
@@ -80,7 +81,7 @@ def sweep(
         request = SweepRequest(
             config, tuple(grid or ()), seeds, canonical_metric(metric.value), tuple(set_ or ()) + thread_sets
         )
-    outcome = run(request, StudyOptions(runs_dir, jobs, quiet), resume)
+    outcome = run(request, StudyOptions(runs_dir, jobs, quiet, engine.value), resume)
     print_outcome(outcome)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)

@@ -16,7 +16,9 @@ class SyntheticOptions(Options):
     noise_std: float = Field(0.01, ge=0)
 
 
-@DATASETS.register("synthetic_linreg", options=SyntheticOptions, traits=DatasetTraits("regression", (2,), 1))
+@DATASETS.register(
+    "synthetic_linreg", options=SyntheticOptions, traits=DatasetTraits("regression", (2,), 1, seeded=True)
+)
 def synthetic_linreg(*, root: str | None, seed: int, num_examples: int, noise_std: float) -> Dataset:
     generator = torch.Generator().manual_seed(seed)
     w = torch.tensor(TRUE_W)

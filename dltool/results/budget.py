@@ -62,34 +62,45 @@ def budget_curve(name: str, values: list[float], seed: int = 0, default: float |
     return BudgetCurve(name, budgets, tuple(expected), tuple(low), tuple(high), default)
 
 
-def ranking_changes(curves: list[BudgetCurve], budgets: list[int]) -> list[str]:
-    """Where the order of the expected best changes between the shown budgets, in words."""
-    orders = {k: [c.name for c in sorted(curves, key=lambda c: c.at(k)[0])] for k in budgets}
+def leaders(curves: list[BudgetCurve], k: int, margin: float) -> list[str]:
+    """The settings whose expected best after k trials lies within the margin (relative) of the best's."""
+    best = min(curve.at(k)[0] for curve in curves)
+    reach = best + margin * abs(best)
+    return [curve.name for curve in sorted(curves, key=lambda c: c.at(k)[0]) if curve.at(k)[0] <= reach]
+
+
+def ranking_changes(curves: list[BudgetCurve], budgets: list[int], margin: float) -> list[str]:
+    """Where the lead changes between the shown budgets, in words: only where none of the settings leading
+    at one budget (within the margin of the best there) still leads at the next. A swap inside the margin
+    is the bootstrap's noise, not a finding."""
     changes = []
     for before, after in zip(budgets, budgets[1:]):
-        if orders[before][0] != orders[after][0]:
+        first, then = leaders(curves, before, margin), leaders(curves, after, margin)
+        if not set(first) & set(then):
             changes.append(
-                f"the lead passes from {orders[before][0]} (k = {before}) to {orders[after][0]} (k = {after})"
+                f"the lead passes from {' and '.join(first)} (k = {before}) to {' and '.join(then)} (k = {after})"
             )
-        elif orders[before] != orders[after]:
-            changes.append(f"the order below the lead changes between k = {before} and k = {after}")
     return changes
 
 
 def trial_values(results: list) -> list[float]:
-    """Each trial's validation loss (a pruned one's at its last evaluation); a trial that diverged or failed
-    counts at the loss it started from (no progress); one with no loss at all is left out."""
+    """Each trial's tuning objective (a pruned one's at its last evaluation). Where the split was evaluated at
+    step 0, a trial that diverged, failed or ended above that starting loss counts at it (no progress: one
+    blow-up to 1e12 would otherwise outweigh every other trial in the expected best); elsewhere (a classifier
+    evaluated at epoch ends) a final loss counts as it is, and a diverged trial at its first evaluation. One
+    with no loss at all is left out."""
     values = []
     for result in results:
-        losses = [r["loss"] for r in result.records if r.get("loss") is not None]
+        first = next((r for r in result.records if r.get("loss") is not None), None)
+        start = first["loss"] if first is not None and first.get("step") == 0 else None
         if result.final_loss is not None:
-            values.append(result.final_loss)
-        elif losses:
-            values.append(losses[0])
+            values.append(result.final_loss if start is None else min(result.final_loss, start))
+        elif first is not None:
+            values.append(first["loss"])
     return values
 
 
-def budget_table(curves: tuple[BudgetCurve, ...]) -> ResultsTable:
+def budget_table(curves: tuple[BudgetCurve, ...], margin: float) -> ResultsTable:
     """Each tuned setting's expected best validation loss after k trials, at a few budgets and the full one."""
     full = min(len(curve.budgets) for curve in curves)
     budgets = [k for k in SHOWN_BUDGETS if k < full] + [full]
@@ -99,16 +110,18 @@ def budget_table(curves: tuple[BudgetCurve, ...]) -> ResultsTable:
         untuned = f"{curve.default:.4g}" if curve.default is not None else "failed or not run"
         rows.append((curve.name, untuned, *cells))
     measured = [0] if any(curve.default is not None for curve in curves) else []
-    changes = ranking_changes(list(curves), measured + budgets)
+    changes = ranking_changes(list(curves), measured + budgets, margin)
     notes = (
         "Expected best tuning objective (the loss selection reads) after k of the tuning trials (Dodge et al. 2019: "
         "k trials drawn from each "
         "setting's pool, exact), with a 95% bootstrap interval over the trials; the verdict above is at the full "
         f"budget (k = {full}). k = 0 is the untuned setting, trained once outside the trials' pool. A pruned trial "
-        "counts at its last evaluation, a diverged one at its starting loss.",
-        ("Ranking by budget: " + "; ".join(changes) + ".")
+        "counts at its last evaluation; a diverged one at its first evaluation, and where that is at step 0, one that "
+        "ended above it counts at it too (no progress).",
+        (f"Ranking by budget (a lead is the best and those within {margin:.0%} of it): " + "; ".join(changes) + ".")
         if changes
-        else "The ranking is the same at every budget shown.",
+        else f"The lead does not change between the budgets shown: each budget's leaders (the best and those within "
+        f"{margin:.0%} of it) include one of the previous budget's.",
     )
     headings = ("setting", "k = 0 (untuned)", *(f"k = {k}" for k in budgets))
     return ResultsTable("the verdict against the tuning budget", headings, tuple(rows), notes=notes)

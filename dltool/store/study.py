@@ -59,6 +59,7 @@ class MemberEntry:
     key: str | None = None  # a sweep member's identity: the hash of its resolved config
     trial: int | None = None  # a tuning study's trial number
     error: str | None = None  # why it failed
+    engine: str | None = None  # how it trained: "population" (with others, one computation) or "process"
 
 
 @dataclass(frozen=True)
@@ -243,9 +244,12 @@ class StudyFolder:
         self.record.header = replace(self.record.header, plan={**self.record.header.plan, **changes})
         self._write_record()
 
-    def member_finished(self, index: int, run_id: str | None, status: str, error: str | None = None) -> None:
+    def member_finished(
+        self, index: int, run_id: str | None, status: str, error: str | None = None, engine: str | None = None
+    ) -> None:
         member = self.record.members[index]
-        self.record.members[index] = replace(member, run_id=run_id or member.run_id, status=status, error=error)
+        run_id = run_id or member.run_id
+        self.record.members[index] = replace(member, run_id=run_id, status=status, error=error, engine=engine)
         self._write_record()
 
     def finish(self, status: str, end: StudyEnd) -> None:

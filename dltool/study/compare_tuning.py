@@ -2,8 +2,8 @@
 (DeepOBS and Schmidt et al. 2021 tune each optimizer before comparing; a table of fixed learning rates
 says more about the rates than about the optimizers).
 
-Each variant gets N trials of its own tuning study (dltool.study.tune): its learning rate log-uniform over
-[default / TUNE_RANGE, default * TUNE_RANGE] (plus the --tune-space keys its optimizer takes), selected on
+Each variant gets N trials of its own tuning study (dltool.study.tune) over its search space
+(dltool.study.tune_spaces: the literature's by default, or the lr around its default), selected on
 the validation split or, where the data has no test set, on the training objective the notes plot. The
 scratch and torch impls share the tuned values (one algorithm): the torch impl is tuned, scratch where
 torch has none. The comparison then runs the tuned variants over its seeds.
@@ -19,18 +19,10 @@ from dltool.store.study import StudyFolder
 from dltool.study.kinds.tune import TuneKind
 from dltool.study.plan import Member, Plan
 from dltool.study.problems import Variant
-from dltool.study.space import SpaceKey, parse_space
 from dltool.study.tune import run_tuning
 from dltool.study.tune_plan import TunePlan, plan_on
+from dltool.study.tune_spaces import search_space
 from dltool.train.run import train
-
-TUNE_RANGE = 30.0
-
-
-def lr_space(lr: float) -> SpaceKey:
-    """The lr, log-uniform from lr / TUNE_RANGE to lr * TUNE_RANGE, written as --space would give it (so a
-    tuning study of a comparison can be resumed as any other)."""
-    return parse_space(f"optimizer.lr=loguniform({lr / TUNE_RANGE!r},{lr * TUNE_RANGE!r})")
 
 
 def tune_variants(
@@ -38,11 +30,10 @@ def tune_variants(
 ) -> tuple[tuple[Variant, ...], list[dict]]:
     """Every variant of the plan tuned with `trials` trials: the variants at their best values, and what each
     tuning study found (its id, the best values and objective), for study.json."""
-    extra = [parse_space(text, "--tune-space") for text in tune_space]
     tuned, found = [], []
     for member in _tuned_members(plan):
         options_of = member.config.optimizer.options
-        space = [lr_space(options_of["lr"]), *(e for e in extra if e.key.split(".")[-1] in options_of)]
+        space = search_space(member.config.optimizer.name, options_of, tune_space)
         config = member.config.model_copy(update={"seed": plan.base_seed})  # the final runs' seeds are apart
         tuning = plan_on(plan.source, config, space, trials, "loss", prune=True, common=common_draws)
         if not options.quiet:

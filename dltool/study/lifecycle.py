@@ -54,7 +54,7 @@ def run_study(start: Callable[[], Launch], options: StudyOptions) -> StudyOutcom
     if launch.work is None:
         status, code = "completed", 0
     else:
-        status, code = run_members(launch.work, launch.jobs, options.quiet)
+        status, code = run_members(gathered(launch.work, options.engine, launch.jobs), launch.jobs, options.quiet)
     try:
         told = launch.after() if launch.after is not None else ()
         outcome = conclude(launch.study, status, code, launch.started, fork_ok=launch.jobs > 1)
@@ -62,6 +62,15 @@ def run_study(start: Callable[[], Launch], options: StudyOptions) -> StudyOutcom
         launch.study.set_status("interrupted")
         raise
     return replace(outcome, said=launch.said, told=told)
+
+
+def gathered(work: Work, engine: str, jobs: int) -> Work:
+    """The work with its population-ready members gathered (a fixed plan's, under the population engine)."""
+    if engine != "population" or not getattr(work, "fixed", False):
+        return work
+    from dltool.study.populations import GroupedWork  # torch: only where members train
+
+    return GroupedWork(work, jobs)
 
 
 def conclude(study: StudyFolder, status: str, code: int, started: float, fork_ok: bool) -> StudyOutcome:

@@ -34,6 +34,7 @@ class Result(NamedTuple):
     status: str
     exit_code: int
     error: str | None = None
+    engine: str = "process"  # how it trained: in a worker or this process alone, or "population"
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,16 @@ class MemberJob:
     study: str
     resume: str | None = None
     watch: Watch | None = None  # a tuning trial's reports to its pruner
+
+    @property
+    def label(self) -> str:
+        return self.config.label
+
+    def run(self, quiet: bool = True) -> Result:
+        return run_member(self, quiet)
+
+    def failed(self, why: str) -> Result:
+        return Result(None, "failed", 1, why)
 
 
 class Watch(Protocol):
@@ -70,14 +81,21 @@ class StudyOptions:
     runs_dir: Path | None = None
     jobs: int | None = None  # member processes; None: one per core (at most one per member)
     quiet: bool = False
+    engine: str = "population"  # members that can train as one computation do (study/populations.py); or "process"
 
 
 def default_jobs(members: int) -> int:
     return max(1, min(os.cpu_count() or 1, members))
 
 
+def run_job(job, quiet: bool = True):
+    """A job in this process: a member (MemberJob) or a population (study/populations.py), each running
+    itself. Top-level so worker processes can run it."""
+    return job.run(quiet)
+
+
 def run_member(job: MemberJob, quiet: bool = True) -> Result:
-    """One member in this process. Top-level so worker processes can run it."""
+    """One member in this process."""
     if job.watch is not None:
         job.watch.ready()
     if job.resume is not None:
@@ -91,6 +109,8 @@ def run_member(job: MemberJob, quiet: bool = True) -> Result:
 class PlannedWork:
     """A fixed list of members (a comparison's, a sweep's); `indices` are the ones still to run."""
 
+    fixed = True  # known before any runs: its members can be gathered into populations
+
     def __init__(self, study: StudyFolder, jobs: dict[int, MemberJob], progress: MemberProgress) -> None:
         self.study, self.planned, self.progress = study, jobs, progress
 
@@ -98,7 +118,7 @@ class PlannedWork:
         return iter(self.planned.items())
 
     def finished(self, index: int, result: Result) -> None:
-        self.study.member_finished(index, result.run_id, result.status, result.error)
+        self.study.member_finished(index, result.run_id, result.status, result.error, result.engine)
         self.progress.member_done(self.study.record.members[index], result.run_id, result.status)
 
 
@@ -108,7 +128,7 @@ def run_one_by_one(work: Work, quiet: bool) -> tuple[str, int]:
     for index, job in work.jobs():
         try:
             # one member at a time: its own progress bar (members in a pool stay quiet, or their bars would mix)
-            result = run_member(job, quiet)
+            result = run_job(job, quiet)
         except KeyboardInterrupt:  # between two members' signal handlers
             return "interrupted", 130
         except Exception as exc:  # before its training (building its data or model): the others go on
@@ -129,7 +149,7 @@ def run_in_pool(work: Work, pool: ProcessPoolExecutor, jobs: int) -> tuple[str, 
 
     def hand_out() -> None:
         for index, job in itertools.islice(waiting, 1):
-            pending[pool.submit(run_member, job)] = index, job
+            pending[pool.submit(run_job, job)] = index, job
 
     with StopFlag() as stop:
         for _ in range(jobs):
@@ -158,10 +178,10 @@ def _pool_result(future: Future, job: MemberJob) -> Result:
         return _failed(job, exc)
 
 
-def _failed(job: MemberJob, exc: Exception) -> Result:
+def _failed(job, exc: Exception):
     why = f"{type(exc).__name__}: {exc}"
-    print(f"warning: a member ({job.config.label}) failed: {why}", file=sys.stderr)
-    return Result(None, "failed", 1, why)
+    print(f"warning: {job.label} failed: {why}", file=sys.stderr)
+    return job.failed(why)
 
 
 def run_members(work: Work, jobs: int, quiet: bool) -> tuple[str, int]:

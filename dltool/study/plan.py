@@ -19,6 +19,7 @@ from dltool.store.study import MemberEntry
 from dltool.study.problems import NOTES_BATCH_RUNS, Problem, Variant, find_problem
 from dltool.study.schedules import check_schedules, under_schedules
 from dltool.study.space import parse_space
+from dltool.study.tune_spaces import LR_ONLY
 from dltool.text import format_value
 
 IMPLS = ("scratch", "torch")
@@ -26,7 +27,9 @@ IMPLS = ("scratch", "torch")
 # on the thread count (summation order in large matmuls and convolutions) would otherwise differ between
 # --jobs 1 and --jobs N; the cores are used by running members side by side instead.
 MEMBER_THREADS = 1
-TUNING_VALIDATION = 10_000  # --tune on data with a test set and no data.validation: the last 10,000 held out
+# --tune on data with a test set and no data.validation: the last 10,000 held out, or a sixth of a subset
+# (data.train_size) where that is fewer: Fashion-MNIST's own proportion, 10,000 of 60,000
+TUNING_VALIDATION = 10_000
 FINAL_SEED_OFFSET = 1000  # with --tune, the final runs' seeds start here above the config's: the tuning's are apart
 
 
@@ -144,7 +147,8 @@ def _basis(request: PlanRequest, problem: Problem, source: str) -> Basis:
     others = [override for override in overrides if not override.text.startswith("optimizer.")]
     base = validate(apply_overrides(problem.base, others), source, others).to_dict()
     if request.tune and DATASETS.get(base["data"]["name"]).traits.test_split and not base["data"]["validation"]:
-        base["data"]["validation"] = TUNING_VALIDATION  # tuning selects on held-out data, never the test set
+        subset = base["data"].get("train_size")  # tuning selects on held-out data, never the test set
+        base["data"]["validation"] = min(TUNING_VALIDATION, subset // 6) if subset else TUNING_VALIDATION
     keys = frozenset(override.key for override in overrides)
     return Basis(problem, source, base, keys, optimizer_sets, bool(request.tune))
 
@@ -241,7 +245,7 @@ def _check_tuning(request: PlanRequest, members: list[Member]) -> None:
         raise UsageError(f"{what} needs --tune N (the trials each optimizer gets)")
     if request.tune and (request.lr_scales or request.batch_sizes):
         raise UsageError("--tune chooses each optimizer's lr itself: give it without --lr-scale or --batch-sizes")
-    for entry in (parse_space(text, "--tune-space") for text in request.tune_space):
+    for entry in (parse_space(text, "--tune-space") for text in request.tune_space if text != LR_ONLY):
         if not entry.key.startswith("optimizer.") or entry.key == "optimizer.lr":
             raise UsageError(
                 f"--tune-space {entry.key}: give an optimizer hyperparameter besides lr, e.g. optimizer.momentum"

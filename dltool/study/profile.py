@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from dltool.store.run import now_iso, this_process
 from dltool.store.study import StudyFolder, StudyHeader
 from dltool.study.compare import compare_optimizers
-from dltool.study.kinds.profile import ProfileKind, ProfileSpec, places
+from dltool.study.kinds.profile import ProfileKind, ProfileSpec, places, tested
 from dltool.study.lifecycle import StudyOutcome, conclude
 from dltool.study.members import StudyOptions
 from dltool.study.plan import PlanRequest
@@ -31,7 +31,8 @@ def compare_problems(problems: tuple[str, ...], request: PlanRequest, options: S
     comparisons = {outcome.study.record.header.problem: outcome.study.id for outcome in outcomes}
     placed = {outcome.study.record.header.problem: places(outcome.results) for outcome in outcomes}
     ranks, steps = ({problem: both[i] for problem, both in placed.items()} for i in (0, 1))
-    spec = ProfileSpec(comparisons=comparisons, ranks=ranks, steps=steps)
+    untested = [outcome.study.record.header.problem for outcome in outcomes if not tested(outcome.results)]
+    spec = ProfileSpec(comparisons=comparisons, ranks=ranks, steps=steps, untested=untested)
     study = StudyFolder.start(options.runs_dir, _header(problems, outcomes, request, spec), [])
     profile = conclude(study, "completed", 0, started, fork_ok=False)
     return ProfileOutcome(profile, outcomes, max((outcome.exit_code for outcome in outcomes), default=0))
@@ -39,7 +40,8 @@ def compare_problems(problems: tuple[str, ...], request: PlanRequest, options: S
 
 def _header(problems: tuple[str, ...], outcomes: list[StudyOutcome], request: PlanRequest, spec) -> StudyHeader:
     return StudyHeader(
-        problem="-".join(problems),
+        # a run id stays readable: the problems' names up to three, then how many more
+        problem="-".join(problems) if len(problems) <= 3 else f"{problems[0]}-and-{len(problems) - 1}-more",
         title=f"optimizers across {', '.join(problems)}",
         source=", ".join(f"--problem {name}" for name in problems),
         started=now_iso(),

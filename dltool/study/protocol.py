@@ -25,6 +25,19 @@ PROTOCOLS = {
 }
 
 ALL_PROBLEMS = ("airfoil", "fashion-mnist")  # `--problem all`: the regression and classification problems
+# `--problem suite`: the notes' models and two kinds of noise (sampled data, simulated gradient noise), each
+# on a CPU budget (README: "The problem suite")
+SUITE = (
+    "airfoil",
+    "synthetic",
+    "nqm",
+    "quadratic2d",
+    "fashion-mnist",
+    "fashion-mlp",
+    "fashion-lenet",
+    "fashion-resnet",
+)
+GROUPS = {"all": ALL_PROBLEMS, "suite": SUITE}  # the --problem names that stand for several
 
 
 def budget(protocol: str, tune: int | None = None, seeds: int | None = None) -> dict[str, int]:
@@ -39,5 +52,6 @@ def budget(protocol: str, tune: int | None = None, seeds: int | None = None) -> 
 
 
 def expand_problems(names: Sequence[str]) -> tuple[str, ...]:
-    """A --problem list: `all` among them stands for ALL_PROBLEMS; otherwise the names as given."""
-    return ALL_PROBLEMS if "all" in names else tuple(names)
+    """A --problem list with `all` or `suite` replaced by the problems they stand for, each problem once."""
+    expanded = [problem for name in names for problem in GROUPS.get(name, (name,))]
+    return tuple(dict.fromkeys(expanded))

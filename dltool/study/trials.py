@@ -115,7 +115,7 @@ class TrialWork:
 
     def finished(self, index: int, result: Result) -> None:
         run_id, status = result.run_id, result.status
-        self.folder.member_finished(index, run_id, status, result.error)
+        self.folder.member_finished(index, run_id, status, result.error, result.engine)
         self.progress.member_done(self.folder.record.members[index], run_id, status)
         trial = self.open.pop(index)
         if status == "interrupted":

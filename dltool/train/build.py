@@ -43,26 +43,30 @@ def build_setup(config: Config, world: World | None = None) -> Setup:
     return setup
 
 
-def build_model_on_data(config: Config, world: World) -> tuple[torch.device, Dataset, nn.Module, str]:
+def build_model_on_data(
+    config: Config, world: World, data: Dataset | None = None
+) -> tuple[torch.device, Dataset, nn.Module, str]:
     """This rank's device, its data and model there, and the precision: what can be wrong with the input
-    is found here (the optimizer's hyperparameters were checked by the schema)."""
+    is found here (the optimizer's hyperparameters were checked by the schema). `data`: already built
+    for this config (a population's members share it), on the device."""
     check_distributed(config, world.size)
     device = rank_device(resolve_device(config.device), config.device, world)
     traits = MODELS.get(config.model.name).traits
     precision = resolve_precision(config.precision, device, traits.prefers_bf16)
     torch.manual_seed(config.seed)
-    data = build_dataset(config.data, stream_seed(config.seed, "data"))
     # channels_last lets oneDNN/cuDNN pick their fast conv kernels (DenseNet at 96: 1.3x in bf16 here).
     memory_format = torch.channels_last if traits.conv else torch.contiguous_format
-    data = replace(data, memory_format=memory_format).to(device)
+    if data is None:
+        data = build_dataset(config.data, stream_seed(config.seed, "data"))
+        data = replace(data, memory_format=memory_format).to(device)
     model = build_rank_model(config, data, device, memory_format, world)
     check_batches(len(data.train_y), config.data.batch_size, world.size)
     return device, data, model, precision
 
 
-def build_rank_setup(config: Config, world: World) -> Setup:
+def build_rank_setup(config: Config, world: World, data: Dataset | None = None) -> Setup:
     """Everything of this rank's Setup but the DDP wrapper; bad input raises UsageError here."""
-    device, data, model, precision = build_model_on_data(config, world)
+    device, data, model, precision = build_model_on_data(config, world, data)
     optimizer = build_optimizer(config.optimizer, model.parameters())
     batches = EpochBatches(len(data.train_y), config.data.batch_size, stream_seed(config.seed, "order"))
     return Setup(

@@ -166,10 +166,14 @@ class Trainer:
         loss = setup.loss_fn(out.float(), y)
         self.clear_grads()
         self.backward_and_step(self.global_objective(loss, len(y), len(index)))
-        self.last_lr = setup.optimizer.param_groups[0]["lr"]
-        setup.scheduler.step()
         correct = float(count_correct(out.detach(), y)) if self.classify else 0.0
-        return self.add_to_epoch_sums(float(loss.detach()), correct, len(y))
+        return self.stepped(float(loss.detach()), correct, len(y))
+
+    def stepped(self, loss: float, correct: float, count: int) -> float:
+        """After the optimizer's step: the schedule moves on and the batch joins the epoch's sums."""
+        self.last_lr = self.setup.optimizer.param_groups[0]["lr"]
+        self.setup.scheduler.step()
+        return self.add_to_epoch_sums(loss, correct, count)
 
     def global_objective(self, loss: torch.Tensor, shard_size: int, batch_size: int) -> torch.Tensor:
         """What this rank differentiates. DDP averages the ranks' gradients: weighting each by its shard's
@@ -245,29 +249,34 @@ class Trainer:
         setup.model.train()
         skip = self.pos.batch_in_epoch
         for index in setup.batches.epoch(setup.device, skip=skip):
-            loss = self.train_step(index)
-            before = self.pos.examples
-            self.pos.step += 1
-            self.pos.batch_in_epoch += 1
-            self.pos.examples += len(index)
-            if not math.isfinite(loss):
-                raise Diverged(self.pos.step, loss)
-            if self.eval_every and self.pos.examples // self.eval_every > before // self.eval_every:
-                self.record_eval()
-            self.hooks.progress(
-                step=self.pos.step, epoch=self.pos.epoch, loss=loss, examples=self.pos.examples, now=self.now
-            )
-            signum = self.stop_signal()
-            if signum is not None:
-                self.hooks.checkpoint(self.position_now())
-                raise Interrupted(signum)
-            if (
-                self.checkpoint_every
-                and self.pos.step % self.checkpoint_every == 0
-                and self.pos.batch_in_epoch < len(setup.batches)
-            ):
-                self.hooks.checkpoint(self.position_now())  # long epochs: don't lose them
+            self.after_step(len(index), self.train_step(index))
         self.end_epoch()
+
+    def after_step(self, batch: int, loss: float) -> None:
+        """What follows a step of `batch` examples whose mean loss was `loss`: the position moves on, then
+        divergence, an evaluation, progress, a signal and a checkpoint are seen to. The population engine
+        (train/population.py) calls it for each member after their shared step."""
+        before = self.pos.examples
+        self.pos.step += 1
+        self.pos.batch_in_epoch += 1
+        self.pos.examples += batch
+        if not math.isfinite(loss):
+            raise Diverged(self.pos.step, loss)
+        if self.eval_every and self.pos.examples // self.eval_every > before // self.eval_every:
+            self.record_eval()
+        self.hooks.progress(
+            step=self.pos.step, epoch=self.pos.epoch, loss=loss, examples=self.pos.examples, now=self.now
+        )
+        signum = self.stop_signal()
+        if signum is not None:
+            self.hooks.checkpoint(self.position_now())
+            raise Interrupted(signum)
+        if (
+            self.checkpoint_every
+            and self.pos.step % self.checkpoint_every == 0
+            and self.pos.batch_in_epoch < len(self.setup.batches)
+        ):
+            self.hooks.checkpoint(self.position_now())  # long epochs: don't lose them
 
     def fit(self, epochs: int, stop: StopFlag) -> None:
         self.stop = stop

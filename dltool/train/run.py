@@ -79,20 +79,21 @@ def train_new(
 ):
     setup = build_setup(config, world)
     ranks = world.describe() if world.distributed else None
-
-    def create_run() -> Run:
-        run = RunStore(runs_dir).create(config.label, config.optimizer.name)
-        atomic_write_text(run.path(RUN_FILES.config), dump_config(config))
-        atomic_write_json(run.path(RUN_FILES.env), environment(setup, config))
-        card = run_card(config, study)
-        run.set_status("running", **this_process(), started=now_iso(), created=time.time(), step=0, **card)
-        announce_run(run)
-        return run
-
-    run = world.from_main(create_run)
+    run = world.from_main(lambda: create_run(config, setup, runs_dir, study))
     if not world.is_main:
         return follow(setup, config, Position(), run, ranks)
     return execute(run, setup, config, Position(), quiet, plots, ranks, share, watch)
+
+
+def create_run(config: Config, setup: Setup, runs_dir: Path | None, study: str | None) -> Run:
+    """A new run's folder with its config, environment and `running` status."""
+    run = RunStore(runs_dir).create(config.label, config.optimizer.name)
+    atomic_write_text(run.path(RUN_FILES.config), dump_config(config))
+    atomic_write_json(run.path(RUN_FILES.env), environment(setup, config))
+    card = run_card(config, study)
+    run.set_status("running", **this_process(), started=now_iso(), created=time.time(), step=0, **card)
+    announce_run(run)
+    return run
 
 
 def resume(
@@ -158,17 +159,26 @@ def execute(
         status, exit_code, extra = fit_and_classify(trainer, progress, config.train.epochs, stop, error_log)
         stop.finishing = True  # from here a Ctrl-C must not leave the run half-recorded
         records.close()
-        if status == "completed" and setup.data.task == "classification":
-            best_effort(run, "test predictions", lambda: save_test_predictions(run, setup))
-        end = trainer.pos
-        train_s, new_examples = trainer.now - resumed_at, end.examples - resumed_examples
-        summary = summarize(run, setup, status, time.perf_counter() - wall_start, train_s, end, new_examples)
-        summary.update(extra)
-        run.write_summary(summary)  # validated: a summary readers would call damaged is never written
-        run.set_status(status, ended=now_iso(), step=end.step, **extra)
+        summary = record_outcome(run, trainer, status, extra, wall_start, resumed_at, resumed_examples)
         if plots and run.metrics():  # a run stopped before its first record has nothing to draw
             best_effort(run, "plots", lambda: draw_run_plots(run) if plots is True else plots.draw(run.folder))
     return Outcome(run, status, exit_code, summary)
+
+
+def record_outcome(
+    run: Run, trainer: Trainer, status: str, extra: dict, wall_start: float, resumed_at=0.0, resumed_examples=0
+) -> dict:
+    """How a run ended, in its summary.json and status.json (the test predictions of a finished classifier
+    first): the summary, validated, so one readers would call damaged is never written."""
+    setup, end = trainer.setup, trainer.pos
+    if status == "completed" and setup.data.task == "classification":
+        best_effort(run, "test predictions", lambda: save_test_predictions(run, setup))
+    train_s, new_examples = trainer.now - resumed_at, end.examples - resumed_examples
+    summary = summarize(run, setup, status, time.perf_counter() - wall_start, train_s, end, new_examples)
+    summary.update(extra)
+    run.write_summary(summary)
+    run.set_status(status, ended=now_iso(), step=end.step, **extra)
+    return summary
 
 
 def mark_running(run: Run, config: Config, step: int, ranks: dict | None) -> None:

@@ -355,6 +355,8 @@ def test_ctrl_c_stops_the_running_members_and_keeps_the_results(tmp_path, jobs):
         "sgd,adam",
         "--set",
         "train.epochs=20",
+        "--engine",
+        "process",  # member by member: the population engine's Ctrl-C is tests/train/test_population.py's
     ]
     if jobs == 1:
         command += ["--impl", "scratch"]

@@ -8,7 +8,7 @@ import pytest
 from dltool.cli import study as cli_study
 from dltool.errors import UsageError
 from dltool.study.problems import PROBLEMS
-from dltool.study.protocol import ALL_PROBLEMS, PROTOCOLS, budget, expand_problems
+from dltool.study.protocol import ALL_PROBLEMS, PROTOCOLS, SUITE, budget, expand_problems
 
 
 def test_the_protocols_budgets():
@@ -24,7 +24,9 @@ def test_the_protocols_budgets():
 
 def test_all_stands_for_problems_of_the_library():
     assert set(ALL_PROBLEMS) <= set(PROBLEMS) and len(ALL_PROBLEMS) > 1
-    assert expand_problems(["all"]) == expand_problems(["quadratic2d", "all"]) == ALL_PROBLEMS
+    assert expand_problems(["all"]) == expand_problems(["airfoil", "all"]) == ALL_PROBLEMS
+    assert expand_problems(["quadratic2d", "all"]) == ("quadratic2d", *ALL_PROBLEMS)
+    assert expand_problems(["suite", "all"]) == SUITE and len(SUITE) >= 8 and set(SUITE) <= set(PROBLEMS)
     assert expand_problems(["airfoil", "quadratic2d"]) == ("airfoil", "quadratic2d")
 
 
@@ -37,11 +39,16 @@ def planned(monkeypatch):
 
 
 def test_the_command_line_takes_the_librarys_presets(dltool, planned):
-    for args in (["--protocol", "full", "--problem", "all"], ["--problem", ",".join(PROBLEMS)], []):
+    for args in (
+        ["--protocol", "full", "--problem", "all"],
+        ["--problem", ",".join(PROBLEMS)],
+        [],
+        ["--problem", "suite"],
+    ):
         result = dltool("compare-optimizers", "--jobs", "1", *args)
         assert result.exit_code == 0, result.output
-    (everything, full), (listed, quick), (default, plain) = planned
-    assert everything == ALL_PROBLEMS and (full.tune, full.seeds) == (20, 5)
+    (everything, full), (listed, quick), (default, plain), (suite, _) = planned
+    assert everything == ALL_PROBLEMS and (full.tune, full.seeds) == (20, 5) and suite == SUITE
     assert listed == tuple(PROBLEMS) and (quick.tune, quick.seeds) == (0, 1)
     assert default == () and plain.problem is None  # the plan's default problem (airfoil)
 
@@ -49,6 +56,7 @@ def test_the_command_line_takes_the_librarys_presets(dltool, planned):
 def test_the_help_lists_every_problem_and_protocol(dltool, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     text = " ".join(dltool("compare-optimizers", "-h").stdout.replace("│", " ").split())  # unwrapped
-    assert f"or all ({', '.join(ALL_PROBLEMS)}): {', '.join(PROBLEMS)};" in text
+    assert f"all ({', '.join(ALL_PROBLEMS)}) or suite (the {len(SUITE)} problems of the README's suite): " in text
+    assert f"suite): {', '.join(PROBLEMS)};" in text
     assert "<quick|full>" in text and list(PROTOCOLS) == ["quick", "full"]
     assert "quick: the given settings; full: --tune 20 --seeds 5 (Schmidt et al.'s budget" in text

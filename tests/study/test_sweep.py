@@ -131,7 +131,8 @@ def test_a_killed_sweep_resumes_only_the_missing_members(tmp_path):
 def test_ctrl_c_then_resume_continues_the_interrupted_member(tmp_path):
     runs_dir = tmp_path / "runs"
     command = [sys.executable, "-m", "dltool", "sweep", str(CONFIG), "--grid", "optimizer.lr=0.01,0.03",
-               "--set", "train.epochs=100", "--jobs", "1", "--runs-dir", str(runs_dir), "-q"]  # fmt: skip
+               "--set", "train.epochs=100", "--jobs", "1", "--engine", "process", "--runs-dir", str(runs_dir),
+               "-q"]  # fmt: skip
     ctrl_c_inside_first_member(command, runs_dir)
     folder = sweep_folder(runs_dir)
     data = record_of(folder)
@@ -160,7 +161,8 @@ def test_a_failed_member_does_not_stop_the_sweep_and_the_table_says_why(dltool, 
         return real_train(config, *args, **kwargs)
 
     monkeypatch.setattr(members, "train", train_unless_lr_003)
-    result = dltool("sweep", CONFIG, "--grid", "optimizer.lr=0.01,0.03,0.1", "--jobs", "1", "-q")
+    args = ("sweep", CONFIG, "--grid", "optimizer.lr=0.01,0.03,0.1", "--jobs", "1", "--engine", "process", "-q")
+    result = dltool(*args)
     assert result.exit_code == 1, result.output  # a member failed: exit 1, after the others ran
     folder = sweep_folder(runs_dir)
     rows = {row["optimizer.lr"]: row for row in csv_rows(folder)}

@@ -12,6 +12,7 @@ from conftest import run_folders
 
 from dltool.study.space import parse_space
 from dltool.study.startup import edges, place, sampler_seed, startup_points
+from dltool.study.tune_spaces import LITERATURE_SPACES, LR_ONLY, search_space
 
 
 def test_the_start_covers_the_log_range_and_differs_between_studies():
@@ -42,7 +43,7 @@ def test_a_best_value_at_the_edge_of_its_range_is_named():
 
 def multipliers(runs_dir, common: bool, dltool) -> dict[str, list[float]]:
     """Each optimizer's tried learning rates over its default, from its tuning study's members."""
-    args = ["--optimizers", "sgd,adam", "--impl", "torch", "--tune", "6", "--seeds", "1", "--jobs", "2"]
+    args = ["--optimizers", "sgd,adam", "--impl", "torch", "--tune", "6", "--tune-space", "lr", "--seeds", "1"]
     result = dltool("compare-optimizers", "-q", *args, *(["--common-draws"] if common else []))
     assert result.exit_code == 0, result.output
     found = {}
@@ -63,3 +64,19 @@ def test_two_optimizers_never_share_a_multiplier_unless_common_draws(dltool, run
     monkeypatch.setenv("DLTOOL_RUNS_DIR", str(tmp_path / "common"))
     common = multipliers(tmp_path / "common", True, dltool)
     assert common["sgd"] == pytest.approx(common["adam"], rel=1e-9)
+
+
+def test_the_default_spaces_are_the_literatures_and_lr_keeps_the_one_key_search(dltool, runs_dir):
+    """Schmidt et al.'s manner: the lr over decades whatever the default, plus momentum-like keys."""
+    assert [key.key for key in search_space("adam", {"lr": 0.01, "betas": [0.9, 0.999]}, ())] == [
+        "optimizer.lr",
+        "optimizer.betas",
+    ]
+    (lr,) = search_space("adam", {"lr": 0.01, "betas": [0.9, 0.999]}, (LR_ONLY,))
+    assert lr.bounds == pytest.approx((0.01 / 30, 0.01 * 30))
+    assert [k.key for k in search_space("newton", {"lr": 1.0}, ())] == ["optimizer.lr"]  # none in the literature
+    result = dltool("compare-optimizers", "-q", "--optimizers", "momentum", "--tune", "2", "--seeds", "1")
+    assert result.exit_code == 0, result.output
+    (tuning,) = [json.loads((f / "study.json").read_text()) for f in run_folders(runs_dir) if "-tune-" in f.name]
+    assert tuning["plan"]["space"] == {"optimizer.lr": "loguniform(1e-5, 1)", "optimizer.momentum": "uniform(0, 0.99)"}
+    assert [parse_space(t).key for t in LITERATURE_SPACES["momentum"]] == list(tuning["plan"]["space"])

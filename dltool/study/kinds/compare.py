@@ -90,7 +90,7 @@ class CompareKind(StudyKind):
             intro += f" Each setting's tuning: {spec.tuning[0].get('search', 'TPE')}."
         widths = {"hyperparameters": 16, "status": 10}
         verdict = ResultsTable(title, headings, rows, marks, (intro,), tuple(notes), DROPPABLE, widths)
-        return [verdict, budget_table(results.budget)] if results.budget else [verdict]
+        return [verdict, budget_table(results.budget, results.verdict.rule.margin)] if results.budget else [verdict]
 
     def stored(self, spec: CompareSpec, results: ComparisonResults) -> tuple[str, Headline, dict]:
         verdict = results.verdict

@@ -34,6 +34,7 @@ class ProfileSpec(Spec):
     comparisons: dict[str, str]  # problem -> its comparison's id
     ranks: dict[str, dict[str, int]] = {}  # problem -> optimizer -> its rank there (equivalent ones share)
     steps: dict[str, dict[str, float | None]] = {}  # problem -> optimizer -> steps to target; None: not reached
+    untested: list[str] = []  # problems whose verdict could test nothing (one seed of a noisy problem)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ def places(results: ComparisonResults) -> tuple[dict[str, int], dict[str, float 
         reached = standing.finished and group.arrived == len(group.results) and group.stats.get("steps_to_target")
         steps[optimizer] = group.stats["steps_to_target"][0] if reached else None
     return ranks, steps
+
+
+def tested(results: ComparisonResults) -> bool:
+    """Whether a problem's ranks below 1 rest on a test (or on exact values), not on single noisy runs."""
+    rule = results.verdict.rule
+    return rule.deterministic or rule.seeds > 1
 
 
 def rank_rows(ranks: Table) -> tuple[RankRow, ...]:
@@ -125,7 +132,14 @@ def rank_table(spec: ProfileSpec, rows: tuple[RankRow, ...]) -> ResultsTable:
         fewer = f" (over {len(row.ranks)} of {len(problems)})" if len(row.ranks) < len(problems) else ""
         cells.append((row.optimizer, *ranks, f"{row.mean_rank:.2f}{fewer}"))
     title = f"optimizers across {', '.join(problems)}"
-    return ResultsTable(title, ("optimizer", *problems, "mean rank"), tuple(cells), intro=(intro,))
+    notes = ()
+    if spec.untested:
+        notes = (
+            f"One seed on {', '.join(spec.untested)}: there a rank below 1 is the order of single runs, which the "
+            "verdict could not test (it calls them inconclusive), so the mean rank leans on untested orders; "
+            "--seeds 5 gives ranks that rest on a test.",
+        )
+    return ResultsTable(title, ("optimizer", *problems, "mean rank"), tuple(cells), intro=(intro,), notes=notes)
 
 
 def steps_table(spec: ProfileSpec, rows: tuple[RankRow, ...]) -> ResultsTable:

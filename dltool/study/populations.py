@@ -1,0 +1,132 @@
+"""A study's members gathered into populations (dltool.train.population): those of a fixed plan that share
+a model, data, batch size and steps train as one computation, in this process or one worker; the rest take
+the process path. `--engine process` keeps every member on its own; study.json says how each trained.
+
+Members with one key are split into as many populations as there are member processes (--jobs), so that
+every core trains, and further where a population would not fit in memory: each member is reckoned at
+4 bytes × (10 × its parameters + 4 × a batch's activations), for its parameters, gradient, their stacked
+copies, up to two optimizer states and a checkpoint's copy, and the activations forward and backward; a
+population takes at most a quarter of the memory the machine has available when the study starts.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from dltool.config import Config
+from dltool.registry import DATASETS
+from dltool.study.members import MemberJob, Result, Work
+from dltool.train.population import population_key, train_population
+
+MEMORY_SHARE = 4  # a population takes at most 1/MEMORY_SHARE of the available memory
+
+
+class PopulationJob(NamedTuple):
+    """Members that train as one population: (index in study.json, job) each."""
+
+    members: tuple[tuple[int, MemberJob], ...]
+
+    @property
+    def label(self) -> str:
+        return f"a population of {len(self.members)} members ({self.members[0][1].label}, ...)"
+
+    def run(self, quiet: bool = True) -> PopulationResult:
+        return run_population(self)
+
+    def failed(self, why: str) -> PopulationResult:
+        """Failed before its members had folders (its data or a model could not be built)."""
+        return PopulationResult(
+            tuple((index, Result(None, "failed", 1, why, "population")) for index, _ in self.members)
+        )
+
+
+class PopulationResult(NamedTuple):
+    """Each member's Result; interrupted if any member was (all stop together)."""
+
+    results: tuple[tuple[int, Result], ...]
+
+    @property
+    def status(self) -> str:
+        return "interrupted" if any(r.status == "interrupted" for _, r in self.results) else "completed"
+
+    @property
+    def exit_code(self) -> int:
+        return max((r.exit_code for _, r in self.results if r.status == "interrupted"), default=0)
+
+
+def run_population(job: PopulationJob) -> PopulationResult:
+    """Train a population in this process. Top-level so worker processes can run it."""
+    first = job.members[0][1]
+    members = train_population([member.config for _, member in job.members], first.runs_dir, first.study)
+    results = []
+    for (index, entry), member in zip(job.members, members):
+        if isinstance(member, Exception):  # it never trained: as a member of the process path that fails early
+            why = f"{type(member).__name__}: {member}"
+            print(f"warning: {entry.label} failed: {why}", file=sys.stderr)
+            results.append((index, Result(None, "failed", 1, why, "population")))
+            continue
+        error = member.extra.get("error") if member.status == "failed" else None
+        results.append((index, Result(member.run.id, member.status, member.exit_code, error, "population")))
+    return PopulationResult(tuple(results))
+
+
+class GroupedWork:
+    """A fixed plan's members with the population-ready ones gathered: populations first, then the rest."""
+
+    fixed = True
+
+    def __init__(self, work: Work, jobs: int) -> None:
+        self.work, self.processes = work, jobs
+
+    def jobs(self) -> Iterator[tuple[int, MemberJob | PopulationJob]]:
+        groups: dict[str, list[tuple[int, MemberJob]]] = {}
+        alone = []
+        for index, job in self.work.jobs():
+            key = population_key(job.config) if job.resume is None and job.watch is None else None
+            (groups.setdefault(key, []) if key else alone).append((index, job))
+        for members in groups.values():
+            if len(members) == 1:
+                alone.extend(members)
+                continue
+            # one population per process at least: a compute-bound population on one core leaves the others idle
+            size = min(population_size(members[0][1].config), -(-len(members) // self.processes))
+            for start in range(0, len(members), size):
+                chunk = tuple(members[start : start + size])
+                yield chunk[0][0], PopulationJob(chunk)
+        yield from sorted(alone, key=lambda pair: pair[0])
+
+    def finished(self, index: int, result: Result | PopulationResult) -> None:
+        if isinstance(result, PopulationResult):
+            for member_index, member_result in result.results:
+                self.work.finished(member_index, member_result)
+        else:
+            self.work.finished(index, result)
+
+
+def population_size(config: Config) -> int:
+    """How many members of this config's kind fit in a population."""
+    return max(1, available_memory() // MEMORY_SHARE // member_bytes(config))
+
+
+def member_bytes(config: Config) -> int:
+    """The memory a member takes in a population (module docstring)."""
+    traits = DATASETS.get(config.data.name).traits
+    widths = [math.prod(traits.input_shape or (1,)), *config.model.options.get("hidden", []), traits.num_outputs or 1]
+    parameters = sum(a * b + b for a, b in zip(widths, widths[1:]))
+    return 4 * (10 * parameters + 4 * config.data.batch_size * sum(widths))
+
+
+def available_memory() -> int:
+    """Bytes the machine has available now (MemAvailable; all of its memory where that is not known)."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")

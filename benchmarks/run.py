@@ -31,6 +31,7 @@ SECTIONS = {  # name -> module; in report order
     "overhead": "overhead",
     "concurrency": "concurrency",
     "memory": "memory",
+    "population": "population",
 }
 
 

@@ -11,7 +11,7 @@ import sys
 
 from conftest import REPO
 
-SECTIONS = ("training", "optimizer step", "command line", "overhead", "concurrency", "memory")
+SECTIONS = ("training", "optimizer step", "command line", "overhead", "concurrency", "memory", "population")
 
 
 def test_quick_benchmark_run_reports_every_section(tmp_path):

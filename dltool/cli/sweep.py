@@ -116,6 +116,7 @@ def tune(
     space: Space = None,
     trials: Trials = None,
     jobs: Jobs = None,
+    engine: EngineOption = Engine.population,
     metric: Metric = RankMetric.loss,
     storage: Storage = None,
     no_prune: NoPrune = False,
@@ -140,14 +141,13 @@ def tune(
     from dltool.study.tune import tune as run
     from dltool.study.tune_plan import TuneRequest
 
-    thread_sets = (f"threads={threads}",) if threads else ()
     request = None
     if resume is None:
-        overrides = tuple(set_ or ()) + thread_sets
+        overrides = tuple(set_ or ()) + ((f"threads={threads}",) if threads else ())
         request = TuneRequest(
             config, tuple(space or ()), trials, canonical_metric(metric.value), storage, not no_prune, overrides
         )
-    outcome = run(request, StudyOptions(runs_dir, jobs, quiet), resume)
+    outcome = run(request, StudyOptions(runs_dir, jobs, quiet, engine.value), resume)
     print_outcome(outcome)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)

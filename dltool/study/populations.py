@@ -20,6 +20,8 @@ from typing import NamedTuple
 from dltool.config import Config
 from dltool.registry import DATASETS
 from dltool.study.members import MemberJob, Result, Work
+from dltool.study.startup import STARTUP_TRIALS
+from dltool.study.trials import TrialWork
 from dltool.train.population import population_key, train_population
 
 MEMORY_SHARE = 4  # a population takes at most 1/MEMORY_SHARE of the available memory
@@ -61,7 +63,8 @@ class PopulationResult(NamedTuple):
 def run_population(job: PopulationJob) -> PopulationResult:
     """Train a population in this process. Top-level so worker processes can run it."""
     first = job.members[0][1]
-    members = train_population([member.config for _, member in job.members], first.runs_dir, first.study)
+    entries = [entry for _, entry in job.members]
+    members = train_population([e.config for e in entries], first.runs_dir, first.study, [e.watch for e in entries])
     results = []
     for (index, entry), member in zip(job.members, members):
         if isinstance(member, Exception):  # it never trained: as a member of the process path that fails early
@@ -83,28 +86,52 @@ class GroupedWork:
         self.work, self.processes = work, jobs
 
     def jobs(self) -> Iterator[tuple[int, MemberJob | PopulationJob]]:
-        groups: dict[str, list[tuple[int, MemberJob]]] = {}
-        alone = []
-        for index, job in self.work.jobs():
-            key = population_key(job.config) if job.resume is None and job.watch is None else None
-            (groups.setdefault(key, []) if key else alone).append((index, job))
-        for members in groups.values():
-            if len(members) == 1:
-                alone.extend(members)
-                continue
-            # one population per process at least: a compute-bound population on one core leaves the others idle
-            size = min(population_size(members[0][1].config), -(-len(members) // self.processes))
-            for start in range(0, len(members), size):
-                chunk = tuple(members[start : start + size])
-                yield chunk[0][0], PopulationJob(chunk)
-        yield from sorted(alone, key=lambda pair: pair[0])
+        return gather(list(self.work.jobs()), self.processes)
 
     def finished(self, index: int, result: Result | PopulationResult) -> None:
-        if isinstance(result, PopulationResult):
-            for member_index, member_result in result.results:
-                self.work.finished(member_index, member_result)
-        else:
-            self.work.finished(index, result)
+        for member_index, member_result in each_member(index, result):
+            self.work.finished(member_index, member_result)
+
+
+class PopulationTrials(TrialWork):
+    """A tuning study's trials asked STARTUP_TRIALS at a time (the quasi-random start in one batch, then
+    TPE's proposals, each batch from the trials finished before it) and trained as populations."""
+
+    def __init__(self, *args, processes: int) -> None:
+        super().__init__(*args, batch=STARTUP_TRIALS)
+        self.processes = processes
+
+    def batched(self, started: list[tuple[int, MemberJob]]) -> Iterator[tuple[int, MemberJob | PopulationJob]]:
+        return gather(started, self.processes)
+
+    def finished(self, index: int, result: Result | PopulationResult) -> None:
+        for member_index, member_result in each_member(index, result):
+            super().finished(member_index, member_result)
+
+
+def each_member(index: int, result: Result | PopulationResult) -> tuple[tuple[int, Result], ...]:
+    """(index in study.json, Result) of each member a job's result speaks for."""
+    return result.results if isinstance(result, PopulationResult) else ((index, result),)
+
+
+def gather(jobs: list[tuple[int, MemberJob]], processes: int) -> Iterator[tuple[int, MemberJob | PopulationJob]]:
+    """The jobs with those that can train together as populations: one per process at least (a
+    compute-bound population on one core leaves the others idle) and each within its memory; the rest
+    alone, in their order."""
+    groups: dict[str, list[tuple[int, MemberJob]]] = {}
+    alone = []
+    for index, job in jobs:
+        key = population_key(job.config) if job.resume is None else None
+        (groups.setdefault(key, []) if key else alone).append((index, job))
+    for members in groups.values():
+        if len(members) == 1:
+            alone.extend(members)
+            continue
+        size = min(population_size(members[0][1].config), -(-len(members) // processes))
+        for start in range(0, len(members), size):
+            chunk = tuple(members[start : start + size])
+            yield chunk[0][0], PopulationJob(chunk)
+    yield from sorted(alone, key=lambda pair: pair[0])
 
 
 def population_size(config: Config) -> int:

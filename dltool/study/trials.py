@@ -52,12 +52,25 @@ class TrialWatch:
         if getattr(self, "_opened", None) is None:
             import optuna
 
-            study = optuna.load_study(study_name=self.study_name, storage=open_storage(self.storage))
-            self._opened = optuna.trial.Trial(study, self.trial_id)
+            self._opened = optuna.trial.Trial(loaded_study(self.storage, self.study_name), self.trial_id)
         return self._opened
 
     def __getstate__(self) -> dict:
         return {key: value for key, value in self.__dict__.items() if key != "_opened"}
+
+
+_LOADED: dict[tuple[str, str], Any] = {}  # (storage, study name) -> the study, once per process
+
+
+def loaded_study(storage: str, name: str):
+    """The Optuna study, loaded once per process: the members of a population, and the members a worker runs
+    one after another, share one connection and the finished trials its cache holds (each trial's own
+    connection cost 60 ms to open, and the pruner read every trial anew through it)."""
+    if (storage, name) not in _LOADED:
+        import optuna
+
+        _LOADED[storage, name] = optuna.load_study(study_name=name, storage=open_storage(storage))
+    return _LOADED[storage, name]
 
 
 def counted(trials: list) -> list:
@@ -69,21 +82,35 @@ def counted(trials: list) -> list:
 class TrialWork:
     """The Work of a tuning study (dltool.study.members): trials asked until `plan.trials` exist in the storage."""
 
-    def __init__(self, folder: StudyFolder, plan: TunePlan, study, storage_url: str, progress: MemberProgress) -> None:
+    def __init__(
+        self, folder: StudyFolder, plan: TunePlan, study, storage_url: str, progress: MemberProgress, batch: int = 1
+    ) -> None:
         self.folder, self.plan, self.study, self.url, self.progress = folder, plan, study, storage_url, progress
         self.open: dict[int, Any] = {}  # member index -> its Optuna trial
         self.resumed: dict[int, MemberJob] = {}  # interrupted trials to continue first (--resume)
+        # trials asked at once: 1 (each trained on its own), or a population's worth (PopulationWork)
+        self.batch = batch
 
     def jobs(self) -> Iterator[tuple[int, MemberJob]]:
         yield from self.resumed.items()
         while True:
-            with trial_lock(self.url):
-                if len(counted(self.study.get_trials(deepcopy=False))) >= self.plan.trials:
-                    return
-                trial = self.study.ask({entry.key: entry.distribution() for entry in self.plan.space})
-            if self.surplus(trial):
+            asked = self.ask()
+            if not asked:
                 return
-            yield self.start(trial)
+            yield from self.batched([self.start(trial) for trial in asked])
+
+    def ask(self) -> list:
+        """Up to `batch` new trials (none once the requested number exist): a batch is proposed from the
+        trials finished before it, as Optuna's ask does for trials asked side by side."""
+        with trial_lock(self.url):
+            left = self.plan.trials - len(counted(self.study.get_trials(deepcopy=False)))
+            distributions = {entry.key: entry.distribution() for entry in self.plan.space}
+            asked = [self.study.ask(distributions) for _ in range(min(self.batch, max(left, 0)))]
+        return [trial for trial in asked if not self.surplus(trial)]
+
+    def batched(self, started: list[tuple[int, MemberJob]]) -> Iterator[tuple[int, MemberJob]]:
+        """A batch's trials as they are to run: here, each on its own (PopulationWork gathers them)."""
+        return iter(started)
 
     def surplus(self, trial) -> bool:
         """A trial beyond the requested number: a process on another machine (no shared lock) asked at the same

@@ -22,6 +22,7 @@ from dltool.study.kinds.tune import TuneKind, TuneSpec
 from dltool.study.lifecycle import Launch, StudyOutcome, run_study
 from dltool.study.members import StudyOptions, default_jobs
 from dltool.study.optuna_storage import file_lock, open_storage, sqlite_path
+from dltool.study.populations import PopulationTrials
 from dltool.study.resume import study_to_resume
 from dltool.study.space import parse_space
 from dltool.study.startup import STARTUP_TRIALS, edges, startup_points
@@ -30,6 +31,7 @@ from dltool.study.tune_plan import TunePlan, TuneRequest, plan_tune
 from dltool.text import format_value
 from dltool.train.build import build_model_on_data
 from dltool.train.distributed import World
+from dltool.train.population import population_key
 from dltool.train.progress import MemberProgress
 
 
@@ -65,7 +67,11 @@ def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | No
     folder.set_status("running")
     study = _optuna_study(plan, storage, url)
     started = time.perf_counter() - folder.wall_time_so_far()  # a continued study's wall time adds up
-    work = TrialWork(folder, plan, study, url, MemberProgress(plan.trials, options.quiet))
+    progress = MemberProgress(plan.trials, options.quiet)
+    if options.engine == "population" and population_key(plan.config(_first_params(plan))) is not None:
+        work = PopulationTrials(folder, plan, study, url, progress, processes=jobs)
+    else:
+        work = TrialWork(folder, plan, study, url, progress)
     work.resumed = _resumable(folder, work, study)
     return Launch(folder, work, jobs, started, after=lambda: _conclude_trials(folder, plan, study))
 

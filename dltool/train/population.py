@@ -28,7 +28,7 @@ from dltool.store.run import Run
 from dltool.train.build import build_rank_setup
 from dltool.train.checkpoint import save_checkpoint
 from dltool.train.distributed import World
-from dltool.train.engine import Diverged, Hooks, Interrupted, StopFlag, Trainer
+from dltool.train.engine import Diverged, Hooks, Interrupted, Pruned, StopFlag, Trainer
 from dltool.train.evaluate import count_correct
 from dltool.train.run import create_run, mark_running, record_outcome
 from dltool.train.setup import Position, Setup
@@ -78,11 +78,14 @@ class Member:
         self.status, self.exit_code, self.extra = status, exit_code, extra
 
 
-def start_member(config: Config, data, runs_dir, study: str | None) -> Member:
-    """A member's Setup on the population's shared data, its run folder and Trainer."""
+def start_member(config: Config, data, runs_dir, study: str | None, watch=None) -> Member:
+    """A member's Setup on the population's shared data, its run folder and Trainer; `watch` sees its records
+    (a tuning trial's pruner)."""
     setup = build_rank_setup(config, World(), data)
+    if watch is not None:
+        watch.ready()
     run = create_run(config, setup, runs_dir, study)
-    records = RecordWriters(run, False, None)
+    records = RecordWriters(run, False, watch)
     hooks = Hooks(records.write, lambda at: save_checkpoint(run, setup, at), lambda **_: None)
     trainer = Trainer(setup, Position(), hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
     mark_running(run, config, 0, None)
@@ -124,6 +127,8 @@ def guarded(member: Member, action) -> None:
         member.end("diverged", 1, error=str(exc), diverged_at_step=exc.step)
     except Interrupted as exc:
         member.end("interrupted", 128 + exc.signum, error=str(exc))
+    except Pruned as exc:
+        member.end("pruned", 0, pruned_at_step=exc.step)
 
 
 def fit_population(members: list[Member], epochs: int, stop: StopFlag) -> None:
@@ -153,24 +158,25 @@ def fit_population(members: list[Member], epochs: int, stop: StopFlag) -> None:
         member.end("completed", 0)
 
 
-def train_population(configs: list[Config], runs_dir, study: str | None) -> list[Member | Exception]:
+def train_population(configs: list[Config], runs_dir, study: str | None, watches=None) -> list[Member | Exception]:
     """Train `configs` (one population_key) together; each member's folder records how it ended. A member
-    whose Setup could not be built (bad input) is its exception in the list, and the others go on."""
+    whose Setup could not be built (bad input) is its exception in the list, and the others go on.
+    `watches`: each member's (a tuning trial's pruner), or None."""
     with ThreadShare(configs[0].threads):  # the members' one setting (it is in population_key)
-        started = start_members(configs, runs_dir, study)
+        started = start_members(configs, runs_dir, study, watches or [None] * len(configs))
         members = [member for member in started if isinstance(member, Member)]
         if members:
             train_together(members)
         return started
 
 
-def start_members(configs: list[Config], runs_dir, study: str | None) -> list[Member | Exception]:
+def start_members(configs: list[Config], runs_dir, study: str | None, watches: list) -> list[Member | Exception]:
     """Each member's Setup and folder, the data built once and shared."""
     started: list[Member | Exception] = []
     data = None
-    for config in configs:
+    for config, watch in zip(configs, watches):
         try:
-            member = start_member(config, data, runs_dir, study)
+            member = start_member(config, data, runs_dir, study, watch)
         except Exception as exc:  # this member's input: the others go on without it
             started.append(exc)
             continue

@@ -66,8 +66,9 @@ def test_six_trials_with_a_fixed_seed_reproduce_the_best_value(dltool, runs_dir,
 
 def test_two_processes_sharing_one_storage_finish_exactly_the_requested_trials(tmp_path):
     storage = f"sqlite:///{tmp_path / 'shared.db'}"
+    # one trial at a time per process (--engine process): a population takes ten at once
     command = [sys.executable, "-m", "dltool", "tune", str(CONFIG), *SPACE, "--trials", "7", "--jobs", "1",
-               "--storage", storage, "--runs-dir", str(tmp_path / "runs"), "-q"]  # fmt: skip
+               "--engine", "process", "--storage", storage, "--runs-dir", str(tmp_path / "runs"), "-q"]  # fmt: skip
     processes = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
     outputs = [process.communicate(timeout=600) for process in processes]
     assert [p.returncode for p in processes] == [0, 0], outputs
@@ -82,8 +83,10 @@ def test_two_processes_sharing_one_storage_finish_exactly_the_requested_trials(t
 
 
 def test_a_pruned_trial_is_recorded_as_such(dltool, runs_dir):
-    # eight trials: the quasi-random start tries the low learning rates (0.0017) that fall behind the median
-    result = dltool("tune", CONFIG, *SPACE, "--trials", "8", "--jobs", "1", "-q", "--set", "train.epochs=4")
+    # eight trials: the quasi-random start tries the low learning rates (0.0017) that fall behind the median of
+    # those finished before them (one after another: a population's trials report side by side, none finished)
+    args = ("--trials", "8", "--jobs", "1", "--engine", "process", "-q", "--set", "train.epochs=4")
+    result = dltool("tune", CONFIG, *SPACE, *args)
     assert result.exit_code == 0, result.output
     (folder,) = tune_folders(runs_dir)
     pruned = [t for t in storage_trials(folder) if t.state.name == "PRUNED"]
@@ -150,7 +153,7 @@ def test_ctrl_c_then_resume_finishes_the_interrupted_trial_and_the_rest(tmp_path
     runs_dir = tmp_path / "runs"
     command = [sys.executable, "-m", "dltool", "tune", str(CONFIG), "--space", "optimizer.lr=loguniform(0.01,0.1)",
                "--trials", "3", "--jobs", "1", "--no-prune", "--set", "train.epochs=100", "--runs-dir", str(runs_dir),
-               "-q"]  # fmt: skip
+               "--engine", "process", "-q"]  # fmt: skip
     ctrl_c_inside_first_member(command, runs_dir)
     (folder,) = tune_folders(runs_dir)
     data = record_of(folder)

@@ -149,3 +149,20 @@ def test_a_member_that_cannot_be_built_fails_alone(dltool, runs_dir, monkeypatch
     assert members[0.03]["status"] == "failed" and members[0.03]["error"] == "RuntimeError: the data went away"
     assert members[0.01]["status"] == members[0.1]["status"] == "completed"
     assert {m["engine"] for m in members.values()} == {"population"}
+
+
+def test_a_tuning_pool_trains_in_populations_and_each_trial_as_it_would_alone(dltool, runs_dir, tmp_path):
+    """Trials are asked ten at a time (the quasi-random start, then TPE's batches) and pruned as alone."""
+    space = ("--space", "optimizer.lr=loguniform(1e-4,1)", "--trials", "14", "--jobs", "1", "-q")
+    result = dltool("tune", CONFIGS / "linreg_airfoil_torch.yaml", *space)
+    assert result.exit_code == 0, result.output
+    (tuning,) = [f for f in run_folders(runs_dir) if "-tune-" in f.name]
+    members = json.loads((tuning / "study.json").read_text())["members"]
+    assert len(members) == 14 and {m["engine"] for m in members} == {"population"}
+    assert {m["status"] for m in members} <= {"completed", "pruned"}
+    completed = next(m for m in members if m["status"] == "completed")
+    folder = runs_dir / completed["run_id"]
+    alone = dltool("train", folder / "config.yaml", "-q", "--runs-dir", tmp_path / "alone")
+    assert alone.exit_code == 0, alone.output
+    (lone,) = run_folders(tmp_path / "alone")
+    assert [r[2] for r in losses(folder)] == pytest.approx([r[2] for r in losses(lone)], rel=1e-5)

@@ -182,6 +182,7 @@ class StudyFolder:
     def __init__(self, folder: Path, record: StudyRecord) -> None:
         self.folder = folder
         self.record = record
+        self.deferred = False  # True: changes wait for one write (dltool.study.populations.written_once)
 
     @property
     def id(self) -> str:
@@ -209,7 +210,7 @@ class StudyFolder:
         """A new study folder, with the plan in study.json: every member pending."""
         folder = RunStore(runs_dir).create(header.kind, header.problem).folder
         comparison = cls(folder, StudyRecord(folder.name, "running", header, list(members)))
-        comparison._write_record()
+        comparison.write_record()
         return comparison
 
     @classmethod
@@ -231,18 +232,18 @@ class StudyFolder:
     def add_member(self, entry: MemberEntry) -> int:
         """A member the plan did not list at the start (a tuning study's next trial); its index."""
         self.record.members.append(entry)
-        self._write_record()
+        self.write_record()
         return len(self.record.members) - 1
 
     def set_status(self, status: str) -> None:
         """running again (a resumed study), before its members run."""
         self.record.status, self.record.header = status, replace(self.record.header, **this_process())
-        self._write_record()
+        self.write_record()
 
     def update_plan(self, **changes: Any) -> None:
         """Keys of the kind's plan known only once it runs (a tuning study's storage, its best trial)."""
         self.record.header = replace(self.record.header, plan={**self.record.header.plan, **changes})
-        self._write_record()
+        self.write_record()
 
     def member_finished(
         self, index: int, run_id: str | None, status: str, error: str | None = None, engine: str | None = None
@@ -250,11 +251,11 @@ class StudyFolder:
         member = self.record.members[index]
         run_id = run_id or member.run_id
         self.record.members[index] = replace(member, run_id=run_id, status=status, error=error, engine=engine)
-        self._write_record()
+        self.write_record()
 
     def finish(self, status: str, end: StudyEnd) -> None:
         self.record.status, self.record.end = status, end
-        self._write_record()
+        self.write_record()
 
     def member_ids(self) -> set[str]:
         """The run ids comparison.json lists: a member's is written when it has finished."""
@@ -277,7 +278,9 @@ class StudyFolder:
     def write_results_text(self, text: str) -> None:
         atomic_write_text(self.path(STUDY_FILES.results_text), text)
 
-    def _write_record(self) -> None:
+    def write_record(self) -> None:
+        if self.deferred:
+            return
         atomic_write_json(self.path(STUDY_FILES.record), self.record.to_json())
         legacy = self.path(STUDY_FILES.legacy_record)
         if legacy.exists():  # a comparison made before study.json, written again: one record, not two

@@ -11,6 +11,7 @@ population takes at most a quarter of the memory the machine has available when 
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import sys
@@ -19,6 +20,7 @@ from typing import NamedTuple
 
 from dltool.config import Config
 from dltool.registry import DATASETS
+from dltool.store.study import StudyFolder
 from dltool.study.members import MemberJob, Result, Work
 from dltool.study.startup import STARTUP_TRIALS
 from dltool.study.trials import TrialWork
@@ -89,8 +91,9 @@ class GroupedWork:
         return gather(list(self.work.jobs()), self.processes)
 
     def finished(self, index: int, result: Result | PopulationResult) -> None:
-        for member_index, member_result in each_member(index, result):
-            self.work.finished(member_index, member_result)
+        with written_once(self.work.study):
+            for member_index, member_result in each_member(index, result):
+                self.work.finished(member_index, member_result)
 
 
 class PopulationTrials(TrialWork):
@@ -104,9 +107,26 @@ class PopulationTrials(TrialWork):
     def batched(self, started: list[tuple[int, MemberJob]]) -> Iterator[tuple[int, MemberJob | PopulationJob]]:
         return gather(started, self.processes)
 
+    def start_all(self, asked: list) -> list[tuple[int, MemberJob]]:
+        with written_once(self.folder):
+            return super().start_all(asked)
+
     def finished(self, index: int, result: Result | PopulationResult) -> None:
-        for member_index, member_result in each_member(index, result):
-            super().finished(member_index, member_result)
+        with written_once(self.folder):
+            for member_index, member_result in each_member(index, result):
+                super().finished(member_index, member_result)
+
+
+@contextlib.contextmanager
+def written_once(folder: StudyFolder) -> Iterator[None]:
+    """study.json written once for the changes inside, not once per member: a population's members start
+    and end together, and a study of 1,000 members rewritten after each spent most of its time on it."""
+    folder.deferred = True
+    try:
+        yield
+    finally:
+        folder.deferred = False
+        folder.write_record()
 
 
 def each_member(index: int, result: Result | PopulationResult) -> tuple[tuple[int, Result], ...]:

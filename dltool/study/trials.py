@@ -97,7 +97,7 @@ class TrialWork:
             asked = self.ask()
             if not asked:
                 return
-            yield from self.batched([self.start(trial) for trial in asked])
+            yield from self.batched(self.start_all(asked))
 
     def ask(self) -> list:
         """Up to `batch` new trials (none once the requested number exist): a batch is proposed from the
@@ -107,6 +107,9 @@ class TrialWork:
             distributions = {entry.key: entry.distribution() for entry in self.plan.space}
             asked = [self.study.ask(distributions) for _ in range(min(self.batch, max(left, 0)))]
         return [trial for trial in asked if not self.surplus(trial)]
+
+    def start_all(self, asked: list) -> list[tuple[int, MemberJob]]:
+        return [self.start(trial) for trial in asked]
 
     def batched(self, started: list[tuple[int, MemberJob]]) -> Iterator[tuple[int, MemberJob]]:
         """A batch's trials as they are to run: here, each on its own (PopulationWork gathers them)."""

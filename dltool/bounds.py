@@ -16,7 +16,9 @@ inside torch or memory exhausted. The limits are generous for the notes' experim
     lists of layers, stages or milestones                                at most 64 entries
     threads (torch's intra-op threads)                                   1 .. 1,024
 
-Floats are bounded by being finite (every model says allow_inf_nan=False). The YAML reader refuses an
+Floats are bounded by being finite (every model says allow_inf_nan=False), and the hyperparameters of the
+optimizers and schedules by float32's largest value (MAX_FLOAT): torch takes them as float32 scalars, and
+one beyond that is an overflow inside torch mid-run, not a diverged run. The YAML reader refuses an
 integer of more than 18 digits before Python converts it (dltool.safe_yaml), so none of these is ever
 compared with a number of thousands of digits.
 """
@@ -25,7 +27,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 # torch.manual_seed takes 64 bits, numpy.random.seed only 0 .. 2**32 - 1: a seed both accept can be given to
 # either; the per-stream offsets added to it (dltool.train.build, under 2**22) stay far below torch's limit.
@@ -38,6 +40,16 @@ MAX_COUNT = 10**12  # steps or examples between events: far beyond any run, far 
 MAX_WIDTH = 65_536
 MAX_REPEATS = 1_000
 MAX_ENTRIES = 64
+MAX_FLOAT = 3.4028234663852886e38  # float32's largest
+
+
+def _float32(value: float) -> float:
+    if abs(value) > MAX_FLOAT:
+        raise ValueError(f"expected at most {MAX_FLOAT:.3g}, float32's largest (torch computes in float32)")
+    return value
+
+
+Float32 = AfterValidator(_float32)  # a float torch can take as a float32 scalar
 MAX_THREADS = 1_024
 
 Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]

@@ -3,7 +3,13 @@ and a value as a user would type it (`0.01`, `true`, `[0.9,0.999]`)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+# C0 and C1 control characters but the newline: an escape sequence in a value could rewrite the screen or
+# the window's title
+CONTROL = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet reads a cell that starts so as a formula
 
 
 def flatten(config: dict, prefix: str = "") -> dict[str, Any]:
@@ -25,3 +31,20 @@ def format_value(value: Any) -> str:
     if isinstance(value, (list, tuple)):
         return "[" + ",".join(format_value(item) for item in value) + "]"
     return str(value)
+
+
+def printable(text: str) -> str:
+    """Text for a terminal: every control character shown as its escape (\\x1b), never sent raw."""
+    return CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A CSV cell a spreadsheet will not run (OWASP's advice: a text starting as a formula gets a leading
+    quote); numbers, negative ones included, stay numbers."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_START) or value == "-":
+        return value
+    try:
+        float(value)
+        return value
+    except ValueError:
+        return "'" + value

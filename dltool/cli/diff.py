@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from dltool.cli.common import RunsDir, user_errors
+from dltool.text import printable
 
 if TYPE_CHECKING:
     from dltool.study.diff import Diff, KeyDiff, MetricRow
@@ -83,7 +84,7 @@ def print_diff(found: Diff) -> None:
         for heading in ("key", "A", "B"):
             table.add_column(heading)
         for key in found.config:
-            table.add_row(*(Text(cell) for cell in config_cells(key)))
+            table.add_row(*(Text(printable(cell)) for cell in config_cells(key)))
         console.print(table)
     else:
         console.print("same config" if found.kind == "run" else "same config (the study headers match)")
@@ -107,5 +108,5 @@ def metrics_table(found: Diff):
         if study:
             cells.insert(0, row.group if row.group != previous else "")
             previous = row.group
-        table.add_row(*(Text(cell) for cell in cells))
+        table.add_row(*(Text(printable(cell)) for cell in cells))
     return table

@@ -4,9 +4,12 @@ Reads the run's files only (never imports torch)."""
 
 from __future__ import annotations
 
+from rich.text import Text
+
 from dltool.cli.views import make_console, print_paths
 from dltool.store.run import RUN_FILES, Run
 from dltool.terminal import wrapped
+from dltool.text import printable
 from dltool.train.resume import resume_command
 
 MAX_CONFIG_SHOWN = 1 << 16  # bytes of config.yaml `show` prints (a saved config is under 2 KB)
@@ -56,10 +59,10 @@ def print_run(run: Run) -> None:
     """One run: its status, what is damaged in its files, then whatever the readable ones hold."""
     snapshot = run.snapshot()
     console = make_console()
-    console.print(f"[bold]{run.id}[/bold]  {snapshot.shown_status}")
+    console.print(Text(printable(run.id), style="bold"), printable(snapshot.shown_status), markup=False)
 
     def say(text: str) -> None:  # file contents are shown as they are: no rich markup in them
-        console.print(text, markup=False, highlight=False)
+        console.print(printable(text), markup=False, highlight=False)
 
     say(f"folder: {run.folder}")
     for reason in snapshot.damage:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from dltool.cli.fit import fitting_columns
+from dltool.text import printable, spreadsheet_safe
 
 if TYPE_CHECKING:  # imported where used: the command line imports this module at start, for SORT_KEYS
     from rich.table import Table
@@ -156,7 +157,9 @@ def print_runs(
 
         writer = csv.DictWriter(sys.stdout, fieldnames=FIELDS)
         writer.writeheader()
-        writer.writerows({key: "" if value is None else value for key, value in row.items()} for row in rows)
+        writer.writerows(
+            {key: "" if value is None else spreadsheet_safe(value) for key, value in row.items()} for row in rows
+        )
         return
     if fmt == "json":
         import json
@@ -244,7 +247,7 @@ def runs_table(rows: list[dict], title: str, width: int = 200, every_id: frozens
     for column in columns:
         table.add_column(column, no_wrap=column not in WRAPPED, overflow="fold")  # wraps, never cut off
     for cell in shown:  # Text cells: rich need not parse markup in 10 cells x 1000 runs
-        table.add_row(*(Text(cell[column]) for column in columns))
+        table.add_row(*(Text(printable(cell[column])) for column in columns))
     return table
 
 

@@ -20,6 +20,7 @@ from dltool.errors import DltoolError, UsageError
 from dltool.store.items import Item
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
 from dltool.store.study import STUDY_FILES, StudyFolder
+from dltool.text import printable
 
 if TYPE_CHECKING:
     from dltool.results.table import ResultsTable
@@ -143,11 +144,11 @@ def print_tables(console: Console, tables: list[ResultsTable]) -> None:
         widths = results.min_widths
         kept = fitting_columns(list(results.headings), [list(r) for r in results.rows], console.width,
                                results.droppable, widths)  # fmt: skip
-        table = Table(title=results.title, title_justify="left")
+        table = Table(title=Text(printable(results.title)), title_justify="left")
         for i in kept:
             table.add_column(results.headings[i], no_wrap=results.headings[i] in ("", "impl", "rank"))
         for index, row in enumerate(results.rows):
-            table.add_row(*(row[i] for i in kept), style=ROW_STYLES.get(results.mark(index)))
+            table.add_row(*(Text(printable(row[i])) for i in kept), style=ROW_STYLES.get(results.mark(index)))
         console.print(table)
         for line in results.notes:
             say(console, line)
@@ -155,7 +156,7 @@ def print_tables(console: Console, tables: list[ResultsTable]) -> None:
 
 def say(console: Console, text: str, **options) -> None:
     """Stored text as it is: no rich markup in it."""
-    console.print(text, markup=False, highlight=False, **options)
+    console.print(printable(text), markup=False, highlight=False, **options)
 
 
 def print_outcome(outcome: StudyOutcome) -> None:
@@ -203,7 +204,8 @@ def print_members_and_files(console: Console, study: StudyFolder) -> None:
     for heading in ("run", "status", "seed", "group"):
         table.add_column(heading, no_wrap=heading != "group")
     for member in study.record.members:
-        table.add_row(*(Text(cell) for cell in (member.run_id or "-", member.status, str(member.seed), member.group)))
+        cells = (member.run_id or "-", member.status, str(member.seed), member.group)
+        table.add_row(*(Text(printable(cell)) for cell in cells))
     console.print(table)
     console.print("files:")
     print_paths(console, study_files(study))

@@ -10,11 +10,12 @@ import torch
 from pydantic import Field
 
 import dltool.optim.scratch as scratch
+from dltool.bounds import Float32
 from dltool.errors import UsageError
 from dltool.registry import OPTIMIZERS, OptimizerTraits, Options
 
-Positive = Annotated[float, Field(gt=0)]
-NonNegative = Annotated[float, Field(ge=0)]
+Positive = Annotated[float, Field(gt=0), Float32]
+NonNegative = Annotated[float, Field(ge=0), Float32]
 Fraction = Annotated[float, Field(ge=0, lt=1)]
 
 

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 import torch
 from pydantic import Field
 
-from dltool.bounds import Count, entries
+from dltool.bounds import Count, Float32, entries
 from dltool.registry import SCHEDULES, Options, ScheduleTraits
 
 Unit = Literal["epoch", "step"]
@@ -28,22 +28,22 @@ class PiecewiseOptions(Options):
     """lr = base * factor^k after the k-th milestone (the notes' eta_i for t_i <= t < t_i+1)."""
 
     milestones: list[Count] = entries([5], min_length=0)
-    factor: Annotated[float, Field(gt=0)] = 0.1
+    factor: Annotated[float, Field(gt=0), Float32] = 0.1
     unit: Unit = "epoch"
 
 
 class ExponentialOptions(Options):
     """lr = base * exp(-lam * t)"""
 
-    lam: Annotated[float, Field(ge=0)] = 0.1
+    lam: Annotated[float, Field(ge=0), Float32] = 0.1
     unit: Unit = "epoch"
 
 
 class PolynomialOptions(Options):
     """lr = base * (beta * t + 1)^(-alpha)"""
 
-    alpha: Annotated[float, Field(ge=0)] = 0.5
-    beta: Annotated[float, Field(ge=0)] = 0.1
+    alpha: Annotated[float, Field(ge=0), Float32] = 0.5
+    beta: Annotated[float, Field(ge=0), Float32] = 0.1
     unit: Unit = "epoch"
 
 

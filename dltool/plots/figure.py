@@ -18,6 +18,7 @@ import numpy as np
 from dltool.errors import UsageError
 from dltool.files import atomic_write
 from dltool.plots.axes import PlotFormat
+from dltool.text import printable
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -50,9 +51,11 @@ def import_matplotlib() -> None:
 
 def blank_figure(width: float, height: float) -> Figure:
     """A Figure on an Agg canvas with constrained layout, so titles, labels and legends are never clipped."""
+    import matplotlib
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    matplotlib.rcParams["text.parse_math"] = False  # labels are user values: drawn as they are, never as TeX
     fig = Figure(figsize=(width, height), layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -73,6 +76,10 @@ def save_figure(fig: Figure, path: Path) -> Path:
     """Save by extension (.png, .svg, .pdf), atomically: a reader never sees half a picture."""
     path = Path(path)
     check_format(path)
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):  # user values in titles, labels and legends: control characters escaped
+        text.set_text(printable(text.get_text()))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda handle: fig.savefig(handle, format=path.suffix.lower()[1:], dpi=DPI))

@@ -20,6 +20,7 @@ from typing import Any
 from dltool.files import atomic_write_json, atomic_write_text, read_json
 from dltool.store.process import pid_alive
 from dltool.store.run import Run, RunStore, this_process
+from dltool.text import spreadsheet_safe
 
 
 @dataclass(frozen=True)
@@ -272,7 +273,9 @@ class StudyFolder:
         columns = list(dict.fromkeys(key for row in rows for key in row))  # rows may lack a column: empty cells
         writer = csv.DictWriter(buffer, fieldnames=columns, restval="")
         writer.writeheader()
-        writer.writerows({key: ("" if value is None else value) for key, value in row.items()} for row in rows)
+        writer.writerows(
+            {key: ("" if value is None else spreadsheet_safe(value)) for key, value in row.items()} for row in rows
+        )
         atomic_write_text(self.path(STUDY_FILES.member_table), buffer.getvalue())
 
     def write_results_text(self, text: str) -> None:

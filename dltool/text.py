@@ -40,11 +40,12 @@ def printable(text: str) -> str:
 
 def spreadsheet_safe(value: Any) -> Any:
     """A CSV cell a spreadsheet will not run (OWASP's advice: a text starting as a formula gets a leading
-    quote); numbers, negative ones included, stay numbers."""
+    quote); numbers, negative ones included, stay as they are, and so do dltool's own cells of numbers
+    (a toy problem's final point, `-0.057646 -0.000073`)."""
     if not isinstance(value, str) or not value.startswith(FORMULA_START) or value == "-":
         return value
     try:
-        float(value)
+        [float(token) for token in value.split()]
         return value
     except ValueError:
         return "'" + value

@@ -31,8 +31,9 @@ def test_control_characters_are_escaped_and_formulas_quoted(dltool, runs_dir):
 
 def test_the_rules_on_their_own():
     assert printable("a\x1b[2Jb\tc\nd\x9b") == "a\\x1b[2Jb\\x09c\nd\\x9b"
-    assert [spreadsheet_safe(v) for v in ("=1+2", "+x", "-x", "@SUM(A1)", "-0.5", "-", "adam", -3)] == [
-        "'=1+2", "'+x", "'-x", "'@SUM(A1)", "-0.5", "-", "adam", -3,
+    cells = ("=1+2", "+x", "-x", "@SUM(A1)", "-0.5", "-", "adam", -3, "-0.057646 -0.000073", "-1 =cmd")
+    assert [spreadsheet_safe(v) for v in cells] == [
+        "'=1+2", "'+x", "'-x", "'@SUM(A1)", "-0.5", "-", "adam", -3, "-0.057646 -0.000073", "'-1 =cmd",
     ]  # fmt: skip
 
 

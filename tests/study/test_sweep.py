@@ -96,9 +96,11 @@ def test_the_same_command_again_runs_nothing_new(dltool, runs_dir):
 
 
 def test_a_killed_sweep_resumes_only_the_missing_members(tmp_path):
+    # member by member (--engine process): a population's members complete together, so "killed after three
+    # of eight" would be a race between the two populations
     reference_dir, runs_dir = tmp_path / "reference", tmp_path / "runs"
-    subprocess.run(sweep_command(reference_dir), check=True, timeout=300)
-    process = subprocess.Popen(sweep_command(runs_dir), start_new_session=True)
+    subprocess.run(sweep_command(reference_dir, "--engine", "process"), check=True, timeout=300)
+    process = subprocess.Popen(sweep_command(runs_dir, "--engine", "process"), start_new_session=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:  # until three members have completed
         folders = [p for p in run_folders(runs_dir) if "-sweep-" in p.name]
@@ -111,7 +113,7 @@ def test_a_killed_sweep_resumes_only_the_missing_members(tmp_path):
     done_before = {m["run_id"] for m in record_of(folder)["members"] if m["status"] == "completed"}
     assert 3 <= len(done_before) < 8
     runs_before = set(run_folders(runs_dir))
-    again = subprocess.run(sweep_command(runs_dir), capture_output=True, text=True, timeout=300)
+    again = subprocess.run(sweep_command(runs_dir, "--engine", "process"), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr  # the same command continues it
     data = record_of(folder)
     assert data["status"] == "completed" and all(m["status"] == "completed" for m in data["members"])

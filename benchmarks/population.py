@@ -72,15 +72,18 @@ def measure(quick: bool) -> list[dict]:
 
 MISSES = """
 A population shares the forward and backward passes and the process start-up; it cannot share what each
-member does on its own, and on these problems that is most of the time. The airfoil comparison's time is
-its six tuning pools: per trial, Optuna's ask, a report and a pruning decision at each epoch and a tell,
-each a few SQLite statements; the run folder's files (config, environment, status written with fsync,
-metrics, summary); and per member and step its own optimizer step and bookkeeping. Its forward and
-backward (a 5-weight model) were never the cost. Softmax regression on Fashion-MNIST is bound by its
-matrix products and by gathering each member's own batch, the same work stacked or alone. Done in this
-round: one Optuna connection per process instead of one per trial, and study.json written once per
-population instead of once per member (a 100-trial pool 22.8 s -> 13.1 s; the 1,000-trial pool
-225 s -> 86 s). The next steps: the members' records written in batches, not per line; Optuna's storage
-kept in memory during a population and written once; scratch optimizers stepping the stacked parameters
-with per-member hyperparameter tensors (one update for the population).
+member does on its own, and on these problems that is most of the time. Sampled with py-spy (200 Hz) over
+the airfoil comparison under `--protocol full` with `--jobs 1`, 6,908 samples: the stacked forward and
+backward 6%; the members' own optimizer steps 14% (scratch and torch.optim alike, 50-90 us a step, most of
+it Python around six small kernels); each member's Setup, run folder and first status 13%; its
+evaluations and records 8%, of which Optuna's report and pruning decision 5%; Optuna's ask 8%; the
+pictures 18% (the six tuning studies' history, slices and importances, then the comparison's); imports 20%.
+The process path pays all but the first and the imports once per worker, which is why the two are close.
+A stacked update of the scratch optimizers (one update of the population with per-member hyperparameter
+tensors) would remove at most the scratch half of the 14% and would change their last bits (torch's add
+with alpha is a fused multiply-add; a tensor of rates is not), which RMSprop amplifies; the members
+instead step their own rows of the stacked parameters with their own optimizers, called without torch's
+profiler hook (Adam 93 -> 64 us a step). The next steps: Optuna's storage kept in memory during a
+population and written once; the records written in batches; the pictures of a comparison's tuning
+studies drawn in another process while the next pool trains.
 """

@@ -3,6 +3,7 @@ never leaves half a file for a reader; and a JSON reader that treats a damaged f
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Callable
@@ -25,6 +26,29 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
     except BaseException:  # a failed write leaves the old file as it was, and no temporary beside it
         tmp.unlink(missing_ok=True)
         raise
+
+
+def disk_full(exc: BaseException) -> bool:
+    """Whether `exc` says the disk (or the user's quota) is full."""
+    return isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+DISK_FULL = "no space left on the disk"
+
+
+def disk_full_message(exc: OSError, folder: Path) -> str:
+    """What a user reads when `exc` (disk_full) stopped work on `folder`."""
+    return f"{DISK_FULL} of {exc.filename or folder}: free some space, then continue"
+
+
+def write_in_place(path: Path, text: str) -> None:
+    """`text` over `path`'s old content, without a temporary: for a small file that must still be written
+    when the disk is full (a run's status), where the atomic way needs room for a second copy. Not atomic."""
+    with open(path, "r+b" if path.exists() else "wb") as handle:
+        handle.write(text.encode("utf-8"))
+        handle.truncate()
+        handle.flush()
+        os.fsync(handle.fileno())
 
 
 def atomic_write_text(path: Path, text: str) -> None:

@@ -66,14 +66,14 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def ctrl_c_inside_first_member(command: list[str], runs_dir: Path) -> str:
+def ctrl_c_inside_first_member(command: list[str], runs_dir: Path, env: dict | None = None) -> str:
     """Start a study command in its own process group, press Ctrl-C (SIGINT to the group) a second after
     its first sgd member has written a record, and wait for it to exit 130; its stderr."""
     import signal
     import subprocess
     import time
 
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and not list(runs_dir.glob("*-sgd-*/metrics.jsonl")):
         time.sleep(0.05)

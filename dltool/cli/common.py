@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from dltool.errors import DltoolError, did_you_mean, excerpt
+from dltool.files import disk_full, disk_full_message
 from dltool.terminal import wrapped
 
 MAX_ITEMS = 100  # values in one comma-separated option: each is a member (or more) of a study
@@ -54,6 +55,10 @@ def user_errors(command):
         except KeyboardInterrupt:
             typer.echo("interrupted", err=True)
             raise typer.Exit(130) from None
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            fail(disk_full_message(exc, Path.cwd()), 1)  # a full disk is no bug: one line, not a traceback
 
     return wrapper
 

@@ -78,6 +78,13 @@ class StatusRecord(Stored):
     study: str = Field(None, max_length=200)  # the id of the study (a comparison) the run is a member of
 
 
+class Part(Stored):
+    from_step: Count
+    to_step: Count
+    train_time_s: float
+    threads: Count = Field(None)  # unknown for a part killed outright
+
+
 class SummaryRecord(Stored):
     """summary.json: final and best metrics and the timings of the process that ended the run."""
 
@@ -96,6 +103,8 @@ class SummaryRecord(Stored):
     pruned_at_step: Count = Field(None)
     # a run stopped inside an epoch: that epoch's mean train loss (and accuracy) over its steps so far
     epoch_so_far: dict[str, float] = Field(None)
+    # the parts of a resumed run: steps from and to, training time, threads (train_time_s is their sum)
+    parts: list[Part] = Field(None)
 
 
 def excerpt(value: Any) -> str:

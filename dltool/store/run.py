@@ -20,7 +20,7 @@ from typing import Any
 
 from dltool.config import Config
 from dltool.errors import UsageError
-from dltool.files import atomic_write_json, atomic_write_text
+from dltool.files import atomic_write_json, atomic_write_text, disk_full, write_in_place
 from dltool.store.config_file import legacy_card, load_saved_config
 from dltool.store.ids import check_id, newest_first, pick
 from dltool.store.metrics import check_metric, read_metrics
@@ -133,7 +133,12 @@ class Run:
         """Update status.json (atomically); `replace` drops what an earlier attempt recorded (resume)."""
         data = {**({} if replace else self.status()), "status": status, **fields}
         StatusRecord.model_validate(data)  # what readers accept
-        atomic_write_json(self.path(RUN_FILES.status), data)
+        try:
+            atomic_write_json(self.path(RUN_FILES.status), data)
+        except OSError as exc:
+            if not disk_full(exc):
+                raise
+            write_in_place(self.path(RUN_FILES.status), json.dumps(data, indent=2) + "\n")  # else `running` forever
 
     def fail_if_running(self, error: str) -> bool:
         """Mark a run whose process died without recording its end as failed; False if it had recorded one."""

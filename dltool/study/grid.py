@@ -69,9 +69,17 @@ def parse_grid(text: str) -> GridKey:
         texts, values = parse_values(values_text)
     except ValueError as exc:
         raise UsageError(f"--grid '{shown}': {exc}; {example}") from None
-    if len({repr(value) for value in values}) < len(values):
-        raise UsageError(f"--grid '{shown}' repeats a value")
+    if len({same_value(value) for value in values}) < len(values):
+        raise UsageError(f"--grid '{shown}' repeats a value (1 and 1.0 are one number); give each value once")
     return GridKey(key, tuple(texts), tuple(values))
+
+
+def same_value(value: Any) -> str:
+    """What makes two grid values one member: the same number however written (1, 1.0, 1e0), else the
+    same YAML value."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(float(value))
+    return repr(value)
 
 
 def parse_values(text: str) -> tuple[list[str], list[Any]]:

@@ -24,7 +24,7 @@ from dltool.store.study import StudyFolder
 from dltool.train.engine import StopFlag
 from dltool.train.progress import MemberProgress
 from dltool.train.run import resume, train
-from dltool.train.workers import ignore_interrupts, worker_context
+from dltool.train.workers import start_worker, worker_context
 
 
 class Result(NamedTuple):
@@ -189,5 +189,8 @@ def run_members(work: Work, jobs: int, quiet: bool) -> tuple[str, int]:
     if jobs == 1:
         return run_one_by_one(work, quiet)
     threading.Thread(target=import_matplotlib, daemon=True).start()  # for the plots, while the members train
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=worker_context(), initializer=ignore_interrupts) as pool:
+    context, parent = worker_context(), os.getpid()
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=context, initializer=start_worker, initargs=(parent,)
+    ) as pool:
         return run_in_pool(work, pool, jobs)

@@ -22,12 +22,22 @@ def sqlite_path(url: str) -> Path | None:
     return Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
 
 
+def in_memory(url: str) -> bool:
+    """sqlite:// (no path) and sqlite:///:memory: are SQLite's in-memory databases."""
+    return url.rstrip("/") == "sqlite:" or url.startswith("sqlite:///:memory:") or url.startswith("sqlite://?")
+
+
 def open_storage(url: str):
     """An Optuna RDBStorage for `url`; a UsageError of one line where it cannot be opened."""
     import optuna
     import sqlalchemy.exc
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # dltool prints its own progress
+    if in_memory(url):
+        raise UsageError(
+            f"--storage '{excerpt(url)}' is an in-memory database: its trials would be gone when this process ends "
+            "and no other process could join it; give sqlite:///PATH (a file) or a database server's URL"
+        )
     path = sqlite_path(url)
     if path is not None and not path.parent.is_dir():
         raise UsageError(f"--storage '{excerpt(url)}': folder '{path.parent}' does not exist")

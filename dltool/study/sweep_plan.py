@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,13 @@ def plan_sweep(request: SweepRequest) -> SweepPlan:
 
 
 def plan_from(source: str, base: dict, grids: list[GridKey], seeds: int, metric: str) -> SweepPlan:
-    points = list(itertools.product(*(range(len(grid.values)) for grid in grids)))
-    if len(points) * seeds > MAX_MEMBERS:
+    sizes = [len(grid.values) for grid in grids]
+    if math.prod(sizes) * seeds > MAX_MEMBERS:  # counted before the points are made: 100^4 would not fit in memory
         raise UsageError(
-            f"sweep: {len(points)} points × {seeds} seeds is over {MAX_MEMBERS} members; give fewer values"
+            f"sweep: {' × '.join(map(str, sizes))} points × {seeds} seeds is "
+            f"{math.prod(sizes) * seeds:,} members, over {MAX_MEMBERS}; give fewer values"
         )
+    points = list(itertools.product(*(range(size) for size in sizes)))
     members = [_member(source, base, grids, point, k) for point in points for k in range(seeds)]
     if metric == "acc" and not _classifies(members[0].config):
         raise UsageError(f"--metric acc: {source} trains a regression ({members[0].config.data.name}); use loss")

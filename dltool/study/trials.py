@@ -5,6 +5,7 @@ its result. The number of trials is exact across processes: see dltool.study.opt
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -106,7 +107,10 @@ class TrialWork:
             left = self.plan.trials - len(counted(self.study.get_trials(deepcopy=False)))
             distributions = {entry.key: entry.distribution() for entry in self.plan.space}
             asked = [self.study.ask(distributions) for _ in range(min(self.batch, max(left, 0)))]
-        return [trial for trial in asked if not self.surplus(trial)]
+        if not asked:
+            return []
+        numbers = sorted(t.number for t in counted(self.study.get_trials(deepcopy=False)))  # read once a batch
+        return [trial for trial in asked if not self.surplus(trial, numbers)]
 
     def start_all(self, asked: list) -> list[tuple[int, MemberJob]]:
         return [self.start(trial) for trial in asked]
@@ -115,11 +119,12 @@ class TrialWork:
         """A batch's trials as they are to run: here, each on its own (PopulationWork gathers them)."""
         return iter(started)
 
-    def surplus(self, trial) -> bool:
+    def surplus(self, trial, numbers: list[int]) -> bool:
         """A trial beyond the requested number: a process on another machine (no shared lock) asked at the same
-        time. Marked so no count includes it, and told failed so no process waits for it."""
-        before = [t for t in counted(self.study.get_trials(deepcopy=False)) if t.number < trial.number]
-        if len(before) < self.plan.trials:
+        time. Marked so no count includes it, and told failed so no process waits for it. `numbers`: the
+        counted trials' numbers, sorted (a surplus one among them changes no later answer: the trials counted
+        before it are before the later ones too)."""
+        if bisect.bisect_left(numbers, trial.number) < self.plan.trials:
             return False
         self.study._storage.set_trial_system_attr(trial._trial_id, SURPLUS, True)
         self.study.tell(trial, state=_state("FAIL"))

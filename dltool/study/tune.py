@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from dltool.config import dump_config
 from dltool.files import atomic_write_text
 from dltool.store.run import RUN_FILES, now_iso, this_process
 from dltool.store.study import ENDED, STUDY_FILES, StudyFolder, StudyHeader
-from dltool.study.kinds.tune import TuneKind, TuneSpec
+from dltool.study.kinds.tune import TuneKind, TuneSpec, own_storage, shared_storage
 from dltool.study.lifecycle import Launch, StudyOutcome, run_study
 from dltool.study.members import StudyOptions, default_jobs
 from dltool.study.optuna_storage import file_lock, open_storage, sqlite_path
@@ -34,6 +35,8 @@ from dltool.train.distributed import World
 from dltool.train.population import population_key
 from dltool.train.progress import MemberProgress
 
+PROCESSES_OPENED = "dltool_processes_opened"  # the Optuna study's count of processes that opened it
+
 
 def tune(request: TuneRequest | None, options: StudyOptions, resume: str | None = None) -> StudyOutcome:
     """A new tuning study of `request`, or the one `resume` names continued; all input checked first."""
@@ -41,7 +44,7 @@ def tune(request: TuneRequest | None, options: StudyOptions, resume: str | None 
     def start() -> Launch:
         folder = study_to_resume(options.runs_dir, resume, TuneKind) if resume is not None else None
         plan = _replan(folder) if folder is not None else plan_tune(request)
-        url = TuneKind().spec(folder).storage if folder is not None else request.storage
+        url = shared_storage(folder) if folder is not None else request.storage
         return start_tuning(plan, options, folder, url)
 
     return run_study(start, options)
@@ -55,17 +58,16 @@ def run_tuning(plan: TunePlan, options: StudyOptions) -> StudyOutcome:
 def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | None, url: str | None) -> Launch:
     """Tune `plan` in a new study folder, or continue `folder`; in the storage `url` (None: the folder's SQLite)."""
     jobs = options.jobs or default_jobs(plan.trials)
-    if url is not None:
-        storage = open_storage(url)  # before the folder exists: a bad URL leaves nothing behind
+    storage = open_storage(url) if url is not None else None  # before the folder exists: a bad URL leaves nothing
     build_model_on_data(plan.config(_first_params(plan)), World())  # bad data: an error, not failed trials
     if folder is None:
         folder = StudyFolder.start(options.runs_dir, _header(plan, jobs, url), [])
-        if url is None:
-            url = f"sqlite:///{folder.path(STUDY_FILES.optuna).resolve()}"
-            storage = open_storage(url)
-            folder.update_plan(storage=url)
+    if storage is None:  # the folder's own SQLite file, wherever the folder is now (moved or copied)
+        url = own_storage(folder)
+        storage = open_storage(url)
     folder.set_status("running")
-    study = _optuna_study(plan, storage, url)
+    study, seed = _optuna_study(plan, storage, url)
+    folder.update_plan(sampler_seeds=[*TuneKind().spec(folder).sampler_seeds, seed])
     started = time.perf_counter() - folder.wall_time_so_far()  # a continued study's wall time adds up
     progress = MemberProgress(plan.trials, options.quiet)
     if options.engine == "population" and population_key(plan.config(_first_params(plan))) is not None:
@@ -88,25 +90,27 @@ def _conclude_trials(folder: StudyFolder, plan: TunePlan, study) -> tuple[str, .
     return tuple(told)
 
 
-def _optuna_study(plan: TunePlan, storage, url: str):
+def _optuna_study(plan: TunePlan, storage, url: str) -> tuple[Any, int]:
+    """The Optuna study, and the seed of this process's sampler: the study's seed for the first process
+    that opens it, then one more for each process that joins or resumes it, so that no two propose the same
+    trials (a shared database without a lock may, rarely, give two the same: their proposals still differ
+    from the first's)."""
     import optuna
 
-    sampler = optuna.samplers.TPESampler(seed=plan.seed, n_startup_trials=STARTUP_TRIALS)
     # few trials finish before pruning starts, and no trial is judged on its first evaluation
     pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
     with file_lock(sqlite_path(url)):  # the first of several processes creates it, the others load it
         study = optuna.create_study(
-            storage=storage,
-            study_name=plan.study_name,
-            direction=plan.direction,
-            sampler=sampler,
-            pruner=pruner,
-            load_if_exists=True,
+            storage=storage, study_name=plan.study_name, direction=plan.direction, pruner=pruner, load_if_exists=True
         )
         if not study.get_trials(deepcopy=False):  # a new study: its quasi-random start, queued for every process
             for params in startup_points(plan.space, min(plan.trials, STARTUP_TRIALS), plan.seed):
                 study.enqueue_trial(params)
-    return study
+        opened = int(study.user_attrs.get(PROCESSES_OPENED, 0))
+        study.set_user_attr(PROCESSES_OPENED, opened + 1)
+    seed = plan.seed + opened
+    study.sampler = optuna.samplers.TPESampler(seed=seed, n_startup_trials=STARTUP_TRIALS)
+    return study, seed
 
 
 def _first_params(plan: TunePlan) -> dict:
@@ -184,7 +188,7 @@ def _header(plan: TunePlan, jobs: int, url: str | None) -> StudyHeader:
         metric=plan.metric,
         prune=plan.prune,
         split=plan.split,
-        storage=url,
+        storage=url,  # None: the folder's own SQLite file
         study_name=plan.study_name,
         notes=[f"objective: {plan.objective_text()}", f"search: {plan.search_text()}"],
         sampler_seed=plan.seed,

@@ -20,12 +20,15 @@ from dltool.data import build_dataset
 from dltool.data.batches import EpochBatches
 from dltool.data.dataset import Dataset
 from dltool.models import build_loss, build_model
+from dltool.models.batchnorm import BatchNorm
 from dltool.models.sync_batchnorm import synchronize_batch_norm
 from dltool.optim import build_optimizer, build_schedule
 from dltool.registry import MODELS, OPTIMIZERS
 from dltool.train.device import resolve_device, resolve_precision
 from dltool.train.distributed import World, check_batches, check_distributed, rank_device
 from dltool.train.setup import Setup
+
+BATCH_NORMS = (nn.modules.batchnorm._BatchNorm, BatchNorm)  # torch's (and GlobalBatchNorm), the notes' own
 
 # Separate seeded streams for the data, the initial parameters and the data order.
 SEED_STREAMS = {"data": 0, "init": 1_000_003, "order": 2_000_003}
@@ -68,7 +71,8 @@ def build_rank_setup(config: Config, world: World, data: Dataset | None = None) 
     """Everything of this rank's Setup but the DDP wrapper; bad input raises UsageError here."""
     device, data, model, precision = build_model_on_data(config, world, data)
     optimizer = build_optimizer(config.optimizer, model.parameters())
-    batches = EpochBatches(len(data.train_y), config.data.batch_size, stream_seed(config.seed, "order"))
+    batch_norm = any(isinstance(module, BATCH_NORMS) for module in model.modules())
+    batches = EpochBatches(len(data.train_y), config.data.batch_size, stream_seed(config.seed, "order"), batch_norm)
     return Setup(
         model=model,
         optimizer=optimizer,

@@ -36,7 +36,7 @@ CHECKPOINT_KEYS = (
 def checkpoint_state(setup: Setup, position: Position) -> dict:
     """Everything that decides what training does next, at `position` (elapsed: the training time so far)."""
     return {
-        "model": setup.model.state_dict(),
+        "model": {name: alone(tensor) for name, tensor in setup.model.state_dict().items()},
         "optimizer": setup.optimizer.state_dict(),
         "scheduler": setup.scheduler.state_dict(),
         "scaler": setup.scaler.state_dict(),
@@ -46,6 +46,12 @@ def checkpoint_state(setup: Setup, position: Position) -> dict:
         "host_rng": host_rng_state(),
         "position": asdict(position),
     }
+
+
+def alone(tensor: torch.Tensor) -> torch.Tensor:
+    """`tensor` in storage of its own: a population member's parameters are rows of the population's
+    tensors (train/population.py), and torch.save writes a view's whole storage."""
+    return tensor.clone() if tensor.untyped_storage().nbytes() > tensor.nbytes else tensor
 
 
 def save_checkpoint(run: Run, setup: Setup, position: Position) -> None:

@@ -115,7 +115,7 @@ class Trainer:
         return self.last_lr if self.last_lr is not None else self.setup.optimizer.param_groups[0]["lr"]
 
     def record(self, split: str, metrics: dict) -> None:
-        n = len(self.setup.data.train_y)
+        n = self.setup.batches.used  # the examples an epoch trains on
         self.hooks.record(
             {
                 "step": self.pos.step,

@@ -29,7 +29,6 @@ from dltool.train.build import build_rank_setup
 from dltool.train.checkpoint import save_checkpoint
 from dltool.train.distributed import World
 from dltool.train.engine import Diverged, Hooks, Interrupted, Pruned, StopFlag, Trainer
-from dltool.train.evaluate import count_correct
 from dltool.train.run import create_run, mark_running, record_outcome
 from dltool.train.setup import Position, Setup
 from dltool.train.stacked import stacked_forward
@@ -92,9 +91,59 @@ def start_member(config: Config, data, runs_dir, study: str | None, watch=None) 
     return Member(config, run, trainer, records)
 
 
-def stacked_step(members: list[Member], indices: list[torch.Tensor]) -> list[float]:
-    """One optimizer step of every member: one stacked forward and backward, then each member's own
+class Live:
+    """The members still training, and their parameters as [members, ...] tensors: each member's own
+    parameters are views of its row, so the forward reads them without copying and each member's own
+    optimizer updates its row in place (its state_dict and checkpoint are those of a lone run). Stacked
+    again when a member ends."""
+
+    def __init__(self, members: list[Member]) -> None:
+        self.steppers = {id(member): OptimizerStep(member.setup.optimizer) for member in members}
+        self.stack([member for member in members if member.status is None])
+
+    def stack(self, members: list[Member]) -> None:
+        self.members = members
+        own = [dict(member.setup.model.named_parameters()) for member in members]
+        self.tensors: dict[str, torch.Tensor] = {}
+        for name in own[0] if own else ():
+            stacked = torch.stack([params[name].detach() for params in own])
+            for row, params in zip(stacked, own):
+                params[name].data = row
+            self.tensors[name] = stacked
+        self.params = [list(params.values()) for params in own]
+
+    def drop_ended(self) -> None:
+        still = [member for member in self.members if member.status is None]
+        if len(still) < len(self.members):
+            self.stack(still)
+
+
+class OptimizerStep:
+    """A member's optimizer.step(). The first call goes through it as it is (its scheduler checks that it was
+    called); later ones call the step function itself, without the wrappers that only watch it: torch's
+    profiler hook and the scheduler's call tracker (measured on airfoil: Adam 93 -> 64 us per step, SGD
+    18 -> 10). dltool registers no optimizer step hooks, the one thing those wrappers would run."""
+
+    def __init__(self, optimizer: torch.optim.Optimizer) -> None:
+        self.optimizer = optimizer
+        self.bare = type(optimizer).step
+        while hasattr(self.bare, "__wrapped__"):
+            self.bare = self.bare.__wrapped__
+        self.called = False
+
+    def __call__(self) -> None:
+        if self.called:
+            with torch.no_grad():
+                self.bare(self.optimizer)
+        else:
+            self.optimizer.step()
+            self.called = True
+
+
+def stacked_step(live: Live, indices: list[torch.Tensor]) -> list[float]:
+    """One optimizer step of every live member: one stacked forward and backward, then each member's own
     optimizer on its slice of the gradient. Returns each member's batch mean loss."""
+    members = live.members
     first = members[0].setup
     data, count = first.data, len(members)
     rows = torch.cat(indices)
@@ -102,20 +151,19 @@ def stacked_step(members: list[Member], indices: list[torch.Tensor]) -> list[flo
     x = x.view(count, -1, *x.shape[1:])
     y = data.train_y.index_select(0, rows)
     y = y.view(count, -1, *y.shape[1:])
-    own = [dict(member.setup.model.named_parameters()) for member in members]
-    stacked = {name: torch.stack([params[name].detach() for params in own]).requires_grad_() for name in own[0]}
+    leaves = {name: tensor.detach().requires_grad_() for name, tensor in live.tensors.items()}
 
-    outs = stacked_forward(first.model, stacked, x)
+    outs = stacked_forward(first.model, leaves, x)
     losses = vmap(first.loss_fn)(outs.float(), y)  # each member's mean over its batch
-    grads = torch.autograd.grad(losses.sum(), list(stacked.values()))
+    grads = torch.autograd.grad(losses.sum(), list(leaves.values()))
     values = losses.detach().tolist()
     classify = data.task == "classification"
+    correct = (outs.detach().argmax(dim=-1) == y).sum(1).tolist() if classify else [0] * count
     for i, member in enumerate(members):
-        for param, grad in zip(own[i].values(), grads):
+        for param, grad in zip(live.params[i], grads):
             param.grad = grad[i]
-        member.setup.optimizer.step()
-        correct = float(count_correct(outs[i].detach(), y[i])) if classify else 0.0
-        values[i] = member.trainer.stepped(values[i], correct, len(indices[i]))
+        live.steppers[id(member)]()
+        values[i] = member.trainer.stepped(values[i], correct[i], len(indices[i]))
     return values
 
 
@@ -138,22 +186,22 @@ def fit_population(members: list[Member], epochs: int, stop: StopFlag) -> None:
         member.setup.model.train()
         if member.trainer.eval_every:
             guarded(member, member.trainer.record_eval)  # the notes' curves start at the initial loss
-    live = [member for member in members if member.status is None]
+    live = Live(members)
     for _ in range(epochs):
-        orders = {id(member): member.setup.batches.epoch(member.setup.device) for member in live}
-        for _ in range(len(live[0].setup.batches) if live else 0):
-            indices = [next(orders[id(member)]) for member in live]
-            for member, index, loss in zip(live, indices, stacked_step(live, indices)):
+        orders = {id(member): member.setup.batches.epoch(member.setup.device) for member in live.members}
+        for _ in range(len(live.members[0].setup.batches) if live.members else 0):
+            indices = [next(orders[id(member)]) for member in live.members]
+            for member, index, loss in zip(live.members, indices, stacked_step(live, indices)):
                 guarded(
                     member, lambda member=member, index=index, loss=loss: member.trainer.after_step(len(index), loss)
                 )
-            live = [member for member in live if member.status is None]
-            if not live:
+            live.drop_ended()
+            if not live.members:
                 return
-        for member in live:
+        for member in live.members:
             guarded(member, member.trainer.end_epoch)
-        live = [member for member in live if member.status is None]
-    for member in live:
+        live.drop_ended()
+    for member in live.members:
         member.trainer.record_test()
         member.end("completed", 0)
 

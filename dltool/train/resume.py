@@ -10,6 +10,7 @@ from pathlib import Path
 
 from dltool.config import Config, load_config
 from dltool.errors import UsageError
+from dltool.files import read_json
 from dltool.store.items import resolve_run
 from dltool.store.run import RUN_FILES, Run, shown_status
 
@@ -46,3 +47,9 @@ def resume_command(run: Run) -> str:
     if len({rank["host"] for rank in distributed["ranks"]}) > 1:
         return f"torchrun ... -m {command.removeprefix('dltool ')} (on every machine, as it was started)"
     return f"{command} --nproc {distributed['world_size']}"
+
+
+def started_threads(run: Run) -> int | None:
+    """The thread count the run started with (env.json); None where it is not recorded."""
+    count = (read_json(run.path(RUN_FILES.env)) or {}).get("torch_threads")
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 1 else None

@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Union
 
+import torch
+
 from dltool.config import Config, dump_config
-from dltool.files import atomic_write_json, atomic_write_text
+from dltool.files import DISK_FULL, atomic_write_json, atomic_write_text, disk_full, disk_full_message
 from dltool.store.predictions import save_predictions
 from dltool.store.record_writers import RecordWriters
 from dltool.store.run import RUN_FILES, Run, RunStore, now_iso, pid_alive, this_process
@@ -31,9 +33,9 @@ from dltool.train.engine import Diverged, Hooks, Interrupted, Pruned, StopFlag, 
 from dltool.train.evaluate import predict_labels
 from dltool.train.launch import LAUNCH_INFO, announce_run
 from dltool.train.progress import make_progress
-from dltool.train.resume import resumable_run
+from dltool.train.resume import resumable_run, started_threads
 from dltool.train.setup import Position, Setup
-from dltool.train.summary import summarize
+from dltool.train.summary import earlier_parts, summarize
 from dltool.train.threads import ThreadShare
 
 if TYPE_CHECKING:
@@ -70,19 +72,17 @@ def train(
     world = world or World()
     if config.train.tensorboard:
         require_tensorboard()
-    with ThreadShare(config.threads) as share:
-        return train_new(config, runs_dir, quiet, plots, world, share, study, watch)
+    with ThreadShare(config.threads):
+        return train_new(config, runs_dir, quiet, plots, world, study, watch)
 
 
-def train_new(
-    config: Config, runs_dir, quiet: bool, plots: Pictures, world: World, share: ThreadShare, study=None, watch=None
-):
+def train_new(config: Config, runs_dir, quiet: bool, plots: Pictures, world: World, study=None, watch=None):
     setup = build_setup(config, world)
     ranks = world.describe() if world.distributed else None
     run = world.from_main(lambda: create_run(config, setup, runs_dir, study))
     if not world.is_main:
         return follow(setup, config, Position(), run, ranks)
-    return execute(run, setup, config, Position(), quiet, plots, ranks, share, watch)
+    return execute(run, setup, config, Position(), quiet, plots, ranks, watch)
 
 
 def create_run(config: Config, setup: Setup, runs_dir: Path | None, study: str | None) -> Run:
@@ -112,12 +112,12 @@ def resume(
         return run, config, read_checkpoint(run)
 
     run, config, state = world.from_main(locate)
-    with ThreadShare(config.threads) as share:
-        return resume_found(run, config, state, quiet, world, share, plots, watch)
+    with ThreadShare(config.threads, count=started_threads(run)):  # the numbers stay those of its start
+        return resume_found(run, config, state, quiet, world, plots, watch)
 
 
 def resume_found(
-    run: Run, config: Config, state: dict, quiet: bool, world: World, share: ThreadShare, plots: Pictures, watch=None
+    run: Run, config: Config, state: dict, quiet: bool, world: World, plots: Pictures, watch=None
 ) -> Outcome:
     setup = build_setup(config, world)
     position = world.together(lambda: load_checkpoint(run, state, setup))
@@ -126,10 +126,10 @@ def resume_found(
         return follow(setup, config, position, run, ranks)
     announce_run(run)
     if not quiet:
-        epoch = position.examples / len(setup.data.train_y)
+        epoch = position.examples / setup.batches.used
         print(f"resuming {run.id} from step {position.step:,} (epoch {epoch:.2f})", file=sys.stderr, flush=True)
     run.truncate_metrics(position.step)  # records written after the checkpoint will be written again
-    return execute(run, setup, config, position, quiet, plots, ranks, share, watch)
+    return execute(run, setup, config, position, quiet, plots, ranks, watch)
 
 
 def execute(
@@ -140,18 +140,18 @@ def execute(
     quiet: bool,
     plots: Pictures = True,
     ranks: dict | None = None,
-    share: ThreadShare | None = None,
     watch: Watch | None = None,
 ) -> Outcome:
     """Fit and record how it ended: completed, diverged, interrupted, pruned (by `watch`, which sees every
     record) or failed; `plots`: see Pictures. `ranks` (World.describe) says where each process runs."""
     wall_start = time.perf_counter()
-    resumed_at, resumed_examples = position.elapsed, position.examples
+    resumed_step, resumed_at = position.step, position.elapsed
     records = RecordWriters(run, config.train.tensorboard, watch)
     steps_per_epoch = len(setup.batches)
     progress = make_progress(steps_per_epoch * config.train.epochs, steps_per_epoch, run.id, quiet=quiet)
-    update = share.after_step(progress.update) if share else progress.update
-    hooks = Hooks(lambda r: (records.write(r), progress.note(r)), lambda at: save_checkpoint(run, setup, at), update)
+    hooks = Hooks(
+        lambda r: (records.write(r), progress.note(r)), lambda at: save_checkpoint(run, setup, at), progress.update
+    )
     trainer = Trainer(setup, position, hooks, config.train.eval_every_examples, config.train.checkpoint_every_steps)
     mark_running(run, config, position.step, ranks)
     with StopFlag() as stop:
@@ -159,23 +159,28 @@ def execute(
         status, exit_code, extra = fit_and_classify(trainer, progress, config.train.epochs, stop, error_log)
         stop.finishing = True  # from here a Ctrl-C must not leave the run half-recorded
         records.close()
-        summary = record_outcome(run, trainer, status, extra, wall_start, resumed_at, resumed_examples)
-        if plots and run.metrics():  # a run stopped before its first record has nothing to draw
+        summary = record_outcome(run, trainer, status, extra, wall_start, resumed_step, resumed_at)
+        drawable = run.metrics() and not str(extra.get("error", "")).startswith(DISK_FULL)
+        if plots and drawable:  # a run stopped before its first record, or by a full disk, has nothing to draw
             best_effort(run, "plots", lambda: draw_run_plots(run) if plots is True else plots.draw(run.folder))
     return Outcome(run, status, exit_code, summary)
 
 
 def record_outcome(
-    run: Run, trainer: Trainer, status: str, extra: dict, wall_start: float, resumed_at=0.0, resumed_examples=0
+    run: Run, trainer: Trainer, status: str, extra: dict, wall_start: float, resumed_step=0, resumed_at=0.0
 ) -> dict:
     """How a run ended, in its summary.json and status.json (the test predictions of a finished classifier
-    first): the summary, validated, so one readers would call damaged is never written."""
+    first): the summary, validated, so one readers would call damaged is never written. Its training time
+    is the sum over the parts of a resumed run, each part listed."""
     setup, end = trainer.setup, trainer.pos
     if status == "completed" and setup.data.task == "classification":
         best_effort(run, "test predictions", lambda: save_test_predictions(run, setup))
-    train_s, new_examples = trainer.now - resumed_at, end.examples - resumed_examples
-    summary = summarize(run, setup, status, time.perf_counter() - wall_start, train_s, end, new_examples)
-    summary.update(extra)
+    parts = earlier_parts(run, resumed_step, resumed_at) + [
+        {"from_step": resumed_step, "to_step": end.step, "train_time_s": round(trainer.now - resumed_at, 3),
+         "threads": torch.get_num_threads()}
+    ]  # fmt: skip
+    summary = summarize(run, setup, status, time.perf_counter() - wall_start, trainer.now, end)
+    summary.update(extra, parts=parts)
     run.write_summary(summary)
     run.set_status(status, ended=now_iso(), step=end.step, **extra)
     return summary
@@ -214,16 +219,26 @@ def fit_and_classify(
         return "pruned", 0, {"pruned_at_step": exc.step}
     except KeyboardInterrupt:
         return "interrupted", 130, {"error": "stopped at once by a second SIGINT"}
+    except OSError as exc:
+        if not disk_full(exc):
+            return failure(exc, trainer, error_log)
+        folder = error_log.parent if error_log is not None else Path.cwd()
+        return "failed", 1, {"error": disk_full_message(exc, folder)}  # no traceback: nothing to debug, no room
     except Exception as exc:
-        # another rank's death is no bug of this one: a line that says so, not gloo's message
-        lost = lost_peer(exc) if trainer.setup.world.distributed else None
-        message = lost or f"{type(exc).__name__}: {exc}"
-        if error_log is None:
-            if lost is None:
-                traceback.print_exc()
-            return "failed", 1, {"error": message}
-        atomic_write_text(error_log, traceback.format_exc())
-        return "failed", 1, {"error": f"{message} (traceback in {error_log})"}
+        return failure(exc, trainer, error_log)
+
+
+def failure(exc: Exception, trainer: Trainer, error_log: Path | None) -> tuple[str, int, dict]:
+    """A run that failed: its message, and the traceback in error_log (or on stderr where there is none)."""
+    # another rank's death is no bug of this one: a line that says so, not gloo's message
+    lost = lost_peer(exc) if trainer.setup.world.distributed else None
+    message = lost or f"{type(exc).__name__}: {exc}"
+    if error_log is None:
+        if lost is None:
+            traceback.print_exc()
+        return "failed", 1, {"error": message}
+    atomic_write_text(error_log, traceback.format_exc())
+    return "failed", 1, {"error": f"{message} (traceback in {error_log})"}
 
 
 def save_test_predictions(run: Run, setup: Setup, grid_images: int = 36) -> None:

@@ -8,10 +8,9 @@ from dltool.store.run import Run
 from dltool.train.setup import Position, Setup
 
 
-def summarize(
-    run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position, new_examples: int
-) -> dict:
-    """Final and best metrics from the stored records; timings of this process (a resume counts its own)."""
+def summarize(run: Run, setup: Setup, status: str, wall_s: float, train_s: float, position: Position) -> dict:
+    """Final and best metrics from the stored records; the training time of every part (`train_s`) and the
+    wall time of this process."""
     records = run.metrics()
     final: dict = {}
     for record in records:  # the last record of each split wins
@@ -30,11 +29,11 @@ def summarize(
         "final": final,
         "best": best,
         "steps": position.step,
-        "epochs": position.examples / len(setup.data.train_y),
+        "epochs": position.examples / setup.batches.used,
         "examples": position.examples,
         "train_time_s": round(train_s, 3),
         "wall_time_s": round(wall_s, 3),
-        "examples_per_s": round(new_examples / train_s, 1) if train_s > 0 else None,
+        "examples_per_s": round(position.examples / train_s, 1) if train_s > 0 else None,
         "eval_split": setup.data.eval_split,
     }
     sums = position.epoch_sums
@@ -43,3 +42,17 @@ def summarize(
         if setup.data.task == "classification":
             summary["epoch_so_far"]["train_acc"] = sums["correct"] / sums["count"]
     return summary
+
+
+def earlier_parts(run: Run, resumed_step: int, resumed_at: float) -> list[dict]:
+    """The parts of a resumed run before this one, up to the checkpoint it resumed from: those its last
+    summary listed, and one for the time the checkpoint holds that no summary accounts for (a part killed
+    outright writes none). Work after that checkpoint was done again, so it is not counted."""
+    if not resumed_step:
+        return []
+    listed = run.read_summary()[0].get("parts")
+    kept = [part for part in listed if part["to_step"] <= resumed_step] if isinstance(listed, list) else []
+    start, known = (kept[-1]["to_step"] if kept else 0), sum(part["train_time_s"] for part in kept)
+    if start < resumed_step:
+        kept.append({"from_step": start, "to_step": resumed_step, "train_time_s": round(resumed_at - known, 3)})
+    return kept

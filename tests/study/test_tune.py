@@ -29,7 +29,8 @@ def record_of(folder: Path) -> dict:
 
 def storage_trials(folder: Path) -> list:
     plan = record_of(folder)["plan"]
-    study = optuna.load_study(study_name=plan["study_name"], storage=plan["storage"])
+    storage = plan["storage"] or f"sqlite:///{folder / 'optuna.db'}"  # None: the folder's own file
+    study = optuna.load_study(study_name=plan["study_name"], storage=storage)
     return study.get_trials()
 
 
@@ -128,7 +129,7 @@ def test_a_trial_asked_beyond_the_count_on_another_machine_is_surplus(tmp_path):
 
     plan = plan_tune(TuneRequest(CONFIG, ("optimizer.lr=loguniform(1e-3,1)",), trials=3))
     storage = f"sqlite:///{tmp_path / 'shared.db'}"
-    study = _optuna_study(plan, open_storage(storage), storage)
+    study, _ = _optuna_study(plan, open_storage(storage), storage)
     other_machine = optuna.load_study(study_name=plan.study_name, storage=storage)
     for _ in range(2):
         other_machine.tell(other_machine.ask(), 0.5)

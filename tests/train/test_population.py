@@ -57,6 +57,9 @@ def test_every_member_records_what_it_would_alone(problem, data, tmp_path):
             assert got == pytest.approx(want, rel=1e-5), (member.config.optimizer.name, member.config.model.impl, step)
         summary = json.loads((member.run.folder / "summary.json").read_text())
         assert summary["status"] == "completed" and summary["steps"] == alone.summary["steps"]
+        # its parameters are rows of the population's tensors; its checkpoint holds its own only
+        sizes = [(run / "checkpoints" / "last.pt").stat().st_size for run in (member.run.folder, alone.run.folder)]
+        assert abs(sizes[0] - sizes[1]) < 1024, sizes
 
 
 def test_the_verdict_and_the_folders_do_not_depend_on_the_engine(dltool, runs_dir, tmp_path, monkeypatch):
@@ -94,10 +97,10 @@ def test_an_interrupted_population_leaves_nothing_completed_and_resumes_to_the_s
     assert whole.exit_code == 0, whole.output
     real_step = population.stacked_step
 
-    def step(members, indices):
-        if members[0].trainer.pos.step == 57:
+    def step(live, indices):
+        if live.members[0].trainer.pos.step == 57:
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C inside the population, mid-epoch
-        return real_step(members, indices)
+        return real_step(live, indices)
 
     monkeypatch.setattr(population, "stacked_step", step)
     cut = dltool(*args)

@@ -22,7 +22,7 @@ load_registries()
 
 AIRFOIL = CONFIGS / "linreg_airfoil_scratch.yaml"
 ONE_EPOCH = ["train.epochs=1"]  # 150 steps, a record every 100 examples
-TIMINGS = {"steps", "epochs", "examples", "train_time_s", "wall_time_s", "examples_per_s"}
+TIMINGS = {"steps", "epochs", "examples", "train_time_s", "wall_time_s", "examples_per_s", "parts"}
 ALWAYS = {"status", "final", "best", "eval_split"} | TIMINGS
 
 

@@ -329,27 +329,26 @@ def test_divergence_keeps_the_metrics_before_it_and_is_shown(dltool, runs_dir, l
 # ------------------------------------------------------------------ failures
 
 
-def test_batchnorm_on_a_last_batch_of_one_fails_the_run_into_error_log(dltool, runs_dir, fake_fashion):
-    args = sets(
-        data__root=fake_fashion,
-        data__batch_size=2,
-        data__train_size=3,
-        data__test_size=8,
-        model__widths="[4,4,4,4]",
-        model__blocks_per_stage="[1,1,1,1]",
-        train__epochs=2,
-        train__checkpoint_every_steps=1,
-    )
-    result = dltool("train", CONFIGS / "resnet18_quick.yaml", *args, "-q")
+def test_a_step_that_raises_fails_the_run_into_error_log(dltool, runs_dir, monkeypatch):
+    real_step = engine.Trainer.train_step
+
+    def step(self, index):
+        if self.pos.step == 1:
+            raise ValueError("a failing second step")  # a bug in a layer, say: the same step fails again on resume
+        return real_step(self, index)
+
+    monkeypatch.setattr(engine.Trainer, "train_step", step)
+    args = sets(train__epochs=2, train__checkpoint_every_steps=1)
+    result = dltool("train", CONFIGS / "linreg_airfoil_scratch.yaml", *args, "-q")
     assert result.exit_code == 1
-    assert "Expected more than 1 value per channel" in result.output and "error.log" in result.output
+    assert "a failing second step" in result.output and "error.log" in result.output
     assert "Traceback" not in result.output
     folder = only_run(runs_dir)
     log = (folder / "error.log").read_text()
-    assert "Traceback (most recent call last)" in log and "ValueError: Expected more than 1 value per channel" in log
+    assert "Traceback (most recent call last)" in log and "ValueError: a failing second step" in log
     status = status_of(folder)
     assert status["status"] == "failed" and status["step"] == 1
-    assert "Expected more than 1 value per channel" in status["error"] and str(folder / "error.log") in status["error"]
+    assert "a failing second step" in status["error"] and str(folder / "error.log") in status["error"]
     assert json.loads((folder / "summary.json").read_text())["status"] == "failed"
 
     (folder / "error.log").unlink()

@@ -13,7 +13,7 @@ import torch
 from dltool.study.plan import PlanRequest, plan_comparison
 from dltool.train import threads as thread_module
 from dltool.train.threads import LiveRuns, ThreadShare
-from tests.conftest import CONFIGS, only_run, run_folders
+from tests.conftest import CONFIGS, ctrl_c_inside_first_member, only_run, run_folders
 
 LINREG = CONFIGS / "linreg_synthetic_scratch.yaml"
 
@@ -65,20 +65,16 @@ def test_a_bad_thread_count_is_refused_before_anything_runs(dltool, runs_dir, va
     assert run_folders(runs_dir) == []
 
 
-def test_auto_takes_all_cores_alone_and_a_share_beside_another_run(tmp_path, monkeypatch, sleeper):
+def test_auto_takes_its_share_at_the_start_and_keeps_it(tmp_path, monkeypatch, sleeper):
     monkeypatch.setattr(thread_module, "cores_available", lambda: 4)
     live = LiveRuns(tmp_path / "live")
-    with ThreadShare("auto", live) as share:
+    with ThreadShare("auto", live):
         assert torch.get_num_threads() == 4
-        register_other(live.folder, sleeper.pid)
-        monkeypatch.setattr(thread_module, "RECHECK_S", 0.0)
-        share.update()
-        assert torch.get_num_threads() == 2  # a run started later: this one gives up half
-        sleeper.kill()
-        sleeper.wait()
-        share.update()
-        assert torch.get_num_threads() == 4  # and takes them back when it has ended
+        register_other(live.folder, sleeper.pid)  # a run started later does not change this one's numbers
+        assert torch.get_num_threads() == 4
     assert not (live.folder / str(os.getpid())).exists()  # this run left the live runs
+    with ThreadShare("auto", live, count=3):  # a resumed run: the count its start recorded
+        assert torch.get_num_threads() == 3
 
 
 def test_runs_started_together_share_from_the_start(tmp_path, monkeypatch, sleeper):
@@ -92,17 +88,35 @@ def test_runs_started_together_share_from_the_start(tmp_path, monkeypatch, sleep
 
 
 def test_a_pinned_count_and_a_users_omp_setting_are_never_changed(tmp_path, monkeypatch, sleeper):
-    monkeypatch.setattr(thread_module, "RECHECK_S", 0.0)
     live = LiveRuns(tmp_path / "live")
     register_other(live.folder, sleeper.pid)
-    with ThreadShare(3, live) as share:
-        share.update()
+    with ThreadShare(3, live):
         assert torch.get_num_threads() == 3
     torch.set_num_threads(1)
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    with ThreadShare("auto", live) as share:
-        share.update()
-        assert not share.adaptive and torch.get_num_threads() == 1
+    with ThreadShare("auto", live):
+        assert torch.get_num_threads() == 1
+
+
+def test_a_resumed_auto_run_trains_with_the_count_it_started_with(runs_dir, tmp_path, sleeper):
+    if thread_module.cores_available() < 2:
+        pytest.skip("needs two cores: a share that differs between the start and the resume")
+    live = tmp_path / "live"
+    env = {**os.environ, "DLTOOL_LIVE_RUNS": str(live)}
+    command = [sys.executable, "-m", "dltool", "train", str(LINREG), "--set", "train.epochs=300", "--runs-dir",
+               str(runs_dir), "-q"]  # fmt: skip
+    ctrl_c_inside_first_member(command, runs_dir, env=env)  # alone: every core
+    run = only_run(runs_dir)
+    started_with = json.loads((run / "env.json").read_text())["torch_threads"]
+    register_other(live, sleeper.pid)  # another run now: today's share would be smaller
+    resumed = subprocess.run([*command[:4], "--resume", run.name, "--runs-dir", str(runs_dir), "-q"], env=env,
+                             capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    parts = json.loads((run / "summary.json").read_text())["parts"]
+    assert [part["threads"] for part in parts] == [started_with, started_with]
+    assert parts[0]["to_step"] == parts[1]["from_step"] and parts[1]["to_step"] == 300 * 100
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["train_time_s"] == pytest.approx(sum(part["train_time_s"] for part in parts), abs=0.01)
 
 
 def test_the_process_gets_its_thread_count_back(tmp_path):

@@ -19,11 +19,12 @@ class TuneSpec(PointSpec):
     trials: int
     prune: bool
     split: str  # the split the objective is read on
-    storage: str | None = None  # the Optuna storage URL (None until the study folder exists)
+    storage: str | None = None  # a shared Optuna storage's URL; None: the study folder's own SQLite file
     study_name: str
     notes: list[str] = []  # the objective, then the best trial, in words
     best: dict[str, Any] | None = None  # the best trial: number, value, params, run id, its test metrics
     sampler_seed: int | None = None  # the seed of its quasi-random start and of TPE (dltool.study.startup)
+    sampler_seeds: list[int] = []  # each process's TPE seed, as they opened the study (dltool.study.tune)
     default: dict[str, Any] | None = None  # a comparison's tuning: the untuned setting's run and value (k = 0)
 
 
@@ -49,7 +50,24 @@ class TuneKind(PointsKind):
         from dltool.study.optuna_storage import open_storage
         from dltool.study.trials import counted
 
-        optuna_study = optuna.load_study(study_name=spec.study_name, storage=open_storage(spec.storage))
+        url = shared_storage(study) or own_storage(study)
+        optuna_study = optuna.load_study(study_name=spec.study_name, storage=open_storage(url))
         trials = counted(optuna_study.get_trials(deepcopy=False))
         folder, title = study.path(STUDY_FILES.plots), study.record.header.title
         return draw_tune_figures(folder, optuna_study, trials, spec.space, title, results.described)
+
+
+def own_storage(study: StudyFolder) -> str:
+    """The URL of the study folder's own SQLite file, from where the folder is now."""
+    return f"sqlite:///{study.path(STUDY_FILES.optuna).resolve()}"
+
+
+def shared_storage(study: StudyFolder) -> str | None:
+    """The shared storage the study's trials live in; None where they live in the folder's own file. Studies
+    of earlier versions saved their own file's absolute path: read as their own, so that a moved study still
+    resumes and a copied one does not write into the original's database."""
+    url = TuneKind().spec(study).storage
+    path = Path(url.removeprefix("sqlite:///")) if url and url.startswith("sqlite:///") else None
+    if url is None or (path is not None and path.name == STUDY_FILES.optuna and path.parent.name == study.id):
+        return None
+    return url

@@ -65,3 +65,15 @@ Repeats = Annotated[int, Field(gt=0, le=MAX_REPEATS)]
 def entries(default: list[int], min_length: int = 1):
     """A list field (one entry per layer, stage or milestone) of at most MAX_ENTRIES entries."""
     return Field(default_factory=lambda: list(default), min_length=min_length, max_length=MAX_ENTRIES)
+
+
+def leaves_training_examples(section):
+    """A data section's validation split is smaller than the training set it comes from: checked with the
+    config, so a tuning space whose corner combines the two is refused before any trial, not when its data
+    is built."""
+    if section.validation is not None and section.train_size is not None and section.validation >= section.train_size:
+        raise ValueError(
+            f"data.validation={section.validation} holds out all of data.train_size={section.train_size}; "
+            "give a smaller validation or a larger train_size"
+        )
+    return section

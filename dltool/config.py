@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from dltool.bounds import MAX_THREADS, BatchSize, Count, Epochs, Examples, ImageSide, Seed
+from dltool.bounds import MAX_THREADS, BatchSize, Count, Epochs, Examples, ImageSide, Seed, leaves_training_examples
 from dltool.errors import UsageError, did_you_mean, excerpt
 from dltool.registry import DATASETS, MODELS, OPTIMIZERS, SCHEDULES, Registry, check_model_fits_data
 from dltool.safe_yaml import MAX_DEPTH, YamlBoundError, read_yaml, safe_load, yaml_message
@@ -63,6 +63,8 @@ class DataSection(NamedSection):
     test_size: Examples | None = None
     validation: Examples | None = None  # the last N training examples, after train_size (Fashion-MNIST)
     root: str | None = Field(None, max_length=4096)  # PATH_MAX
+
+    _leaves_training_examples = model_validator(mode="after")(leaves_training_examples)
 
 
 class OptimizerSection(NamedSection):

@@ -3,6 +3,8 @@ and a value as a user would type it (`0.01`, `true`, `[0.9,0.999]`)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from typing import Any
 
@@ -49,3 +51,16 @@ def spreadsheet_safe(value: Any) -> Any:
         return value
     except ValueError:
         return "'" + value
+
+
+def csv_text(rows: list[dict[str, Any]]) -> str:
+    """Rows as CSV text: the columns in order of first appearance, a missing or None value an empty cell,
+    and a cell a spreadsheet would run as a formula quoted (spreadsheet_safe)."""
+    buffer = io.StringIO()
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    writer = csv.DictWriter(buffer, fieldnames=columns, restval="")
+    writer.writeheader()
+    writer.writerows(
+        {key: ("" if value is None else spreadsheet_safe(value)) for key, value in row.items()} for row in rows
+    )
+    return buffer.getvalue()

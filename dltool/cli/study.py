@@ -110,7 +110,11 @@ Margin = Annotated[
     _option("The verdict's equivalence margin, relative to the best's loss (default: the problem's, 0.01 or "
             "0.02): a difference inside it is no reason to prefer one optimizer.", min=0.0, max=1.0),
 ]  # fmt: skip
-TargetLoss = Annotated[float | None, _option("Loss for 'time to target' (default: best final loss + 10%).")]
+TargetLoss = Annotated[
+    float | None,
+    _option("Loss for 'time to target' (default: the problem's stated target, e.g. airfoil 0.245; for a CONFIG, "
+            "the best final loss + 10%)."),
+]  # fmt: skip
 
 
 def chosen_problems(text: str | None) -> tuple[str, ...]:

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
-from dltool.cli.study import Engine, EngineOption, Jobs, MemberThreads, Seeds, start_workers
+from dltool.cli.study import Engine, EngineOption, Jobs, MemberThreads, start_workers
 from dltool.plots.axes import canonical_metric
 
 ConfigArg = Annotated[Path | None, typer.Argument(help="The train config to vary.", show_default=False)]
@@ -47,6 +47,7 @@ Resume = Annotated[
         help="Continue a sweep (its id): only members not completed run.", show_default=False, metavar="<sweep-id>"
     ),
 ]
+Seeds = Annotated[int, typer.Option(help="Repeat every grid point with this many seeds.", min=1, max=1000)]
 
 
 @user_errors

@@ -20,6 +20,7 @@ from dltool.errors import DltoolError, UsageError
 from dltool.store.items import Item
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
 from dltool.store.study import STUDY_FILES, StudyFolder
+from dltool.store.study_damage import reading
 from dltool.text import printable
 
 if TYPE_CHECKING:
@@ -185,16 +186,19 @@ def print_study(study: StudyFolder) -> None:
 
     record, console = study.record, make_console()
     kind = kind_of(study)
+    with reading(study.id, "plan and members' results"):  # all read before anything is printed
+        plan_lines, tables = kind.plan_lines(study, kind.spec(study)), current_tables(study)
     done, total = record.progress()
     ended = f", ended {record.end.ended} (wall {record.end.wall_time_s:.1f} s)" if record.end else ""
     say(console, f"{study.noun} {study.id}  {record.shown_status}")
     say(console, f"folder: {study.folder}")
-    for line in kind.plan_lines(study, kind.spec(study)):
+    for line in plan_lines:
         say(console, line)
     say(console, f"progress: {done}/{total} members ended; {record.shown_status}")
     say(console, f"started {record.header.started}{ended}")
-    print_tables(console, current_tables(study))
-    print_members_and_files(console, study)
+    print_tables(console, tables)
+    with reading(study.id, "member runs"):
+        print_members_and_files(console, study)
 
 
 def print_members_and_files(console: Console, study: StudyFolder) -> None:

@@ -14,6 +14,7 @@ from dltool.errors import UsageError
 from dltool.store.ids import check_id, newest_first, pick
 from dltool.store.run import Run, RunState, RunStore, default_runs_dir
 from dltool.store.study import StudyFolder, is_study, record_path
+from dltool.store.study_damage import open_study
 
 Item = Run | StudyFolder  # what an id names: a run, or a study
 
@@ -56,8 +57,8 @@ class Listing:
 def read_listing(root: Path) -> Listing:
     store = RunStore(root)
     listed = store.states()
-    studies = [StudyFolder.open(path) for path in store.folders() if is_study(path)]
-    studies = [study for study in studies if study is not None]  # a damaged study.json: no study
+    studies = [open_study(path) for path in store.folders() if is_study(path)]  # a damaged one too, as such
+    studies = [study for study in studies if study is not None]
     studies.sort(key=lambda study: newest_first(study.id, study.record.header.created), reverse=True)
     runs, states = [run for run, _ in listed], {run.id: state for run, state in listed}
     return Listing(store.root, runs, states, studies, group_members(runs, states, studies), parent_studies(studies))

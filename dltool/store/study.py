@@ -10,9 +10,7 @@ files; a kind's own plan (a sweep's grid, a tuning study's space) is in the head
 
 from __future__ import annotations
 
-import csv
 import functools
-import io
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,7 @@ from typing import Any
 from dltool.files import atomic_write_json, atomic_write_text, read_json
 from dltool.store.process import pid_alive
 from dltool.store.run import Run, RunStore, this_process
-from dltool.text import spreadsheet_safe
+from dltool.text import csv_text
 
 
 @dataclass(frozen=True)
@@ -136,6 +134,7 @@ class StudyRecord:
     header: StudyHeader
     members: list[MemberEntry]
     end: StudyEnd | None = None  # None until the comparison has finished
+    damage: str | None = None  # why study.json could not be read (dltool.store.study_damage); never written
 
     def to_json(self) -> dict[str, Any]:
         end = asdict(self.end) if self.end else {}
@@ -162,6 +161,8 @@ class StudyRecord:
     def shown_status(self) -> str:
         """running, completed or interrupted; `crashed` for a running one whose process is gone (as runs)."""
         running = self.status == "running"
+        if self.damage:
+            return "damaged"
         return "crashed" if running and not pid_alive(self.header.pid, self.header.pid_start) else self.status
 
     def progress(self) -> tuple[int, int]:
@@ -269,14 +270,7 @@ class StudyFolder:
 
     def write_member_table(self, rows: list[dict[str, Any]]) -> None:
         """results.csv: one row per member; a missing value is an empty cell."""
-        buffer = io.StringIO()
-        columns = list(dict.fromkeys(key for row in rows for key in row))  # rows may lack a column: empty cells
-        writer = csv.DictWriter(buffer, fieldnames=columns, restval="")
-        writer.writeheader()
-        writer.writerows(
-            {key: ("" if value is None else spreadsheet_safe(value)) for key, value in row.items()} for row in rows
-        )
-        atomic_write_text(self.path(STUDY_FILES.member_table), buffer.getvalue())
+        atomic_write_text(self.path(STUDY_FILES.member_table), csv_text(rows))
 
     def write_results_text(self, text: str) -> None:
         atomic_write_text(self.path(STUDY_FILES.results_text), text)
@@ -297,4 +291,8 @@ def record_path(folder: Path) -> Path:
 
 
 def is_study(folder: Path) -> bool:
-    return record_path(folder).is_file()
+    """A study folder: its study.json, or (study.json lost) a study's tables and no run's status.json."""
+    if record_path(folder).exists():  # a study.json that is not a file is a damaged study, still a study
+        return True
+    tables = (STUDY_FILES.member_table, STUDY_FILES.results_text, STUDY_FILES.report)
+    return not (folder / "status.json").exists() and any((folder / name).exists() for name in tables)

@@ -14,6 +14,7 @@ from dltool.results.members import load_results
 from dltool.store.items import Item, resolve_items
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
 from dltool.store.study import StudyFolder
+from dltool.store.study_damage import check_sound, reading
 from dltool.text import flatten
 
 # summary.json fields shown after its `final` metrics, in this order
@@ -136,7 +137,10 @@ def study_groups(study: StudyFolder) -> dict[str, Group]:
 
 
 def diff_studies(a: StudyFolder, b: StudyFolder) -> Diff:
-    first, second = study_groups(a), study_groups(b)
+    for study in (a, b):
+        check_sound(study)
+    with reading(a.id, "members' results"), reading(b.id, "members' results"):
+        first, second = study_groups(a), study_groups(b)
     rows = []
     for name in dict.fromkeys([*first, *second]):
         rows += side_by_side(group_metrics(first.get(name)), group_metrics(second.get(name)), group=name)

@@ -14,6 +14,7 @@ from typing import Any
 from dltool.results.table import ResultsTable
 from dltool.store.run import RunStore, now_iso
 from dltool.store.study import StudyEnd, StudyFolder
+from dltool.study.claims import Claim
 from dltool.study.kinds import draw, kind_of
 from dltool.study.members import StudyOptions, Work, run_members
 from dltool.study.page import write_study_page
@@ -31,6 +32,7 @@ class Launch:
     started: float  # perf_counter() at the start, less the wall time of a continued study's earlier runs
     said: tuple[str, ...] = ()  # what the command says before the tables ("continued sweep ...")
     after: Callable[[], tuple[str, ...]] | None = None  # once the members have run: what the command says after
+    claim: Claim | None = None  # this process's claim on the plan (dltool.study.claims), released at the end
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,14 @@ def run_study(start: Callable[[], Launch], options: StudyOptions) -> StudyOutcom
         start_workers_early()  # a no-op when the CLI has started it already
     RunStore(options.runs_dir).check_writable()
     launch = start()
+    try:
+        return run_launched(launch, options)
+    finally:
+        if launch.claim is not None:
+            launch.claim.release()
+
+
+def run_launched(launch: Launch, options: StudyOptions) -> StudyOutcome:
     if launch.work is None:
         status, code = "completed", 0
     else:

@@ -7,6 +7,7 @@ from pathlib import Path
 from dltool.errors import UsageError
 from dltool.store.items import resolve_item
 from dltool.store.study import StudyFolder
+from dltool.store.study_damage import StudyDamaged
 from dltool.study.kinds.base import StudyKind
 
 
@@ -14,6 +15,8 @@ def study_to_resume(runs_dir: Path | None, given: str, kind: type[StudyKind]) ->
     """The study of `kind` that `--resume GIVEN` names; not one of another kind or a run, and not one whose
     process is still running."""
     item = resolve_item(runs_dir, given)
+    if isinstance(item, StudyFolder) and item.record.damage:
+        raise StudyDamaged(item.id, item.record.damage)
     if not isinstance(item, StudyFolder) or item.kind != kind.name:
         what = item.noun if isinstance(item, StudyFolder) else "run"
         raise UsageError(

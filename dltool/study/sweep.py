@@ -8,21 +8,22 @@ member from its checkpoint. Members are ordinary runs that name the sweep in the
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
-from dltool.config import read_yaml
 from dltool.errors import UsageError
 from dltool.store.items import read_listing
-from dltool.store.run import RUN_FILES, Run, RunStore, now_iso, this_process
+from dltool.store.run import RunStore, now_iso, this_process
 from dltool.store.study import ENDED, StudyFolder, StudyHeader
+from dltool.store.study_damage import reading
+from dltool.study.claims import Claim, claim
 from dltool.study.compare import check_setups
 from dltool.study.kinds.sweep import SweepKind, SweepSpec
 from dltool.study.lifecycle import Launch, StudyOutcome, run_study
 from dltool.study.members import MemberJob, PlannedWork, StudyOptions, default_jobs
+from dltool.study.reconcile import ENDED_RUNS, give_up_all_but, kept_run, runs_by_config
 from dltool.study.resume import study_to_resume
-from dltool.study.sweep_plan import SweepPlan, SweepRequest, config_hash, plan_sweep, replan
+from dltool.study.sweep_plan import SweepPlan, SweepRequest, plan_sweep, replan
 from dltool.train.progress import MemberProgress
 
 
@@ -35,10 +36,19 @@ def _start(request: SweepRequest | None, options: StudyOptions, resume: str | No
     if resume is not None:
         study = study_to_resume(options.runs_dir, resume, SweepKind)
         spec = SweepKind().spec(study)
-        plan = replan(study.record.header.source, spec.model_dump(), study.record.header.seeds)
+        with reading(study.id, "plan"):
+            plan = replan(study.record.header.source, spec.model_dump(), study.record.header.seeds)
     else:
-        plan = plan_sweep(request)
-        study = _same_plan(options.runs_dir, plan)
+        plan, study = plan_sweep(request), None
+    held = _claim(options.runs_dir, plan)  # before looking for an earlier sweep: two started together find one
+    try:
+        return _launch(plan, study if resume is not None else _same_plan(options.runs_dir, plan), options, held)
+    except BaseException:
+        held.release()
+        raise
+
+
+def _launch(plan: SweepPlan, study: StudyFolder | None, options: StudyOptions, held: Claim) -> Launch:
     check_setups(plan)
     jobs = options.jobs or default_jobs(len(plan.members))
     said = ()
@@ -48,9 +58,18 @@ def _start(request: SweepRequest | None, options: StudyOptions, resume: str | No
         study.set_status("running")
         said = (f"continued sweep {study.id} (members already ended are not run again)",)
     started = time.perf_counter() - study.wall_time_so_far()  # a continued sweep's wall time adds up
-    todo = _jobs_to_run(study, plan)
+    with reading(study.id, "members"):
+        todo = _jobs_to_run(study, plan)
     work = PlannedWork(study, todo, MemberProgress(len(todo), options.quiet)) if todo else None
-    return Launch(study, work, jobs, started, said)
+    return Launch(study, work, jobs, started, said, claim=held)
+
+
+def _claim(runs_dir: Path | None, plan: SweepPlan) -> Claim:
+    """This process's claim on the plan (dltool.study.claims): no other process runs its members meanwhile."""
+    held = claim(RunStore(runs_dir).root, SweepKind.name, plan.key)
+    if held is None:
+        raise UsageError("a sweep with this plan is running in another process; wait for it (dltool runs)")
+    return held
 
 
 def _same_plan(runs_dir: Path | None, plan: SweepPlan) -> StudyFolder | None:
@@ -68,33 +87,26 @@ def _same_plan(runs_dir: Path | None, plan: SweepPlan) -> StudyFolder | None:
 
 def _jobs_to_run(study: StudyFolder, plan: SweepPlan) -> dict[int, MemberJob]:
     """The members that have not ended: an interrupted one (or one whose process died) continues from its
-    checkpoint, the others start afresh."""
+    checkpoint, the others start afresh. Each member's runs are found by their config's hash, so a member
+    whose run has ended is never trained again, whatever study.json says (dltool.study.reconcile)."""
     recorded = study.record.members
     if [m.key for m in recorded] != [m.entry.key for m in plan.members]:
         raise UsageError(f"sweep '{study.id}': study.json lists other members than its plan makes; start a new sweep")
-    orphans = _orphans(study)
-    todo = {}
+    runs, todo, kept = runs_by_config(study), {}, set()
     for index, (entry, member) in enumerate(zip(recorded, plan.members)):
         if entry.status in ENDED:
+            kept.add(entry.run_id)
             continue
-        run = study.member_run(entry) or orphans.get(entry.key)
-        resumable = run is not None and run.path(RUN_FILES.checkpoint).is_file() and _unfinished(run)
-        todo[index] = MemberJob(member.config, study.runs_root, study.id, run.id if resumable else None)
+        listed = study.member_run(entry)
+        run = kept_run(([listed] if listed else []) + runs.get(entry.key, []))
+        kept.add(run.id if run else None)
+        ended = run.status().get("status") if run else None
+        if ended in ENDED_RUNS:
+            study.member_finished(index, run.id, ended)
+            continue
+        todo[index] = MemberJob(member.config, study.runs_root, study.id, run.id if run else None)
+    give_up_all_but(runs, kept)
     return todo
-
-
-def _orphans(study: StudyFolder) -> dict[str, Run]:
-    """Member runs study.json does not list (the sweep's process died while they ran), by config hash."""
-    listed, found = study.member_ids(), {}
-    for run in read_listing(study.runs_root).members.get(study.id, []):
-        if run.id not in listed:
-            with contextlib.suppress(UsageError):  # a damaged config.yaml: that run starts afresh
-                found[config_hash(read_yaml(run.path(RUN_FILES.config)))] = run
-    return found
-
-
-def _unfinished(run: Run) -> bool:
-    return run.status().get("status") in ("running", "interrupted", "failed")
 
 
 def _header(plan: SweepPlan, jobs: int) -> StudyHeader:

@@ -17,8 +17,9 @@ from typing import Any
 
 from dltool.config import dump_config
 from dltool.files import atomic_write_text
-from dltool.store.run import RUN_FILES, now_iso, this_process
-from dltool.store.study import ENDED, STUDY_FILES, StudyFolder, StudyHeader
+from dltool.store.run import now_iso, this_process
+from dltool.store.study import STUDY_FILES, StudyFolder, StudyHeader
+from dltool.store.study_damage import reading
 from dltool.study.kinds.tune import TuneKind, TuneSpec, own_storage, shared_storage
 from dltool.study.lifecycle import Launch, StudyOutcome, run_study
 from dltool.study.members import StudyOptions, default_jobs
@@ -29,6 +30,7 @@ from dltool.study.space import parse_space
 from dltool.study.startup import STARTUP_TRIALS, edges, startup_points
 from dltool.study.trials import TrialWork, counted
 from dltool.study.tune_plan import TunePlan, TuneRequest, plan_tune
+from dltool.study.tune_resume import resumable_trials
 from dltool.text import format_value
 from dltool.train.build import build_model_on_data
 from dltool.train.distributed import World
@@ -43,7 +45,11 @@ def tune(request: TuneRequest | None, options: StudyOptions, resume: str | None 
 
     def start() -> Launch:
         folder = study_to_resume(options.runs_dir, resume, TuneKind) if resume is not None else None
-        plan = _replan(folder) if folder is not None else plan_tune(request)
+        if folder is not None:
+            with reading(folder.id, "plan"):
+                plan = _replan(folder)
+        else:
+            plan = plan_tune(request)
         url = shared_storage(folder) if folder is not None else request.storage
         return start_tuning(plan, options, folder, url)
 
@@ -74,7 +80,7 @@ def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | No
         work = PopulationTrials(folder, plan, study, url, progress, processes=jobs)
     else:
         work = TrialWork(folder, plan, study, url, progress)
-    work.resumed = _resumable(folder, work, study)
+    work.resumed = resumable_trials(folder, work, study)
     return Launch(folder, work, jobs, started, after=lambda: _conclude_trials(folder, plan, study))
 
 
@@ -121,29 +127,6 @@ def _replan(folder: StudyFolder) -> TunePlan:
     spec = TuneKind().spec(folder)
     space = [parse_space(text) for text in spec.space_given]
     return TunePlan(folder.record.header.source, spec.base, space, spec.trials, spec.metric, spec.prune, spec.split)
-
-
-def _resumable(folder: StudyFolder, work: TrialWork, study) -> dict:
-    """Trials this study started and did not finish (interrupted, or its process died): continued from the
-    member's checkpoint where there is one, else trained again; each keeps its Optuna trial."""
-    from optuna.trial import TrialState
-
-    running = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
-    jobs = {}
-    for index, member in enumerate(folder.record.members):
-        if member.trial in running and member.status not in ENDED:
-            frozen = running[member.trial]
-            work.open[index] = _trial_of(study, frozen)
-            run = folder.member_run(member)
-            resume = run.id if run is not None and run.path(RUN_FILES.checkpoint).is_file() else None
-            jobs[index] = work.job(work.plan.config(member.point), frozen._trial_id, resume)
-    return jobs
-
-
-def _trial_of(study, frozen):
-    import optuna
-
-    return optuna.trial.Trial(study, frozen._trial_id)
 
 
 def _best(folder: StudyFolder, plan: TunePlan, study) -> dict | None:

@@ -5,6 +5,8 @@ an unknown key gets the schema's did-you-mean, a key the optimizer does not take
 
 from __future__ import annotations
 
+import itertools
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from dltool.study.plan import MEMBER_THREADS
 from dltool.study.space import SpaceKey, parse_space
 from dltool.study.startup import STARTUP_TRIALS, sampler_seed
 from dltool.study.sweep_plan import config_hash
+from dltool.text import format_value
 
 MAX_TRIALS = 10_000
 
@@ -112,10 +115,33 @@ def plan_on(
     the quasi-random start is the config seed's alone, shared with every study of that seed."""
     split = _objective_split(base_config, source, metric)
     plan = TunePlan(source, base_config.to_dict(), space, trials, metric, prune, split, common)
-    for entry in space:  # each key at its corners, the others at their first: any bad key fails now
-        for value in entry.corners():
-            plan.config({other.key: other.corners()[0] for other in space} | {entry.key: value})
+    check_corners(plan, space)
     return plan
+
+
+MAX_CORNERS = 1024  # corner combinations checked as a whole; a larger space is checked key by key
+
+
+def check_corners(plan: TunePlan, space: list[SpaceKey]) -> None:
+    """Every combination of the keys' corners (both bounds, every choice) is a valid config, or a UsageError
+    names the combination: keys constrain each other (a train size and a validation split), so a value
+    fine alone may fail beside another, in every trial that draws both. Past MAX_CORNERS combinations,
+    each key at its corners with the others at their first."""
+    corners = [entry.corners() for entry in space]
+    if math.prod(len(values) for values in corners) <= MAX_CORNERS:
+        combinations = itertools.product(*corners)
+    else:
+        firsts = [values[0] for values in corners]
+        combinations = (firsts[:i] + [value] + firsts[i + 1 :] for i, values in enumerate(corners) for value in values)
+    for combination in combinations:
+        params = {entry.key: value for entry, value in zip(space, combination)}
+        try:
+            plan.config(params)
+        except UsageError as exc:
+            if len(space) == 1:
+                raise
+            named = ", ".join(f"{key}={format_value(value)}" for key, value in params.items())
+            raise UsageError(f"the space's corner {named} is not a valid config: {exc}") from None
 
 
 def _objective_split(config: Config, source: str, metric: str) -> str:

@@ -12,7 +12,7 @@ from dltool.config import Config, load_config
 from dltool.errors import UsageError
 from dltool.files import read_json
 from dltool.store.items import resolve_run
-from dltool.store.run import RUN_FILES, Run, shown_status
+from dltool.store.run import RUN_FILES, Run, now_iso, shown_status
 
 
 def resumable_run(run_id: str, runs_dir: Path | None) -> tuple[Run, Config]:
@@ -53,3 +53,13 @@ def started_threads(run: Run) -> int | None:
     """The thread count the run started with (env.json); None where it is not recorded."""
     count = (read_json(run.path(RUN_FILES.env)) or {}).get("torch_threads")
     return count if isinstance(count, int) and not isinstance(count, bool) and count >= 1 else None
+
+
+def give_up(run: Run) -> None:
+    """A crashed run (`running`, its process gone) that its study will not continue (it has no checkpoint, or
+    another run of its member is kept): marked failed, saying why, rather than left `running` for ever."""
+    if shown_status(run.status()) == "crashed":
+        run.set_status("failed", ended=now_iso(), error=GAVE_UP)
+
+
+GAVE_UP = "its process died; its study continued its member in another run"

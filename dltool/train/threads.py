@@ -95,7 +95,10 @@ class ThreadShare:
         self.before = torch.get_num_threads()  # given back at the end: the count is the process's, not the run's
 
     def share(self) -> int:
-        return max(1, cores_available() // self.live.count())
+        """cores // live runs; the ranks of one torchrun job on this machine (LOCAL_WORLD_SIZE) count from the
+        start, as they start together and would otherwise each count the others that registered first."""
+        ranks_here = int(os.environ.get("LOCAL_WORLD_SIZE", "1") or 1)
+        return max(1, cores_available() // max(self.live.count(), ranks_here))
 
     def __enter__(self) -> ThreadShare:
         self.live.register()

@@ -158,8 +158,10 @@ def test_export_of_a_study_writes_each_member_run(dltool, study):
 def test_a_study_with_a_damaged_record_is_named(dltool, study):
     (study / "study.json").write_text("{")
     result = dltool("show", study.name)
-    assert result.exit_code == 2 and "study.json cannot be read" in result.output
-    assert len(listed(dltool)) == 2  # its members are listed as runs
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and f"study '{study.name}' is damaged: study.json: not a JSON object" in said
+    (row,) = listed(dltool)  # listed as damaged, never hidden; its members stay under it
+    assert (row["id"], row["status"]) == (study.name, "damaged")
 
 
 def test_a_running_study_shows_its_progress(dltool, runs_dir):

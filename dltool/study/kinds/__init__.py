@@ -10,12 +10,15 @@ from typing import Any
 from dltool.errors import UsageError, did_you_mean
 from dltool.results.table import ResultsTable
 from dltool.store.study import StudyFolder
+from dltool.store.study_damage import check_sound, reading
 from dltool.study.kinds import compare, profile, sweep, tune  # noqa: F401  (each registers its kind)
 from dltool.study.kinds.base import STUDY_KINDS, StudyKind
 
 
 def kind_of(study: StudyFolder) -> StudyKind:
-    """The study's kind; one this dltool does not know (a newer one wrote it) is a usage error."""
+    """The study's kind; one this dltool does not know (a newer one wrote it) is a usage error, and so is a
+    study whose study.json could not be read (StudyDamaged)."""
+    check_sound(study)
     kind = STUDY_KINDS.get(study.kind)
     if kind is None:
         names = sorted(STUDY_KINDS)
@@ -29,8 +32,9 @@ def kind_of(study: StudyFolder) -> StudyKind:
 def current_tables(study: StudyFolder) -> list[ResultsTable]:
     """The study's tables from its members' files as they are now (a running study: so far)."""
     kind = kind_of(study)
-    spec = kind.spec(study)
-    return kind.tables(study, spec, kind.judge(study, spec))
+    with reading(study.id, "plan and members' results"):
+        spec = kind.spec(study)
+        return kind.tables(study, spec, kind.judge(study, spec))
 
 
 def draw(kind: StudyKind, study: StudyFolder, spec: Any, results: Any, fork_ok: bool) -> list[Path] | None:
@@ -47,8 +51,10 @@ def redraw_plots(study: StudyFolder, fork_ok: bool) -> list[Path]:
     """The study's pictures drawn again into its plots/ folder, from its members' files as they are now;
     [] where drawing failed (the warning says why)."""
     kind = kind_of(study)
-    spec = kind.spec(study)
-    paths = draw(kind, study, spec, kind.judge(study, spec), fork_ok)
+    with reading(study.id, "plan and members' results"):
+        spec = kind.spec(study)
+        results = kind.judge(study, spec)
+    paths = draw(kind, study, spec, results, fork_ok)
     if paths == []:
         raise UsageError(f"{study.noun} '{study.id}': nothing to plot (no member has a result yet)")
     return paths or []

@@ -9,10 +9,11 @@ from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from dltool.results.table import ResultsTable
-from dltool.store.study import Headline, StudyFolder
+from dltool.store.study import STUDY_FILES, Headline, StudyFolder
+from dltool.store.study_damage import StudyDamaged, validation_text
 
 
 class Spec(BaseModel):
@@ -27,7 +28,11 @@ class StudyKind(ABC):
     spec_type: ClassVar[type[Spec]]
 
     def spec(self, study: StudyFolder) -> Any:
-        return self.spec_type.model_validate(study.record.header.plan)
+        """The study's plan, typed; a plan that is not as dltool wrote it is StudyDamaged, naming the field."""
+        try:
+            return self.spec_type.model_validate(study.record.header.plan)
+        except ValidationError as exc:
+            raise StudyDamaged(study.id, f"{STUDY_FILES.record}: plan.{validation_text(exc)}") from None
 
     @abstractmethod
     def judge(self, study: StudyFolder, spec: Any) -> Any:

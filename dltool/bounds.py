@@ -74,6 +74,6 @@ def leaves_training_examples(section):
     if section.validation is not None and section.train_size is not None and section.validation >= section.train_size:
         raise ValueError(
             f"data.validation={section.validation} holds out all of data.train_size={section.train_size}; "
-            "give a smaller validation or a larger train_size"
+            f"use at most {section.train_size - 1}, or a larger train_size"
         )
     return section

@@ -71,6 +71,7 @@ def run_row(run: Run, state: RunState, study: str | None = None) -> dict:
     summary = state.summary
     final = summary.get("final", {})
     eval_split = summary.get("eval_split") or "test"
+    data = status.get("data") if isinstance(status.get("data"), dict) else {}  # an untyped extra key: any value
     return {
         "id": run.id,
         "kind": "run",
@@ -80,7 +81,7 @@ def run_row(run: Run, state: RunState, study: str | None = None) -> dict:
         "optimizer": optimizer.get("name"),
         "optimizer_impl": optimizer.get("impl"),
         "lr": _number(optimizer.get("lr")),
-        "batch_size": _number((status.get("data") or {}).get("batch_size")),
+        "batch_size": _number(data.get("batch_size")),
         "members_done": None,
         "members_total": None,
         "epochs": _number(summary.get("epochs")),

@@ -11,7 +11,7 @@ from dltool.study.kinds.tune import shared_storage
 from dltool.study.members import MemberJob, Result
 from dltool.study.reconcile import ENDED_RUNS, give_up_all_but, kept_run, runs_by_config
 from dltool.study.sweep_plan import config_hash
-from dltool.study.trials import TrialWork
+from dltool.study.trials import SURPLUS, TrialWork
 
 
 def resumable_trials(folder: StudyFolder, work: TrialWork, study) -> dict[int, MemberJob]:
@@ -29,6 +29,9 @@ def resumable_trials(folder: StudyFolder, work: TrialWork, study) -> dict[int, M
             jobs.update(continued(work, index, ([listed] if listed else []), runs, kept))
     if shared_storage(folder) is None:
         for frozen in running.values():
+            if any(entry.key not in frozen.params for entry in work.plan.space):
+                unasked(study, frozen)
+                continue
             index, _ = work.start(trial_of(study, frozen))
             jobs.update(continued(work, index, [], runs, kept))
     give_up_all_but(runs, kept)
@@ -53,3 +56,16 @@ def trial_of(study, frozen):
     import optuna
 
     return optuna.trial.Trial(study, frozen._trial_id)
+
+
+def unasked(study, frozen) -> None:
+    """A trial whose process died while Optuna was still proposing its values: it never ran. Left out of the
+    count (as a surplus trial is) and failed, and a queued start point it had taken is queued again, so the
+    study proposes what it would have."""
+    from optuna.trial import TrialState
+
+    study._storage.set_trial_system_attr(frozen._trial_id, SURPLUS, True)
+    study.tell(trial_of(study, frozen), state=TrialState.FAIL)
+    fixed = frozen.system_attrs.get("fixed_params")
+    if fixed:
+        study.enqueue_trial(fixed)

@@ -15,7 +15,7 @@ def test_a_corner_that_fails_only_in_combination_is_named_before_any_trial(dltoo
     said = " ".join(result.output.split())
     assert result.exit_code == 2, result.output
     assert "the space's corner data.train_size=60, data.validation=100 is not a valid config" in said
-    assert "data.validation=100 holds out all of data.train_size=60" in said
+    assert "data.validation=100 holds out all of data.train_size=60; use at most 59" in said
     assert run_folders(runs_dir) == []
 
 

@@ -36,9 +36,10 @@ def disk_full(exc: BaseException) -> bool:
 DISK_FULL = "no space left on the disk"
 
 
-def disk_full_message(exc: OSError, folder: Path) -> str:
-    """What a user reads when `exc` (disk_full) stopped work on `folder`."""
-    return f"{DISK_FULL} of {exc.filename or folder}: free some space, then continue"
+def disk_full_message(exc: OSError, folder: Path | None = None) -> str:
+    """What a user reads when `exc` (disk_full) stopped work (on `folder`, where known)."""
+    where = exc.filename or folder
+    return f"{DISK_FULL}{f' of {where}' if where else ''}: free some space, then continue"
 
 
 def write_in_place(path: Path, text: str) -> None:

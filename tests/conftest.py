@@ -82,3 +82,19 @@ def ctrl_c_inside_first_member(command: list[str], runs_dir: Path, env: dict | N
     _, err = process.communicate(timeout=120)
     assert process.returncode == 130, err
     return err
+
+
+def session_processes(session: int) -> list[int]:
+    """The live (not zombie) processes of session `session`: a command started with start_new_session and
+    every worker it forked, whose session it is."""
+    from dltool.train.workers import alive
+
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getsid(int(entry.name)) == session and alive(int(entry.name)):
+                    found.append(int(entry.name))
+            except (ProcessLookupError, PermissionError):
+                continue
+    return found

@@ -58,7 +58,7 @@ def user_errors(command):
         except OSError as exc:
             if not disk_full(exc):
                 raise
-            fail(disk_full_message(exc, Path.cwd()), 1)  # a full disk is no bug: one line, not a traceback
+            fail(disk_full_message(exc), 1)  # a full disk is no bug: one line, not a traceback
 
     return wrapper
 

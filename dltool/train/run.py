@@ -222,7 +222,7 @@ def fit_and_classify(
     except OSError as exc:
         if not disk_full(exc):
             return failure(exc, trainer, error_log)
-        folder = error_log.parent if error_log is not None else Path.cwd()
+        folder = error_log.parent if error_log is not None else None
         return "failed", 1, {"error": disk_full_message(exc, folder)}  # no traceback: nothing to debug, no room
     except Exception as exc:
         return failure(exc, trainer, error_log)

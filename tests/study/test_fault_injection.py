@@ -15,9 +15,7 @@ from pathlib import Path
 
 import optuna
 import pytest
-from conftest import CONFIGS, run_folders
-
-from dltool.train.workers import alive
+from conftest import CONFIGS, run_folders, session_processes
 
 CONFIG = str(CONFIGS / "linreg_airfoil_scratch.yaml")
 SWEEP = ["sweep", CONFIG, "--grid", "optimizer.lr=0.01,0.02,0.03,0.04", "--set", "train.epochs=15"]
@@ -46,21 +44,9 @@ def command_for(runs: Path, kind: str) -> list[str]:
 def wait_for_workers(session: int) -> None:
     """The command's workers end once it has gone (they watch it): at most a second."""
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        if not any(alive(int(p.name)) and _session(int(p.name)) == session for p in Path("/proc").iterdir()
-                   if p.name.isdigit()):  # fmt: skip
-            return
+    while session_processes(session) and time.monotonic() < deadline:
         time.sleep(0.1)
-    raise AssertionError("workers outlived their command")
-
-
-def _session(pid: int) -> int | None:
-    try:
-        import os
-
-        return os.getsid(pid)
-    except (ProcessLookupError, PermissionError):
-        return None
+    assert session_processes(session) == [], "workers outlived their command"
 
 
 def killed_until_done(runs: Path, kind: str, rng: random.Random, budget: int) -> int:

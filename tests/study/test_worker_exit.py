@@ -5,29 +5,13 @@ command then completes the study with every member once."""
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from conftest import CONFIGS, run_folders
-
-from dltool.train.workers import alive
-
-
-def session_processes(session: int) -> list[int]:
-    """The pids of the processes in session `session` that are not zombies (each worker is in its command's)."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getsid(int(entry.name)) == session and alive(int(entry.name)):
-                    found.append(int(entry.name))
-            except (ProcessLookupError, PermissionError):
-                continue
-    return found
+from conftest import CONFIGS, run_folders, session_processes
 
 
 def members(runs_dir: Path) -> list[dict]:

@@ -17,6 +17,13 @@ class UsageError(DltoolError):
     exit_code = 2
 
 
+class NothingToDo(DltoolError):
+    """The command's work is already done (e.g. a shared tuning study holds all its trials): said, exit 0,
+    nothing made."""
+
+    exit_code = 0
+
+
 def did_you_mean(name: str, choices: list[str]) -> str:
     """' (did you mean 'x'?)' for the closest choice, or '' when none is close."""
     close = difflib.get_close_matches(name, choices, n=1, cutoff=0.5)

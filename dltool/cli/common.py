@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from dltool.errors import DltoolError, did_you_mean, excerpt
+from dltool.errors import DltoolError, NothingToDo, did_you_mean, excerpt
 from dltool.files import disk_full, disk_full_message
 from dltool.terminal import wrapped
 
@@ -48,6 +48,9 @@ def user_errors(command):
     def wrapper(*args, **kwargs):
         try:
             return command(*args, **kwargs)
+        except NothingToDo as exc:
+            typer.echo(str(exc))
+            raise typer.Exit(0) from None
         except DltoolError as exc:
             if exc.reported_elsewhere:  # rank 0 of a torchrun job prints it
                 raise typer.Exit(exc.exit_code) from None

@@ -11,6 +11,7 @@ import typer
 from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
 from dltool.cli.study import Engine, EngineOption, Jobs, MemberThreads, start_workers
 from dltool.plots.axes import canonical_metric
+from dltool.study.optuna_storage import SERVER_TIMEOUT_S, set_server_timeout
 
 ConfigArg = Annotated[Path | None, typer.Argument(help="The train config to vary.", show_default=False)]
 Grid = Annotated[
@@ -108,6 +109,15 @@ Storage = Annotated[
         show_default=False,
     ),
 ]
+StorageTimeout = Annotated[
+    float,
+    typer.Option(
+        min=1,
+        metavar="<seconds>",
+        help="How long a database server may take to connect or to answer a statement before the command stops "
+        "with one line (an SQLite file waits for its lock instead).",
+    ),
+]
 NoPrune = Annotated[bool, typer.Option("--no-prune", help="Train every trial to the end (no median pruner).")]
 
 
@@ -120,6 +130,7 @@ def tune(
     engine: EngineOption = Engine.population,
     metric: Metric = RankMetric.loss,
     storage: Storage = None,
+    storage_timeout: StorageTimeout = SERVER_TIMEOUT_S,
     no_prune: NoPrune = False,
     threads: MemberThreads = None,
     set_: SetOptions = None,
@@ -137,6 +148,7 @@ def tune(
     if resume is None and (config is None or trials is None):
         fail("give a CONFIG, at least one --space KEY=DIST and --trials N, or --resume TUNE-ID", 2)
     start_workers(jobs)
+    set_server_timeout(storage_timeout)
     from dltool.cli.views import print_outcome
     from dltool.study.members import StudyOptions
     from dltool.study.tune import tune as run

@@ -13,8 +13,9 @@ from typing import Any
 from dltool.results.points import METRICS
 from dltool.store.run import Run
 from dltool.store.study import MemberEntry, StudyFolder
+from dltool.study.heartbeat import Heartbeat, fail_stale_trials, keeps_heartbeat, quiet_heartbeat, retried
 from dltool.study.members import MemberJob, Result
-from dltool.study.optuna_storage import open_storage, trial_lock
+from dltool.study.optuna_storage import SERVER_TIMEOUT_S, open_storage, server_timeout, trial_lock
 from dltool.study.tune_plan import TunePlan
 from dltool.train.engine import Pruned
 from dltool.train.progress import MemberProgress
@@ -33,6 +34,7 @@ class TrialWatch:
     split: str
     key: str  # loss or acc
     prune: bool
+    timeout_s: float = SERVER_TIMEOUT_S  # --storage-timeout: the worker's own connection waits as long
 
     def __call__(self, record: dict) -> None:
         """At each epoch's end (its evaluation of the split): one report, the pruner's step being the epoch."""
@@ -53,7 +55,8 @@ class TrialWatch:
         if getattr(self, "_opened", None) is None:
             import optuna
 
-            self._opened = optuna.trial.Trial(loaded_study(self.storage, self.study_name), self.trial_id)
+            study = loaded_study(self.storage, self.study_name, self.timeout_s)
+            self._opened = optuna.trial.Trial(study, self.trial_id)
         return self._opened
 
     def __getstate__(self) -> dict:
@@ -63,21 +66,26 @@ class TrialWatch:
 _LOADED: dict[tuple[str, str], Any] = {}  # (storage, study name) -> the study, once per process
 
 
-def loaded_study(storage: str, name: str):
+def loaded_study(storage: str, name: str, timeout_s: float | None = None):
     """The Optuna study, loaded once per process: the members of a population, and the members a worker runs
     one after another, share one connection and the finished trials its cache holds (each trial's own
     connection cost 60 ms to open, and the pruner read every trial anew through it)."""
     if (storage, name) not in _LOADED:
         import optuna
 
-        _LOADED[storage, name] = optuna.load_study(study_name=name, storage=open_storage(storage))
+        _LOADED[storage, name] = optuna.load_study(study_name=name, storage=open_storage(storage, timeout_s))
     return _LOADED[storage, name]
 
 
 def counted(trials: list) -> list:
-    """The trials that count towards the requested number: all but surplus ones and those still queued (the
-    quasi-random start waits in the storage until a process asks for it)."""
-    return [trial for trial in trials if not trial.system_attrs.get(SURPLUS) and trial.state.name != "WAITING"]
+    """The trials that count towards the requested number: all but surplus ones, stale ones (their retry counts
+    instead) and those still queued (the quasi-random start waits in the storage until a process asks for it)."""
+    gone = retried(trials)
+    return [
+        trial
+        for trial in trials
+        if not trial.system_attrs.get(SURPLUS) and trial.number not in gone and trial.state.name != "WAITING"
+    ]
 
 
 class TrialWork:
@@ -91,6 +99,12 @@ class TrialWork:
         self.resumed: dict[int, MemberJob] = {}  # interrupted trials to continue first (--resume)
         # trials asked at once: 1 (each trained on its own), or a population's worth (PopulationWork)
         self.batch = batch
+        # a shared storage's trials beat while this process holds them (dltool.study.heartbeat)
+        self.heartbeat = Heartbeat(study, lambda: list(self.open.values())) if keeps_heartbeat(study) else None
+
+    def stop_beating(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.stop()
 
     def jobs(self) -> Iterator[tuple[int, MemberJob]]:
         yield from self.resumed.items()
@@ -104,9 +118,12 @@ class TrialWork:
         """Up to `batch` new trials (none once the requested number exist): a batch is proposed from the
         trials finished before it, as Optuna's ask does for trials asked side by side."""
         with trial_lock(self.url):
+            if self.heartbeat is not None:  # trials whose process died: failed, out of the count, queued again
+                fail_stale_trials(self.study)
             left = self.plan.trials - len(counted(self.study.get_trials(deepcopy=False)))
             distributions = {entry.key: entry.distribution() for entry in self.plan.space}
-            asked = [self.study.ask(distributions) for _ in range(min(self.batch, max(left, 0)))]
+            with quiet_heartbeat():
+                asked = [self.study.ask(distributions) for _ in range(min(self.batch, max(left, 0)))]
         if not asked:
             return []
         numbers = sorted(t.number for t in counted(self.study.get_trials(deepcopy=False)))  # read once a batch
@@ -141,11 +158,14 @@ class TrialWork:
         )  # fmt: skip
         index = self.folder.add_member(entry)
         self.open[index] = trial
+        if self.heartbeat is not None:  # beats from now: a trial without one is never taken for stale
+            self.heartbeat.beat(trial)
         return index, self.job(config, trial._trial_id)
 
     def job(self, config, trial_id: int, resume: str | None = None) -> MemberJob:
         key = "acc" if self.plan.metric == "acc" else "loss"
-        watch = TrialWatch(self.url, self.plan.study_name, trial_id, self.plan.split, key, self.plan.prune)
+        plan = self.plan
+        watch = TrialWatch(self.url, plan.study_name, trial_id, plan.split, key, plan.prune, server_timeout())
         return MemberJob(config, self.folder.runs_root, self.folder.id, resume, watch)
 
     def finished(self, index: int, result: Result) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from dltool.config import dump_config
+from dltool.errors import NothingToDo
 from dltool.files import atomic_write_text
 from dltool.store.run import now_iso, this_process
 from dltool.store.study import STUDY_FILES, StudyFolder, StudyHeader
@@ -23,7 +24,7 @@ from dltool.store.study_damage import reading
 from dltool.study.kinds.tune import TuneKind, TuneSpec, own_storage, shared_storage
 from dltool.study.lifecycle import Launch, StudyOutcome, run_study
 from dltool.study.members import StudyOptions, default_jobs
-from dltool.study.optuna_storage import file_lock, open_storage, sqlite_path
+from dltool.study.optuna_storage import open_storage, shown_url, storage_lock
 from dltool.study.populations import PopulationTrials
 from dltool.study.resume import study_to_resume
 from dltool.study.space import parse_space
@@ -64,7 +65,10 @@ def run_tuning(plan: TunePlan, options: StudyOptions) -> StudyOutcome:
 def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | None, url: str | None) -> Launch:
     """Tune `plan` in a new study folder, or continue `folder`; in the storage `url` (None: the folder's SQLite)."""
     jobs = options.jobs or default_jobs(plan.trials)
-    storage = open_storage(url) if url is not None else None  # before the folder exists: a bad URL leaves nothing
+    # before the folder exists: a bad URL leaves nothing; a shared storage's trials are claimed with a heartbeat
+    storage = open_storage(url, heartbeat=True) if url is not None else None
+    if folder is None and storage is not None:
+        check_not_finished(plan, storage, url)
     build_model_on_data(plan.config(_first_params(plan)), World())  # bad data: an error, not failed trials
     if folder is None:
         folder = StudyFolder.start(options.runs_dir, _header(plan, jobs, url), [])
@@ -81,12 +85,38 @@ def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | No
     else:
         work = TrialWork(folder, plan, study, url, progress)
     work.resumed = resumable_trials(folder, work, study)
-    return Launch(folder, work, jobs, started, after=lambda: _conclude_trials(folder, plan, study))
+    return Launch(folder, work, jobs, started, after=lambda: _conclude_trials(folder, plan, study, work))
 
 
-def _conclude_trials(folder: StudyFolder, plan: TunePlan, study) -> tuple[str, ...]:
+def check_not_finished(plan: TunePlan, storage, url: str) -> None:
+    """Joining a shared study that already holds its trials, none running or queued: said, and no folder made
+    (it would hold no run of its own)."""
+    import optuna
+
+    try:
+        study = optuna.load_study(study_name=plan.study_name, storage=storage)
+    except KeyError:  # no such study yet: this process creates it
+        return
+    trials = study.get_trials(deepcopy=False)
+    done = counted(trials)
+    if len(done) < plan.trials or any(trial.state.name in ("RUNNING", "WAITING") for trial in trials):
+        return
+    best = f"; best: trial {study.best_trial.number}, {plan.metric} {study.best_value:.6g}" if _completed(done) else ""
+    raise NothingToDo(
+        f"tuning study '{plan.study_name}' in --storage '{shown_url(url)}' already holds its {len(done)} of "
+        f"{plan.trials} trials{best}; nothing to run, no folder made (more trials: the same command with a "
+        "larger --trials; the study folders of the processes that ran them hold their runs and pictures)"
+    )
+
+
+def _completed(trials: list) -> bool:
+    return any(trial.state.name == "COMPLETE" for trial in trials)
+
+
+def _conclude_trials(folder: StudyFolder, plan: TunePlan, study, work: TrialWork) -> tuple[str, ...]:
     """Once the trials have run: the best trial into study.json and best.yaml, its lines into the notes
     every table shows; what the command says after the table."""
+    work.stop_beating()
     best = _best(folder, plan, study)
     folder.update_plan(best=best, notes=list(best_lines(plan, best)))
     told = [f"trials in the storage: {len(counted(study.get_trials()))} of {plan.trials} "
@@ -105,7 +135,7 @@ def _optuna_study(plan: TunePlan, storage, url: str) -> tuple[Any, int]:
 
     # few trials finish before pruning starts, and no trial is judged on its first evaluation
     pruner = optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1)
-    with file_lock(sqlite_path(url)):  # the first of several processes creates it, the others load it
+    with storage_lock(url):  # the first of several processes creates it, the others load it
         study = optuna.create_study(
             storage=storage, study_name=plan.study_name, direction=plan.direction, pruner=pruner, load_if_exists=True
         )

@@ -118,6 +118,9 @@ StorageTimeout = Annotated[
         "with one line (an SQLite file waits for its lock instead).",
     ),
 ]
+ResumeTune = Annotated[
+    str | None, typer.Option(help="Continue a tuning study (its id).", show_default=False, metavar="<study-id>")
+]
 NoPrune = Annotated[bool, typer.Option("--no-prune", help="Train every trial to the end (no median pruner).")]
 
 
@@ -134,9 +137,7 @@ def tune(
     no_prune: NoPrune = False,
     threads: MemberThreads = None,
     set_: SetOptions = None,
-    resume: Annotated[
-        str | None, typer.Option(help="Continue a tuning study (its id).", show_default=False, metavar="<study-id>")
-    ] = None,
+    resume: ResumeTune = None,
     runs_dir: RunsDir = None,
     quiet: Quiet = False,
 ) -> None:

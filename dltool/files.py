@@ -23,8 +23,10 @@ def atomic_write(path: Path, write: Callable[[BinaryIO], Any]) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:  # a failed write leaves the old file as it was, and no temporary beside it
+    except BaseException as exc:  # a failed write leaves the old file as it was, and no temporary beside it
         tmp.unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # a full disk at write or fsync names no file
+            exc.filename = str(path)
         raise
 
 

@@ -12,7 +12,10 @@ from dltool.errors import DltoolError, UsageError, excerpt
 from dltool.files import read_json
 from dltool.store.study import STUDY_FILES, StudyFolder, StudyHeader, StudyRecord, is_study, record_path
 
-REMEDY = "restore the file from a copy, or delete the study folder (its member runs stay, listed on their own)"
+REMEDY = (
+    "restore the file from a copy; for a sweep, run the command that made it again (it rebuilds study.json from "
+    "its plan and its member runs); or delete the study folder (its member runs stay, listed on their own)"
+)
 
 
 class StudyDamaged(UsageError):

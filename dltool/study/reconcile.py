@@ -10,9 +10,10 @@ import contextlib
 
 from dltool.config import read_yaml
 from dltool.errors import UsageError
+from dltool.files import DISK_FULL
 from dltool.store.items import read_listing
 from dltool.store.run import RUN_FILES, Run, shown_status
-from dltool.store.study import StudyFolder
+from dltool.store.study import ENDED, StudyFolder
 from dltool.study.sweep_plan import config_hash
 from dltool.train.resume import give_up
 
@@ -27,6 +28,15 @@ def runs_by_config(study: StudyFolder) -> dict[str, list[Run]]:
         with contextlib.suppress(UsageError):
             found.setdefault(config_hash(read_yaml(run.path(RUN_FILES.config))), []).append(run)
     return found
+
+
+def ended_for_good(study: StudyFolder, entry) -> bool:
+    """Whether a member's ending is final: a failure from a full disk is not (its run has a checkpoint, or
+    starts afresh), so the same command continues it once there is space."""
+    if entry.status not in ENDED:
+        return False
+    run = study.member_run(entry) if entry.status == "failed" else None
+    return run is None or not str(run.status().get("error", "")).startswith(DISK_FULL)
 
 
 def kept_run(runs: list[Run]) -> Run | None:

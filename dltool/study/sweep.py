@@ -14,14 +14,15 @@ from pathlib import Path
 from dltool.errors import UsageError
 from dltool.store.items import read_listing
 from dltool.store.run import RunStore, now_iso, this_process
-from dltool.store.study import ENDED, StudyFolder, StudyHeader
+from dltool.store.study import StudyFolder, StudyHeader
 from dltool.store.study_damage import reading
 from dltool.study.claims import Claim, claim
 from dltool.study.compare import check_setups
 from dltool.study.kinds.sweep import SweepKind, SweepSpec
 from dltool.study.lifecycle import Launch, StudyOutcome, run_study
 from dltool.study.members import MemberJob, PlannedWork, StudyOptions, default_jobs
-from dltool.study.reconcile import ENDED_RUNS, give_up_all_but, kept_run, runs_by_config
+from dltool.study.rebuild import damaged_study_of, rebuilt
+from dltool.study.reconcile import ENDED_RUNS, ended_for_good, give_up_all_but, kept_run, runs_by_config
 from dltool.study.resume import study_to_resume
 from dltool.study.sweep_plan import SweepPlan, SweepRequest, plan_sweep, replan
 from dltool.train.progress import MemberProgress
@@ -42,21 +43,23 @@ def _start(request: SweepRequest | None, options: StudyOptions, resume: str | No
         plan, study = plan_sweep(request), None
     held = _claim(options.runs_dir, plan)  # before looking for an earlier sweep: two started together find one
     try:
-        return _launch(plan, study if resume is not None else _same_plan(options.runs_dir, plan), options, held)
+        if resume is not None:
+            return _launch(plan, study, options, held)
+        earlier, said = _same_plan(options.runs_dir, plan, options)
+        return _launch(plan, earlier, options, held, said)
     except BaseException:
         held.release()
         raise
 
 
-def _launch(plan: SweepPlan, study: StudyFolder | None, options: StudyOptions, held: Claim) -> Launch:
+def _launch(plan: SweepPlan, study: StudyFolder | None, options: StudyOptions, held: Claim, said=()) -> Launch:
     check_setups(plan)
     jobs = options.jobs or default_jobs(len(plan.members))
-    said = ()
     if study is None:
         study = StudyFolder.start(options.runs_dir, _header(plan, jobs), [m.entry for m in plan.members])
     else:
         study.set_status("running")
-        said = (f"continued sweep {study.id} (members already ended are not run again)",)
+        said = (*said, f"continued sweep {study.id} (members already ended are not run again)")
     started = time.perf_counter() - study.wall_time_so_far()  # a continued sweep's wall time adds up
     with reading(study.id, "members"):
         todo = _jobs_to_run(study, plan)
@@ -72,17 +75,26 @@ def _claim(runs_dir: Path | None, plan: SweepPlan) -> Claim:
     return held
 
 
-def _same_plan(runs_dir: Path | None, plan: SweepPlan) -> StudyFolder | None:
-    """The newest sweep with this plan (none running): the same command continues it."""
+def _same_plan(runs_dir: Path | None, plan: SweepPlan, options: StudyOptions) -> tuple[StudyFolder | None, tuple]:
+    """The newest sweep with this plan (none running): the same command continues it; else a damaged sweep
+    whose runs are members of this plan, its study.json rebuilt (dltool.study.rebuild). What to say of it."""
     root = RunStore(runs_dir).root
-    for study in read_listing(root).studies if root.is_dir() else []:
+    if not root.is_dir():
+        return None, ()
+    listing = read_listing(root)
+    for study in listing.studies:
         if study.kind == SweepKind.name and study.record.header.plan.get("key") == plan.key:
             if study.record.shown_status == "running":
                 raise UsageError(
                     f"sweep '{study.id}' with this plan is running (pid {study.record.header.pid}); wait for it"
                 )
-            return study
-    return None
+            return study, ()
+    damaged = damaged_study_of(listing, SweepKind.name, {member.entry.key for member in plan.members})
+    if damaged is None:
+        return None, ()
+    header = _header(plan, options.jobs or default_jobs(len(plan.members)))
+    study, said = rebuilt(damaged, header, [member.entry for member in plan.members])
+    return study, (said,)
 
 
 def _jobs_to_run(study: StudyFolder, plan: SweepPlan) -> dict[int, MemberJob]:
@@ -94,7 +106,7 @@ def _jobs_to_run(study: StudyFolder, plan: SweepPlan) -> dict[int, MemberJob]:
         raise UsageError(f"sweep '{study.id}': study.json lists other members than its plan makes; start a new sweep")
     runs, todo, kept = runs_by_config(study), {}, set()
     for index, (entry, member) in enumerate(zip(recorded, plan.members)):
-        if entry.status in ENDED:
+        if ended_for_good(study, entry):
             kept.add(entry.run_id)
             continue
         listed = study.member_run(entry)

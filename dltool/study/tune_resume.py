@@ -19,10 +19,14 @@ def resumable_trials(folder: StudyFolder, work: TrialWork, study) -> dict[int, M
     from optuna.trial import TrialState
 
     running = {t.number: t for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))}
+    told = {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE, TrialState.PRUNED))}
+    told |= {t.number for t in study.get_trials(deepcopy=False, states=(TrialState.FAIL,))}
     runs, jobs, kept = runs_by_config(folder), {}, set()
     for index, member in enumerate(folder.record.members):
         if member.status in ENDED:
             kept.add(member.run_id)
+        elif member.trial in told:  # told, then the process died before study.json said so
+            kept.add(adopted(work, index, runs))
         elif member.trial in running:
             work.open[index] = trial_of(study, running.pop(member.trial))
             listed = folder.member_run(member)
@@ -50,6 +54,21 @@ def continued(work: TrialWork, index: int, listed: list, runs: dict, kept: set) 
         return {}
     trial_id = work.open[index]._trial_id
     return {index: work.job(config, trial_id, run.id if run else None)}
+
+
+def adopted(work: TrialWork, index: int, runs: dict) -> str | None:
+    """A member whose trial Optuna already holds as told: its run's ending written into study.json (the trial
+    is neither told again nor trained again); `failed` where no run of it ended."""
+    member = work.folder.record.members[index]
+    listed = work.folder.member_run(member)
+    config = work.plan.config(member.point)
+    run = kept_run(([listed] if listed else []) + runs.get(config_hash(config.to_dict()), []))
+    ended = run.status().get("status") if run else None
+    if ended in ENDED_RUNS:
+        work.folder.member_finished(index, run.id, ended)
+        return run.id
+    work.folder.member_finished(index, None, "failed", "its trial was told, but no run of it ended")
+    return None
 
 
 def trial_of(study, frozen):

@@ -146,3 +146,46 @@ def test_a_study_json_that_is_not_json_is_listed_as_damaged(finished, tmp_path):
     assert "damaged" in row
     shown = cli(runs, "show", study.name)
     assert shown.exit_code == 2 and "study.json: not a JSON object" in shown.output
+
+
+@pytest.mark.parametrize("damage", ["missing", "garbage"])
+def test_the_same_sweep_command_rebuilds_a_lost_study_json_and_trains_nothing_again(finished, tmp_path, damage):
+    runs = tmp_path / "runs"
+    shutil.copytree(finished, runs)
+    study = study_of(runs)
+    before = json.loads((study / "study.json").read_text())
+    if damage == "missing":
+        (study / "study.json").unlink()
+    else:
+        (study / "study.json").write_text("{ not json")
+    folders = run_folders(runs)
+    result = cli(runs, *SWEEP[:-1])  # the command that made it, not quiet
+    assert result.exit_code == 0, result.output
+    assert f"rebuilt {study.name}'s study.json" in result.output
+    assert run_folders(runs) == folders  # no member trained again, no new sweep
+    after = json.loads((study / "study.json").read_text())
+    assert [(m["run_id"], m["status"]) for m in after["members"]] == [
+        (m["run_id"], m["status"]) for m in before["members"]
+    ]
+    assert after["results"] == before["results"]
+    if damage == "garbage":  # the damaged file is kept beside, never deleted
+        (kept,) = study.glob("study.json.damaged-*")
+        assert kept.read_text() == "{ not json"
+
+
+def test_a_pending_trial_that_optuna_holds_as_told_is_adopted_not_trained_again(tmp_path):
+    runs = tmp_path / "runs"
+    tune = ("tune", str(CONFIGS / "linreg_airfoil_scratch.yaml"), "--space", "optimizer.lr=loguniform(0.01,0.1)",
+            "--trials", "3", "--set", "train.epochs=1", "--jobs", "1", "-q")  # fmt: skip
+    assert cli(runs, *tune).exit_code == 0
+    (study,) = [path for path in run_folders(runs) if "-tune-" in path.name]
+    record = json.loads((study / "study.json").read_text())
+    record["members"][1]["status"], record["status"] = "pending", "interrupted"  # died before writing it
+    (study / "study.json").write_text(json.dumps(record))
+    folders = run_folders(runs)
+    result = cli(runs, "tune", "--resume", study.name, "-q")
+    assert result.exit_code == 0, result.output
+    assert run_folders(runs) == folders
+    members = json.loads((study / "study.json").read_text())["members"]
+    assert [m["status"] for m in members] == ["completed"] * 3
+    assert members[1]["run_id"] == record["members"][1]["run_id"]

@@ -16,18 +16,6 @@ COMMAND = [sys.executable, "-m", "dltool", "train", str(CONFIGS / "linreg_airfoi
            "--set", "train.epochs=40", "-q"]  # fmt: skip
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 1 MiB tmpfs, unmounted after the test; skipped where this process may not mount one."""
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1M", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here (needs root or CAP_SYS_ADMIN): {mounted.stderr.decode().strip()}")
-    yield disk
-    subprocess.run(["umount", "-l", str(disk)], check=True)
-
-
 def final(run) -> dict:
     return json.loads((run / "summary.json").read_text())["final"]
 

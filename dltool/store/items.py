@@ -66,13 +66,15 @@ def read_listing(root: Path) -> Listing:
 
 def parent_studies(studies: list[StudyFolder]) -> dict[str, str]:
     """Each tuning study a comparison lists in its plan (compare --tune) -> that comparison's id. A tuning
-    study whose comparison never started (stopped while tuning) has none: it is listed on its own."""
-    ids = {study.id for study in studies}
+    study whose comparison never started (stopped while tuning) has none: it is listed on its own. Only a
+    tuning study is ever folded under another (an edited plan naming itself, or another comparison, would hide
+    a study from the list)."""
+    tuning = {study.id for study in studies if study.kind == "tune"}
     return {
         entry["study"]: study.id
         for study in studies
         for entry in study.record.header.plan.get("tuning") or []
-        if isinstance(entry, dict) and entry.get("study") in ids
+        if isinstance(entry, dict) and entry.get("study") in tuning and entry.get("study") != study.id
     }
 
 

@@ -88,8 +88,8 @@ def open_storage(url: str, timeout_s: float | None = None, heartbeat: bool = Fal
             return optuna.storages.RDBStorage(url, engine_kwargs=engine, **(heartbeat_options() if heartbeat else {}))
     except ImportError as exc:  # SQLAlchemy's driver for the URL's scheme is not installed
         raise UsageError(f"--storage '{shown_url(url)}' needs its database driver: {missing_driver(exc)}") from None
-    except (sqlalchemy.exc.SQLAlchemyError, ValueError) as exc:
-        why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    except (sqlalchemy.exc.SQLAlchemyError, ValueError, OSError) as exc:  # OSError: its lock file (name too long...)
+        why = (exc.strerror if isinstance(exc, OSError) else None) or (str(exc).splitlines() or [type(exc).__name__])[0]
         raise UsageError(
             f"--storage '{shown_url(url)}' cannot be opened: {excerpt(why, 160)} "
             "(give sqlite:///PATH or a database URL Optuna accepts, e.g. postgresql://user:pass@host/db; "
@@ -180,7 +180,10 @@ def file_lock(database: Path | None) -> Iterator[None]:
     if database is None:
         yield
         return
-    with open(database.with_name(database.name + ".lock"), "a") as handle:
+    lock = database.with_name(database.name + ".lock")
+    if lock.is_dir():
+        raise UsageError(f"'{lock}' is a folder, not a file (remove it: dltool makes it again)")
+    with open(lock, "a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield

@@ -42,6 +42,10 @@ class SpaceKey:
         """The config value of what Optuna sampled."""
         return self.bounds[self.texts.index(sampled)] if self.kind == "choice" else sampled
 
+    def sampled(self, value: Any) -> Any:
+        """What Optuna samples for a config value (value's inverse)."""
+        return self.texts[list(self.bounds).index(value)] if self.kind == "choice" else value
+
     def override(self, value: Any) -> Override:
         return Override(tuple(self.key.split(".")), value, f"--space {self.given}")
 

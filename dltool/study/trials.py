@@ -182,13 +182,17 @@ class TrialWork:
             self.study.tell(trial, state=_state("PRUNED" if status == "pruned" else "FAIL"))
 
     def objective(self, run_id: str | None) -> float | None:
-        """The completed trial's value, as its summary.json records it."""
-        if run_id is None:
-            return None
-        stat = METRICS[self.plan.metric][0]
-        summary = Run(self.folder.runs_root / run_id).snapshot().summary
-        section, key = ("best", "loss") if stat == "best_loss" else ("final", stat.removeprefix("final_"))
-        return summary.get(section, {}).get(f"{self.plan.split}_{key}")
+        return objective_of(self.plan, self.folder, run_id)
+
+
+def objective_of(plan: TunePlan, folder: StudyFolder, run_id: str | None) -> float | None:
+    """A completed trial's value, as its run's summary.json records it."""
+    if run_id is None:
+        return None
+    stat = METRICS[plan.metric][0]
+    summary = Run(folder.runs_root / run_id).snapshot().summary
+    section, key = ("best", "loss") if stat == "best_loss" else ("final", stat.removeprefix("final_"))
+    return summary.get(section, {}).get(f"{plan.split}_{key}")
 
 
 def _state(name: str):

@@ -31,6 +31,7 @@ from dltool.study.space import parse_space
 from dltool.study.startup import STARTUP_TRIALS, edges, startup_points
 from dltool.study.trials import TrialWork, counted
 from dltool.study.tune_plan import TunePlan, TuneRequest, plan_tune
+from dltool.study.tune_rebuild import lost_storage, rebuild_trials
 from dltool.study.tune_resume import resumable_trials
 from dltool.text import format_value
 from dltool.train.build import build_model_on_data
@@ -72,9 +73,11 @@ def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | No
     build_model_on_data(plan.config(_first_params(plan)), World())  # bad data: an error, not failed trials
     if folder is None:
         folder = StudyFolder.start(options.runs_dir, _header(plan, jobs, url), [])
+    said = ()
     if storage is None:  # the folder's own SQLite file, wherever the folder is now (moved or copied)
-        url = own_storage(folder)
+        lost, url = lost_storage(folder), own_storage(folder)
         storage = open_storage(url)
+        said = (rebuild_trials(folder, plan, storage),) if lost else ()
     folder.set_status("running")
     study, seed = _optuna_study(plan, storage, url)
     folder.update_plan(sampler_seeds=[*TuneKind().spec(folder).sampler_seeds, seed])
@@ -85,7 +88,7 @@ def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | No
     else:
         work = TrialWork(folder, plan, study, url, progress)
     work.resumed = resumable_trials(folder, work, study)
-    return Launch(folder, work, jobs, started, after=lambda: _conclude_trials(folder, plan, study, work))
+    return Launch(folder, work, jobs, started, said, after=lambda: _conclude_trials(folder, plan, study, work))
 
 
 def check_not_finished(plan: TunePlan, storage, url: str) -> None:
@@ -117,7 +120,8 @@ def _conclude_trials(folder: StudyFolder, plan: TunePlan, study, work: TrialWork
     """Once the trials have run: the best trial into study.json and best.yaml, its lines into the notes
     every table shows; what the command says after the table."""
     work.stop_beating()
-    best = _best(folder, plan, study)
+    with reading(folder.id, "Optuna storage's trials"):  # rows edited or deleted in optuna.db
+        best = _best(folder, plan, study)
     folder.update_plan(best=best, notes=list(best_lines(plan, best)))
     told = [f"trials in the storage: {len(counted(study.get_trials()))} of {plan.trials} "
             f"(this process ran {len(folder.record.members)})"]  # fmt: skip

@@ -189,3 +189,15 @@ def test_a_pending_trial_that_optuna_holds_as_told_is_adopted_not_trained_again(
     members = json.loads((study / "study.json").read_text())["members"]
     assert [m["status"] for m in members] == ["completed"] * 3
     assert members[1]["run_id"] == record["members"][1]["run_id"]
+
+
+def test_a_study_whose_plan_names_itself_as_its_tuning_is_still_listed(finished, tmp_path):
+    runs = tmp_path / "runs"
+    shutil.copytree(finished, runs)
+    study = study_of(runs)
+    record = json.loads((study / "study.json").read_text())
+    record["plan"]["tuning"] = [{"study": study.name}]  # as an edited comparison's plan could say
+    (study / "study.json").write_text(json.dumps(record))
+    result = CliRunner().invoke(app, ["runs", "--runs-dir", str(runs)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert study.name in result.output

@@ -53,3 +53,51 @@ def test_an_in_memory_storage_is_refused(dltool, runs_dir):
         )
         assert result.exit_code == 2 and "is an in-memory database" in result.output, result.output
     assert run_folders(runs_dir) == []
+
+
+def test_a_lost_optuna_db_is_rebuilt_from_the_member_runs_not_run_again(dltool, runs_dir):
+    import optuna
+
+    args = ("tune", CONFIG, "--space", "optimizer.lr=loguniform(0.01,0.1)", "--trials", "3", "--jobs", "1", "-q")
+    assert dltool(*args).exit_code == 0
+    (study,) = [p for p in run_folders(runs_dir) if "-tune-" in p.name]
+    before = json.loads((study / "study.json").read_text())
+    (study / "optuna.db").unlink()
+    folders = run_folders(runs_dir)
+
+    result = dltool("tune", "--resume", study.name)
+    assert result.exit_code == 0, result.output
+    assert f"rebuilt 3 trials of {study.name} from its member runs" in result.output
+    assert run_folders(runs_dir) == folders  # no trial trained again
+    url = f"sqlite:///{study / 'optuna.db'}"
+    (name,) = optuna.get_all_study_names(url)
+    trials = optuna.load_study(study_name=name, storage=url).get_trials()
+    for member, trial in zip(before["members"], trials):  # each value is its run's own final loss
+        summary = json.loads((runs_dir / member["run_id"] / "summary.json").read_text())
+        assert trial.state.name == "COMPLETE" and trial.value == summary["final"]["full_loss"]
+        assert trial.params["optimizer.lr"] == member["point"]["optimizer.lr"]
+    after = json.loads((study / "study.json").read_text())["plan"]["best"]
+    assert (after["run_id"], after["value"]) == (before["plan"]["best"]["run_id"], before["plan"]["best"]["value"])
+
+
+def test_damaged_tuning_storage_files_are_one_line_each(dltool, runs_dir, tmp_path):
+    import sqlite3
+
+    too_long = dltool("tune", CONFIG, "--space", "optimizer.lr=loguniform(0.01,0.1)", "--trials", "2",
+                      "--storage", f"sqlite:///{tmp_path / ('x' * 5000)}.db")  # fmt: skip
+    assert too_long.exit_code == 2 and "File name too long" in too_long.output, too_long.output
+    assert run_folders(runs_dir) == []
+    args = ("tune", CONFIG, "--space", "optimizer.lr=loguniform(0.01,0.1)", "--trials", "2", "--jobs", "1", "-q")
+    assert dltool(*args).exit_code == 0
+    (study,) = [p for p in run_folders(runs_dir) if "-tune-" in p.name]
+    lock = study / "optuna.db.lock"
+    lock.unlink(missing_ok=True)
+    lock.mkdir()
+    result = dltool("tune", "--resume", study.name)
+    assert result.exit_code == 2 and "optuna.db.lock' is a folder, not a file" in result.output, result.output
+    lock.rmdir()
+    with sqlite3.connect(study / "optuna.db") as database:  # the trials' values deleted by hand
+        database.execute("delete from trial_params")
+    result = dltool("tune", "--resume", study.name)
+    assert result.exit_code == 2 and f"study '{study.name}' is damaged: its Optuna storage's trials" in result.output
+    assert "Traceback" not in result.output

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dltool.plots.figure import auto_log, colors, finish_axes, new_figure, save_figure
+from dltool.plots.figure import auto_log, finish_axes, new_figure, save_figure
+from dltool.plots.palette import optimizer_color
 from dltool.results.budget import BudgetCurve
 
 UNTUNED_X = 0.6  # where k = 0 (the untuned setting) is drawn: a log axis has no 0
@@ -16,7 +17,8 @@ UNTUNED_X = 0.6  # where k = 0 (the untuned setting) is drawn: a log axis has no
 def draw_budget(folder: Path, curves: list[BudgetCurve], title: str) -> Path:
     fig, ax = new_figure(8.5, 5.0)
     values = []
-    for curve, color in zip(curves, colors(len(curves))):
+    for curve in curves:
+        color = optimizer_color(curve.name)
         ks = np.array(curve.budgets, dtype=float)
         ax.plot(ks, curve.expected, marker="o", markersize=3, color=color, label=curve.name)
         ax.fill_between(ks, curve.low, curve.high, color=color, alpha=0.15, linewidth=0)

@@ -80,12 +80,31 @@ def save_figure(fig: Figure, path: Path) -> Path:
 
     for text in fig.findobj(Text):  # user values in titles, labels and legends: control characters escaped
         text.set_text(printable(text.get_text()))
+    plain_log_ticks(fig)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda handle: fig.savefig(handle, format=path.suffix.lower()[1:], dpi=DPI))
     except OSError as exc:
         raise UsageError(f"cannot write '{path}' ({exc.strerror or exc})") from None
     return path
+
+
+def plain_log_ticks(fig: Figure) -> None:
+    """A log axis's tick labels as plain numbers (0.001, 0.01): matplotlib writes them as TeX ($10^{-3}$),
+    which text.parse_math = False (user values are never TeX) would print raw."""
+    from matplotlib.ticker import LogFormatterSciNotation
+
+    class PlainLogFormatter(LogFormatterSciNotation):
+        def __call__(self, x, pos=None) -> str:
+            return f"{x:g}" if super().__call__(x, pos) else ""  # labelled where matplotlib would label
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            for get, put in ((axis.get_major_formatter, axis.set_major_formatter),
+                             (axis.get_minor_formatter, axis.set_minor_formatter)):  # fmt: skip
+                shown = get()
+                if type(shown) is LogFormatterSciNotation:
+                    put(PlainLogFormatter(labelOnlyBase=shown.labelOnlyBase, minor_thresholds=shown.minor_thresholds))
 
 
 def save_figure_formats(fig: Figure, stem: Path, formats: Sequence[str]) -> list[Path]:

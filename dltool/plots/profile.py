@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from dltool.plots.figure import colors, finish_axes, new_figure, save_figure
+from dltool.plots.figure import STYLES, finish_axes, new_figure, save_figure
+from dltool.plots.palette import optimizer_color
 
 
 def ratios(table: dict[str, dict[str, float | None]]) -> dict[str, dict[str, float]]:
@@ -40,11 +41,13 @@ def draw_profile(folder: Path, steps: dict[str, dict[str, float | None]]) -> Pat
     widest = max(finite, default=1.0)
     log = widest >= 10  # ratios spanning decades: a log axis; else plain numbers
     top = max(widest * (1.5 if log else 1.05), 1.1)
-    for (optimizer, row), color in zip(ratios_of.items(), colors(len(ratios_of))):
+    for optimizer, row in ratios_of.items():
         taus = np.array(sorted([1.0, *(r for r in row.values() if math.isfinite(r)), top]))
         rho = [profile(row, tau) for tau in taus]
         ran = f" ({len(row)} of {len(steps)})" if len(row) < len(steps) else ""
-        ax.step(taus, rho, where="post", color=color, label=optimizer + ran, linewidth=1.8)
+        linestyle = STYLES["torch" if "torch" in optimizer.split() else "scratch"][0]
+        ax.step(taus, rho, where="post", color=optimizer_color(optimizer), linestyle=linestyle, label=optimizer + ran,
+                linewidth=1.8)  # fmt: skip
     if log:
         ax.set_xscale("log")
     ax.set_ylim(-0.03, 1.03)

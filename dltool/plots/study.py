@@ -3,12 +3,13 @@ grouped over seeds, and the target loss and gaps computed once for the tables to
 
 - loss against epoch (the notes' figure; steps for the toy objectives), and against training time;
 - scratch vs torch, one panel per optimizer setting;
-- the toy objectives' trajectories: contours with every path in 2-D (the notes' show_trace_2d), the
-  curve with the iterates in 1-D (show_trace), each panel's window widened to hold its whole path;
-- learning-rate sensitivity (final loss against lr, log x) with --lr-scale;
+- the toy objectives' trajectories (dltool.plots.trajectories);
+- learning-rate sensitivity (final loss against lr, log x) with --lr-scale, scratch and torch one line
+  where they coincide;
 - loss against examples seen with --batch-sizes.
 
-Over seeds a curve is the mean with a ±1 std band. A diverged member ends in an X at its last
+Each optimizer has its colour in every picture (dltool.plots.palette), its settings in shades of it; scratch
+is solid, torch dashed. Over seeds a curve is the mean with a ±1 std band. A diverged member ends in an X at its last
 finite point. No axis range is fixed by hand: the notes' fixed ylim clipped curves.
 """
 
@@ -24,23 +25,25 @@ from dltool.plots.figure import (
     STYLES,
     auto_log,
     blank_figure,
-    colors,
     draw_curve,
     finish_axes,
     mark_divergence,
     new_figure,
     save_figure,
 )
+from dltool.plots.palette import optimizer_color, rgb
+from dltool.plots.trajectories import trajectory_figure
 from dltool.results.comparison import ComparisonResults
 from dltool.results.groups import Group
 from dltool.results.members import MemberResult
+from dltool.results.verdict import IDENTICAL_RTOL
 
 
 def variant_colors(groups: list[Group]) -> dict[str, tuple]:
     """A colour per optimizer; its settings (learning rates, the notes' several runs) in shades of it,
     lightest first, so an optimizer's curves read as one family."""
     optimizers = list(dict.fromkeys(g.first.optimizer for g in groups))
-    base = dict(zip(optimizers, colors(len(optimizers))))
+    base = {optimizer: rgb(optimizer_color(optimizer)) for optimizer in optimizers}
     palette = {}
     for optimizer in optimizers:
         variants = list(dict.fromkeys(g.first.variant for g in groups if g.first.optimizer == optimizer))
@@ -125,96 +128,22 @@ def impl_figure(groups: list[Group], gaps: dict[str, float], x_key: str, xlabel:
     return fig
 
 
-def trajectory_figure(groups: list[Group], objective_name: str, title: str):
-    objective = OBJECTIVES[objective_name]
-    variants = list(dict.fromkeys(g.first.variant for g in groups))
-    cols = min(3, len(variants))
-    rows = math.ceil(len(variants) / cols)
-    fig = blank_figure(4.4 * cols, 3.6 * rows)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax, variant in zip(axes, variants):
-        paths = {
-            g.first.impl: _path(g.results[0]) for g in groups if g.first.variant == variant and g.results[0].records
-        }
-        draw = _trace_2d if objective.dims == 2 else _trace_1d
-        draw(ax, objective, paths)
-        final = next(iter(paths.values()))[-1] if paths else None
-        where = "(" + ", ".join(f"{v:.6f}" for v in final) + ")" if final is not None else "not run"
-        moving_away = any(
-            r.growing or r.status == "diverged" for g in groups if g.first.variant == variant for r in g.results
-        )
-        ax.set_title(
-            f"{variant}\nend {where}" + ("  diverging" if moving_away else ""),
-            fontsize=9,
-            color="tab:red" if moving_away else "black",
-        )
-        if len(paths) > 1:
-            ax.legend(fontsize=8, loc="best")
-    for ax in axes[len(variants) :]:
-        ax.set_visible(False)
-    fig.suptitle(f"{title}: trajectories (scratch solid, torch.optim dashed)", fontsize=11)
-    return fig
+def _lr_line(members: list[Group]) -> tuple[list[float], list[float]]:
+    members = sorted(members, key=lambda g: g.first.lr)
+    losses = [g.stats["final_loss"][0] if g.stats.get("final_loss") else np.nan for g in members]
+    return [g.first.lr for g in members], losses
 
 
-def _values(objective, coords: list[np.ndarray]) -> np.ndarray:
-    """f on a grid; where it overflows (a diverged path widens the window) NaN, which is not drawn."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        values = np.asarray(objective.f(coords), dtype=float)
-    return np.where(np.isfinite(values), values, np.nan)
-
-
-def _path(result: MemberResult) -> np.ndarray:
-    return np.array([r["x"] for r in result.records if r.get("x") is not None], dtype=float)
-
-
-def _window(objective, paths: dict[str, np.ndarray]) -> list[tuple[float, float]]:
-    """The notes' window, widened to hold every point of the paths (with a margin)."""
-    limits = []
-    for d, (low, high) in enumerate(objective.window):
-        values = np.concatenate([p[:, d] for p in paths.values()] + [np.array([low, high])])
-        values = values[np.isfinite(values)]
-        low, high = values.min(), values.max()
-        margin = 0.05 * (high - low or 1.0)
-        limits.append((low - margin, high + margin))
-    return limits
-
-
-def _trace_2d(ax, objective, paths: dict[str, np.ndarray]) -> None:
-    (x_low, x_high), (y_low, y_high) = _window(objective, paths)
-    grid = np.meshgrid(np.linspace(x_low, x_high, 200), np.linspace(y_low, y_high, 200))
-    ax.contour(grid[0], grid[1], _values(objective, grid), levels=12, colors="#1f77b4", linewidths=0.7)
-    for impl, path in paths.items():
-        linestyle, marker = STYLES[impl]
-        ax.plot(
-            path[:, 0],
-            path[:, 1],
-            linestyle=linestyle,
-            marker=marker if len(path) <= 60 else None,
-            markersize=3,
-            color="#ff7f0e" if impl == "scratch" else "#2ca02c",
-            label=impl,
-        )
-    ax.set_xlabel("x1")
-    ax.set_ylabel("x2")
-
-
-def _trace_1d(ax, objective, paths: dict[str, np.ndarray]) -> None:
-    ((low, high),) = _window(objective, paths)
-    line = np.linspace(low, high, 400)
-    ax.plot(line, _values(objective, [line]), color="#1f77b4", linewidth=1)
-    for impl, path in paths.items():
-        linestyle, marker = STYLES[impl]
-        ax.plot(
-            path[:, 0],
-            _values(objective, [path[:, 0]]),
-            linestyle=linestyle,
-            marker=marker,
-            markersize=4,
-            color="#ff7f0e" if impl == "scratch" else "#2ca02c",
-            label=impl,
-        )
-    ax.set_xlabel("x")
-    ax.set_ylabel(f"f(x) = {objective.formula}")
+def _coincide(one, two) -> bool:
+    """Scratch's and torch's lines are one where every final loss agrees to float noise (the verdict's rule)."""
+    if one is None or two is None or one[0] != two[0]:
+        return False
+    a, b = np.array(one[1], dtype=float), np.array(two[1], dtype=float)
+    both = np.isfinite(a) & np.isfinite(b)
+    return bool(
+        np.array_equal(np.isfinite(a), np.isfinite(b))
+        and np.all(np.abs(a[both] - b[both]) <= IDENTICAL_RTOL * np.maximum(np.abs(a[both]), 1e-12))
+    )
 
 
 def sensitivity_figure(groups: list[Group], title: str):
@@ -223,19 +152,20 @@ def sensitivity_figure(groups: list[Group], title: str):
     series: dict[tuple[str, str], list[Group]] = {}
     for group in groups:
         series.setdefault((group.first.optimizer, group.first.impl), []).append(group)
-    palette = dict(zip(dict.fromkeys(opt for opt, _ in series), colors(len(series))))
     finite = [g.stats["final_loss"][0] for g in groups if g.stats.get("final_loss")]
     top = max(finite) * 1.5 if finite else 1.0
-    for (optimizer, impl), members in series.items():
-        members.sort(key=lambda g: g.first.lr)
-        lrs = [g.first.lr for g in members]
-        losses = [g.stats["final_loss"][0] if g.stats.get("final_loss") else np.nan for g in members]
+    lines = {key: _lr_line(members) for key, members in series.items()}
+    for (optimizer, impl), (lrs, losses) in lines.items():
+        other = lines.get((optimizer, "torch")) if impl == "scratch" else None
+        if impl == "torch" and _coincide(lines.get((optimizer, "scratch")), (lrs, losses)):
+            continue  # drawn once, with scratch
+        same = other is not None and _coincide((lrs, losses), other)
         linestyle, marker = STYLES[impl]
-        ax.plot(
-            lrs, losses, linestyle=linestyle, marker=marker, color=palette[optimizer], label=f"{optimizer} · {impl}"
-        )
+        label = f"{optimizer} · {'scratch = torch' if same else impl}"
+        color = optimizer_color(optimizer)
+        ax.plot(lrs, losses, linestyle=linestyle, marker=marker, color=color, label=label)
         lost = [lr for lr, loss in zip(lrs, losses) if not np.isfinite(loss)]
-        ax.plot(lost, [top] * len(lost), marker="X", markersize=10, linestyle="none", color=palette[optimizer])
+        ax.plot(lost, [top] * len(lost), marker="X", markersize=10, linestyle="none", color=color)
     ax.set_xscale("log")
     auto_log(ax, [np.array(finite)])
     if any(not g.stats.get("final_loss") for g in groups):

@@ -50,7 +50,7 @@ def outcome_lines(run: Run, summary: dict) -> list[str]:
     texts = metrics_lines(summary) + ([summary["error"]] if summary.get("error") else [])
     lines += [line for text in texts for line in wrapped(text, indent="  ")]
     if status == "interrupted" or (status == "failed" and run.path(RUN_FILES.checkpoint).exists()):
-        lines.append(f"  continue it with: {resume_command(run)}")
+        lines += ["  continue it with:", f"    {resume_command(run)}"]  # the command on its own line: never split
     lines.append(f"  files: {run.folder}")
     return lines
 

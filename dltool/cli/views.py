@@ -30,12 +30,15 @@ if TYPE_CHECKING:
 ROW_STYLES = {"best": "bold green", "bad": "red"}
 
 
+PIPED_WIDTH = 100_000  # piped output: no line wrapped, every table as wide as its content, never padded
+
+
 def make_console() -> Console:
-    """A terminal's own width; piped output (files, scripts) gets wide lines instead of squeezed cells,
-    unless COLUMNS says how wide."""
+    """A terminal's own width; piped output (files, scripts) is never wrapped: each line whole (a log to
+    grep), each table sized to its content, unless COLUMNS says how wide."""
     console = Console()
     if not console.is_terminal and not os.environ.get("COLUMNS"):
-        console.width = 200
+        console.width = PIPED_WIDTH
     return console
 
 
@@ -145,12 +148,16 @@ def print_tables(console: Console, tables: list[ResultsTable]) -> None:
         widths = results.min_widths
         kept = fitting_columns(list(results.headings), [list(r) for r in results.rows], console.width,
                                results.droppable, widths)  # fmt: skip
-        table = Table(title=Text(printable(results.title)), title_justify="left")
+        say(console, results.title)  # a line of its own: wrapped between words, never padded to the table
+        table = Table()
         for i in kept:
             table.add_column(results.headings[i], no_wrap=results.headings[i] in ("", "impl", "rank"))
         for index, row in enumerate(results.rows):
             table.add_row(*(Text(printable(row[i])) for i in kept), style=ROW_STYLES.get(results.mark(index)))
         console.print(table)
+        dropped = [heading or "mark" for i, heading in enumerate(results.headings) if i not in kept]
+        if dropped:  # nothing a user needs is cut without a word
+            say(console, f"+ {len(dropped)} columns too wide for this terminal ({', '.join(dropped)}): in results.md")
         for line in results.notes:
             say(console, line)
 

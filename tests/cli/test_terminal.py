@@ -152,7 +152,11 @@ def test_show_of_a_run_and_of_a_comparison_fits_the_terminal(runs, columns, monk
         assert max(len(line) for line in lines) <= columns, item
         assert item in result.stdout
     verdict = CliRunner().invoke(app, ["show", comparison.name, "--runs-dir", str(runs)]).stdout
-    assert ("best loss" in verdict) == (columns == 160)  # a narrow terminal drops the table's lesser columns
+    header = next(line for line in verdict.splitlines() if "┃" in line)
+    assert ("best loss" in header) == (columns == 160)  # a narrow terminal drops the table's lesser columns
+    flowing = " ".join(verdict.split())  # the note wraps between words on a narrow terminal
+    dropped = flowing.partition("columns too wide for this terminal")[2].partition("in results.md")[0]
+    assert ("best loss" in dropped) == (columns == 80)  # and names them, never cuts them without a word
 
 
 def test_show_as_json_gives_typed_fields_of_a_run_and_a_study(runs):

@@ -380,7 +380,7 @@ def test_a_failed_run_resumes_from_its_checkpoint_to_the_same_end(dltool, runs_d
     monkeypatch.setattr(engine.Trainer, "train_step", real_step)
     assert result.exit_code == 1 and "injected failure" in result.output and "Traceback" not in result.output
     folder = only_run(runs_dir)
-    assert f"continue it with: dltool train --resume {folder.name}" in result.output
+    assert f"continue it with:\n    dltool train --resume {folder.name}" in result.output
     assert "RuntimeError: injected failure" in (folder / "error.log").read_text()
     assert status_of(folder)["status"] == "failed" and status_of(folder)["step"] == 250
     assert max(r["step"] for r in read_records(folder)) == 250  # the metrics so far are kept

@@ -25,7 +25,8 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, SequenceNode
 
-from dltool.errors import UsageError, excerpt
+from dltool.errors import UsageError, did_you_mean, excerpt
+from dltool.shipped import shipped_names
 
 MAX_TEXT = 64 * 1024
 MAX_DEPTH = 32
@@ -202,7 +203,11 @@ def read_text(path: Path) -> str:
 def read_yaml(path: Path) -> dict[str, Any]:
     """The mapping in a YAML file, or a UsageError that says what is wrong and where."""
     if not path.exists():
-        raise UsageError(f"config file '{path}' not found; give the path of a YAML file (see configs/)")
+        hint = did_you_mean(path.stem, shipped_names()) if len(path.parts) == 1 else ""
+        raise UsageError(
+            f"config file '{path}' not found{hint}; give the path of a YAML file or the name of a shipped config "
+            "(dltool configs lists them)"
+        )
     if not path.is_file():
         raise UsageError(f"config '{path}' is not a file; give the path of a YAML file (see configs/)")
     text = read_text(path)

@@ -13,11 +13,19 @@ from typing import Annotated
 import typer
 
 from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
+from dltool.shipped import resolve_config
 
 
 @user_errors
 def train(
-    config: Annotated[Path | None, typer.Argument(help="YAML config (see configs/).", show_default=False)] = None,
+    config: Annotated[
+        Path | None,
+        typer.Argument(
+            help="YAML config: a path, or a shipped config's name (dltool configs).",
+            show_default=False,
+            callback=resolve_config,
+        ),
+    ] = None,
     set_: SetOptions = None,
     device: Annotated[
         str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False, metavar="<device>")
@@ -119,7 +127,9 @@ def report_outcome(outcome) -> None:
 
 @user_errors
 def model(
-    config: Annotated[Path, typer.Argument(help="YAML config whose model and data define the table.")],
+    config: Annotated[
+        Path, typer.Argument(help="YAML config whose model and data define the table.", callback=resolve_config)
+    ],
     set_: SetOptions = None,
     depth: Annotated[int, typer.Option(min=1, help="How deep to list nested layers.")] = 2,
 ) -> None:

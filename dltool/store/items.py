@@ -66,16 +66,18 @@ def read_listing(root: Path) -> Listing:
 
 def parent_studies(studies: list[StudyFolder]) -> dict[str, str]:
     """Each tuning study a comparison lists in its plan (compare --tune) -> that comparison's id. A tuning
-    study whose comparison never started (stopped while tuning) has none: it is listed on its own. Only a
-    tuning study is ever folded under another (an edited plan naming itself, or another comparison, would hide
-    a study from the list)."""
-    tuning = {study.id for study in studies if study.kind == "tune"}
-    return {
-        entry["study"]: study.id
-        for study in studies
-        for entry in study.record.header.plan.get("tuning") or []
-        if isinstance(entry, dict) and entry.get("study") in tuning and entry.get("study") != study.id
-    }
+    study whose comparison never started (stopped while tuning) has none: it is listed on its own. A study
+    that lists tuning studies of its own is never folded under another (an edited plan naming itself, or
+    two comparisons naming each other, would hide a study from the list)."""
+    ids = {study.id for study in studies}
+    listed = {study.id: [entry["study"] for entry in tuning_entries(study) if entry.get("study") in ids]
+              for study in studies}  # fmt: skip
+    parents = {study_id for study_id, children in listed.items() if children}
+    return {child: parent for parent, children in listed.items() for child in children if child not in parents}
+
+
+def tuning_entries(study: StudyFolder) -> list[dict]:
+    return [entry for entry in study.record.header.plan.get("tuning") or [] if isinstance(entry, dict)]
 
 
 def group_members(runs: list[Run], states: dict[str, RunState], studies: list[StudyFolder]) -> dict[str, list[Run]]:

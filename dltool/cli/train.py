@@ -15,43 +15,41 @@ import typer
 from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
 from dltool.shipped import resolve_config
 
+TrainConfig = Annotated[
+    Path | None,
+    typer.Argument(help="YAML config: a path, or a shipped config's name (dltool configs).", show_default=False,
+                   callback=resolve_config),
+]
+Device = Annotated[
+    str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False, metavar="<device>")
+]
+Threads = Annotated[
+    str | None,
+    typer.Option(help="Torch threads: a number, or auto (a share of the cores among the runs alive when it starts; kept on resume).",
+                 show_default=False, metavar="<n|auto>"),
+]
+ResumeRun = Annotated[
+    str | None,
+    typer.Option(help="Continue an interrupted or crashed run from its checkpoint.", show_default=False,
+                 metavar="<run-id>"),
+]
+Nproc = Annotated[
+    int | None,
+    typer.Option(min=1, help="Data-parallel processes on this machine (DDP, launched like torchrun).",
+                 show_default=False),
+]
+
 
 @user_errors
 def train(
-    config: Annotated[
-        Path | None,
-        typer.Argument(
-            help="YAML config: a path, or a shipped config's name (dltool configs).",
-            show_default=False,
-            callback=resolve_config,
-        ),
-    ] = None,
+    config: TrainConfig = None,
     set_: SetOptions = None,
-    device: Annotated[
-        str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False, metavar="<device>")
-    ] = None,
-    threads: Annotated[
-        str | None,
-        typer.Option(
-            help="Torch threads: a number, or auto (a share of the cores among running runs).",
-            show_default=False,
-            metavar="<n|auto>",
-        ),
-    ] = None,
-    resume: Annotated[
-        str | None,
-        typer.Option(
-            help="Continue an interrupted or crashed run from its checkpoint.", show_default=False, metavar="<run-id>"
-        ),
-    ] = None,
+    device: Device = None,
+    threads: Threads = None,
+    resume: ResumeRun = None,
     runs_dir: RunsDir = None,
     quiet: Quiet = False,
-    nproc: Annotated[
-        int | None,
-        typer.Option(
-            min=1, help="Data-parallel processes on this machine (DDP, launched like torchrun).", show_default=False
-        ),
-    ] = None,
+    nproc: Nproc = None,
 ) -> None:
     """Train one model from a config; the run is stored in runs/<run-id>/."""
     if resume is not None and (config is not None or set_ or device or threads):

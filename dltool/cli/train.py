@@ -17,26 +17,35 @@ from dltool.shipped import resolve_config
 
 TrainConfig = Annotated[
     Path | None,
-    typer.Argument(help="YAML config: a path, or a shipped config's name (dltool configs).", show_default=False,
-                   callback=resolve_config),
+    typer.Argument(
+        help="YAML config: a path, or a shipped config's name (dltool configs).",
+        show_default=False,
+        callback=resolve_config,
+    ),
 ]
 Device = Annotated[
     str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False, metavar="<device>")
 ]
 Threads = Annotated[
     str | None,
-    typer.Option(help="Torch threads: a number, or auto (a share of the cores among the runs alive when it starts; kept on resume).",
-                 show_default=False, metavar="<n|auto>"),
+    typer.Option(
+        help="Torch threads: a number, or auto (a share of the cores among the runs alive when it "
+        "starts; kept on resume).",
+        show_default=False,
+        metavar="<n|auto>",
+    ),
 ]
 ResumeRun = Annotated[
     str | None,
-    typer.Option(help="Continue an interrupted or crashed run from its checkpoint.", show_default=False,
-                 metavar="<run-id>"),
+    typer.Option(
+        help="Continue an interrupted or crashed run from its checkpoint.", show_default=False, metavar="<run-id>"
+    ),
 ]
 Nproc = Annotated[
     int | None,
-    typer.Option(min=1, help="Data-parallel processes on this machine (DDP, launched like torchrun).",
-                 show_default=False),
+    typer.Option(
+        min=1, help="Data-parallel processes on this machine (DDP, launched like torchrun).", show_default=False
+    ),
 ]
 
 

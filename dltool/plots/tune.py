@@ -28,7 +28,8 @@ def draw_tune_figures(folder: Path, optuna_study, trials: list, space: dict, tit
     paths.append(save_figure(slice_figure(trials, space, ylabel), folder / "slices.png"))
     importances = _importances(optuna_study, finished, space)
     if importances:
-        paths.append(save_figure(importance_figure(importances, ylabel), folder / "importances.png"))
+        figure = importance_figure(importances, ylabel, len(finished))
+        paths.append(save_figure(figure, folder / "importances.png"))
     return paths
 
 
@@ -104,12 +105,18 @@ def _importances(optuna_study, finished: list, space: dict[str, str]) -> dict[st
     return optuna.importance.get_param_importances(optuna_study, evaluator=evaluator)
 
 
-def importance_figure(importances: dict[str, float], ylabel: str):
-    fig, ax = new_figure(7.0, 1.2 + 0.5 * len(importances))
+FEW_TRIALS = 20  # below it, importances rest on a handful of trials: drawn with a warning
+
+
+def importance_figure(importances: dict[str, float], ylabel: str, trials: int):
+    fig, ax = new_figure(7.0, 1.6 + 0.5 * len(importances))
     keys = list(importances)[::-1]
     ax.barh(keys, [importances[k] for k in keys], color="tab:blue")
     ax.set_xlim(0, 1)
     ax.set_xlabel(f"importance for the {ylabel} (PED-ANOVA, normalized)")
-    ax.set_title("hyperparameter importances", fontsize=10)
+    title = f"hyperparameter importances, from {trials} completed trials"
+    if trials < FEW_TRIALS:  # a key that mattered may score near 0 by chance of which points were drawn
+        title += f"\nfewer than {FEW_TRIALS}: a rough guide only, the slices show what was tried"
+    ax.set_title(title, fontsize=10, color="tab:red" if trials < FEW_TRIALS else "black")
     ax.grid(True, axis="x", alpha=0.3)
     return fig

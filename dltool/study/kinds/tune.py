@@ -10,6 +10,7 @@ from dltool.results.points import PointResults
 from dltool.store.study import STUDY_FILES, StudyFolder
 from dltool.study.kinds.base import register
 from dltool.study.kinds.points import PointsKind, PointSpec
+from dltool.text import format_value
 
 
 class TuneSpec(PointSpec):
@@ -41,7 +42,7 @@ class TuneKind(PointsKind):
         return "one per trial"
 
     def notes(self, spec: TuneSpec, results: PointResults | None) -> list[str]:
-        return list(spec.notes)
+        return list(spec.notes) + (values_tried(spec, results) if results is not None else [])
 
     def figures(self, study: StudyFolder, spec: TuneSpec, results: PointResults, fork_ok: bool) -> list[Path]:
         import optuna
@@ -55,6 +56,28 @@ class TuneKind(PointsKind):
         trials = counted(optuna_study.get_trials(deepcopy=False))
         folder, title = study.path(STUDY_FILES.plots), study.record.header.title
         return draw_tune_figures(folder, optuna_study, trials, spec.space, title, results.described)
+
+
+def values_tried(spec: TuneSpec, results: PointResults) -> list[str]:
+    """Each tuned key's values over the trials that have a value: a choice's values with their count and best
+    result, a range's lowest and highest; so the table's reader sees what the few trials covered."""
+    valued = [(group.first.point, results.value(group)[0]) for group in results.groups if results.value(group)]
+    lines = []
+    for key in spec.space:
+        values = [point[key] for point, _ in valued if key in point]
+        if not values:
+            continue
+        if spec.space[key].startswith("choice"):
+            counts = {}
+            for point, result in valued:
+                counts.setdefault(format_value(point[key]), []).append(result)
+            pick = max if results.stat.endswith("acc") else min
+            shown = [f"{value} ({len(got)} trials, best {pick(got):.4g})" for value, got in counts.items()]
+            lines.append(f"{key} tried: " + "; ".join(shown))
+        else:
+            lines.append(f"{key} tried from {format_value(min(values))} to {format_value(max(values))} "
+                         f"({len(values)} trials)")  # fmt: skip
+    return lines
 
 
 def own_storage(study: StudyFolder) -> str:

@@ -33,36 +33,16 @@ class Pace:
         return (examples - first_examples) / elapsed, eta
 
 
-class PlainProgress:
-    """Without a terminal (logs, CI, pipes): a line at the end of every epoch with its mean train loss
-    (and accuracy) and the latest evaluation, and a line at most every PLAIN_INTERVAL_S seconds between."""
+class EpochLines:
+    """An epoch's line, once its train record (the epoch's mean loss) and the evaluation at the same step are
+    both in, whichever is recorded first; `say(step, metrics)` prints it (plainly, or above a live bar)."""
 
-    def __init__(self, total_steps: int, steps_per_epoch: int, label: str, stream=None) -> None:
-        self.total, self.per_epoch, self.label = total_steps, steps_per_epoch, label
-        self.stream = stream or sys.stderr
-        self.last = time.monotonic()
-        self.pace = Pace(total_steps)
-        self.rate, self.eta = 0.0, "-"
+    def __init__(self, say) -> None:
+        self.say = say
         self.evaluation: dict | None = None  # the latest evaluation record
         self.epoch_end: dict | None = None  # an epoch's train record, waiting for the evaluation at its step
 
-    def __enter__(self):
-        print(f"{self.label}: {self.total / self.per_epoch:g} epochs, {self.total} steps", file=self.stream, flush=True)
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.flush()
-
-    def update(self, step: int, epoch: int, loss: float, examples: int, now: float) -> None:
-        self.rate, self.eta = self.pace.measure(step, examples, now)
-        self.flush()  # an epoch whose evaluation never came (none at its end)
-        if step % self.per_epoch == 0 or time.monotonic() - self.last < PLAIN_INTERVAL_S:
-            return  # an epoch's end is said with the epoch's metrics, once they are all recorded
-        self.say(step, f"loss {loss:.4g} (last batch)")
-
     def note(self, record: dict) -> None:
-        """A metrics record. An epoch's line has its train record (the epoch's mean loss) and the evaluation
-        at the same step, whichever is recorded first."""
         if record.get("split") == "train":
             self.epoch_end = record
         else:
@@ -72,6 +52,7 @@ class PlainProgress:
             self.flush()
 
     def flush(self) -> None:
+        """The waiting epoch's line (an epoch whose evaluation never came: none at its end)."""
         record, self.epoch_end = self.epoch_end, None
         if record is None:
             return
@@ -84,8 +65,38 @@ class PlainProgress:
             parts.append(f"{evaluation['split']} loss {evaluation['loss']:.4f}{acc}")
         self.say(record["step"], ", ".join(parts))
 
+
+class PlainProgress:
+    """Without a terminal (logs, CI, pipes): a line at the end of every epoch with its mean train loss
+    (and accuracy) and the latest evaluation, and a line at most every PLAIN_INTERVAL_S seconds between."""
+
+    def __init__(self, total_steps: int, steps_per_epoch: int, label: str, stream=None) -> None:
+        self.total, self.per_epoch, self.label = total_steps, steps_per_epoch, label
+        self.stream = stream or sys.stderr
+        self.last = time.monotonic()
+        self.pace = Pace(total_steps)
+        self.rate, self.eta = 0.0, "-"
+        self.lines = EpochLines(self.say)
+
+    def __enter__(self):
+        print(f"{self.label}: {self.total / self.per_epoch:g} epochs, {self.total} steps", file=self.stream, flush=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.lines.flush()
+
+    def update(self, step: int, epoch: int, loss: float, examples: int, now: float) -> None:
+        self.rate, self.eta = self.pace.measure(step, examples, now)
+        self.lines.flush()  # an epoch whose evaluation never came (none at its end)
+        if step % self.per_epoch == 0 or time.monotonic() - self.last < PLAIN_INTERVAL_S:
+            return  # an epoch's end is said with the epoch's metrics, once they are all recorded
+        self.say(step, f"loss {loss:.4g} (last batch)")
+
+    def note(self, record: dict) -> None:
+        self.lines.note(record)
+
     def say(self, step: int, metrics: str) -> None:
-        """One line (wrapped to the width COLUMNS gives, 80 by default, continuation lines indented)."""
+        """One line (wrapped to a terminal's width between words; piped, whole)."""
         self.last = time.monotonic()
         epochs = self.total / self.per_epoch
         text = f"epoch {step / self.per_epoch:.2f}/{epochs:g}, step {step}/{self.total}: {metrics}, "
@@ -96,7 +107,8 @@ class PlainProgress:
 class RichProgress:
     """A bar with step/total, the epoch, the loss, examples/s and the time left (from the measured pace,
     not rich's estimate over the warm-up), narrow enough for 80 columns; rich redraws it a few times a
-    second, not per step. The run id is printed above it once."""
+    second, not per step. The run id is printed above it once, and each finished epoch's line (its train
+    and evaluation metrics) above it as the epoch ends, as Lightning and timm print."""
 
     def __init__(self, total_steps: int, steps_per_epoch: int, label: str) -> None:
         from rich.console import Console
@@ -116,12 +128,19 @@ class RichProgress:
         )
         self.task = self.progress.add_task(label, total=total_steps, epoch="0", loss="-", rate="-", eta="-")
         self.pace, self.total, self.shown = Pace(total_steps), total_steps, float("-inf")
+        self.lines = EpochLines(self.say)
+
+    def say(self, step: int, metrics: str) -> None:
+        """An epoch's line above the bar (rich wraps it between words)."""
+        text = f"epoch {step / self.per_epoch:.2f}/{self.epochs:g}: {metrics}"
+        self.progress.console.print(text, markup=False, highlight=False)
 
     def __enter__(self):
         self.progress.start()
         return self
 
     def __exit__(self, *exc) -> None:
+        self.lines.flush()
         self.progress.stop()
 
     def update(self, step: int, epoch: int, loss: float, examples: int, now: float) -> None:
@@ -135,7 +154,7 @@ class RichProgress:
         )
 
     def note(self, record: dict) -> None:
-        pass
+        self.lines.note(record)
 
 
 def make_progress(total_steps: int, steps_per_epoch: int, label: str, quiet: bool = False):

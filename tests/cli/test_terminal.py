@@ -249,3 +249,32 @@ def test_an_id_whose_prefix_is_not_unique_is_shown_whole_over_two_lines(monkeypa
     assert max(len(line) for line in lines) <= 40
     text = "".join(line.split("│")[1].strip() for line in lines if "│" in line)
     assert all(item in text for item in ids) and "shortened" not in console.file.getvalue()
+
+
+def test_on_a_terminal_each_finished_epoch_is_a_line_above_the_bar(tmp_path):
+    import os
+    import re
+    import subprocess
+    import sys
+
+    main, child = os.openpty()  # a terminal for the run's stderr and stdout: the live bar, as a user sees it
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dltool", "train", str(CONFIGS / "linreg_airfoil_scratch.yaml"), "--set",
+         "train.epochs=3", "--runs-dir", str(tmp_path)],
+        stdin=child, stdout=child, stderr=child, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+    os.close(child)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    assert process.wait(timeout=120) == 0
+    text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", b"".join(chunks).decode(errors="replace"))
+    lines = [line.strip() for line in text.replace("\r", "\n").splitlines()]
+    epochs = [line for line in lines if re.fullmatch(r"epoch \d\.00/3: train loss [\d.]+, full loss [\d.]+", line)]
+    assert len(epochs) == 3, lines

@@ -17,6 +17,7 @@ from rich.text import Text
 
 from dltool.cli.fit import fitting_columns
 from dltool.errors import DltoolError, UsageError
+from dltool.plots.axes import OVERLAY_MARK
 from dltool.store.items import Item
 from dltool.store.run import RUN_FILES, Run, RunSnapshot
 from dltool.store.study import STUDY_FILES, StudyFolder
@@ -97,7 +98,7 @@ def overlay_name(runs: list[Run], metric: str, x: str) -> str:
         import hashlib
 
         others = [f"{len(others)}-runs", hashlib.sha256(" ".join(r.id for r in runs).encode()).hexdigest()[:8]]
-    return "-".join([f"{metric}-vs-{x}", *(["with", *others] if others else [])])
+    return "-".join([f"{metric}{OVERLAY_MARK}{x}", *(["with", *others] if others else [])])
 
 
 def check_out(out, formats: list[str] | None) -> None:

@@ -54,3 +54,7 @@ class PlotFormat(str, Enum):
 # A run's pictures in parts of similar cost (0.3-0.4 s each), which processes can draw side by side
 # (plots.processes); the last two are a classification run's (the confusion matrix, the prediction grid).
 PARTS = ("curves", "confusion", "predictions")
+
+# in the name of a picture `dltool plot` draws on request ('loss-vs-epoch-with-5aa8'): not one of the run's own,
+# so a report page leaves it out
+OVERLAY_MARK = "-vs-"

@@ -15,6 +15,7 @@ from pathlib import Path
 from dltool import __version__
 from dltool.errors import UsageError
 from dltool.files import atomic_write_text, read_json
+from dltool.plots.axes import OVERLAY_MARK
 from dltool.store.run import RUN_FILES, Run, RunSnapshot, now_iso
 from dltool.store.study import STUDY_FILES
 
@@ -40,8 +41,12 @@ pre, code { font: 13px/1.45 ui-monospace, Menlo, Consolas, monospace; } code { b
 .s-ok { background: #dafbe1; color: #116329; } .s-run { background: #ddf4ff; color: #0550ae; } section { min-width: 0; }
 .s-bad { background: #ffebe9; color: #a40e26; } .s-warn { background: #fff8c5; color: #7d4e00; }
 .columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(380px, 1fr)); gap: 0 32px; }
-.figures { display: grid; grid-template-columns: repeat(auto-fill, minmax(480px, 1fr)); gap: 16px; }
+.figures { display: grid; grid-template-columns: 1fr; gap: 16px; } figure img { cursor: zoom-in; }
+figure img:focus { position: fixed; inset: 0; margin: auto; width: 98vw; height: 98vh; object-fit: contain; z-index: 9;
+  cursor: zoom-out; background: #fff; box-shadow: 0 0 0 100vmax rgba(0, 0, 0, .55); outline: none; }
 figure { margin: 0; border: 1px solid #d1d9e0; border-radius: 6px; padding: 8px; font-size: 13px; text-align: center; }
+.scroll th:first-child, .scroll td:first-child { position: sticky; left: 0; background: #fff; }
+.scroll thead th:first-child { background: #f6f8fa; } .scroll tr.winner td:first-child { background: #dafbe1; }
 footer { margin-top: 36px; padding-top: 10px; border-top: 1px solid #d1d9e0; font-size: 13px; color: #59636e; }
 """
 
@@ -126,16 +131,22 @@ def run_pictures(snapshot: RunSnapshot) -> list[Path]:
         from dltool.plots.run import write_snapshot_plots  # numpy and matplotlib: only when something is drawn
 
         write_snapshot_plots(snapshot, ["png"])
-    return sorted(folder.glob("*.png"))
+    return own_pictures(folder)
+
+
+def own_pictures(folder: Path) -> list[Path]:
+    """The PNG pictures in `folder` that its run or study drew, not the overlays `dltool plot` wrote there."""
+    return sorted(path for path in folder.glob("*.png") if OVERLAY_MARK not in path.stem)
 
 
 def figures(paths: list[Path]) -> str:
-    """Each picture inlined as a data: URI, its file name under it."""
+    """Each picture inlined as a data: URI, the page's width, its file name under it; a click enlarges it to
+    the window (CSS only: the page holds no script and links to nothing), a click beside it puts it back."""
     items = []
     for path in paths:
         with contextlib.suppress(OSError):
             data = base64.b64encode(path.read_bytes()).decode("ascii")
-            image = f'<img src="data:image/png;base64,{data}" alt="{esc(path.stem)}">'
+            image = f'<img src="data:image/png;base64,{data}" alt="{esc(path.stem)}" tabindex="0">'
             items.append(f"<figure>{image}<figcaption>{esc(path.name)}</figcaption></figure>")
     return f'<div class="figures">{"".join(items)}</div>' if items else muted("no pictures yet (no metrics recorded)")
 
@@ -162,13 +173,25 @@ def cell(value: object, markup=None) -> str:
 
 def kv_table(rows: list[tuple[str, object]]) -> str:
     """Two columns, name and value; rows without a value are left out; a status gets its badge."""
-    shown = [(key, badge(value) if key == "status" else esc(fmt(value))) for key, value in rows if value is not None]
+    shown = [(key, badge(value) if key == "status" else esc(fmt(value))) for key, value in rows if not empty(value)]
     body = "".join(f"<tr><th>{esc(key)}</th><td>{value}</td></tr>" for key, value in shown if value)
     return f'<table class="kv"><tbody>{body}</tbody></table>' if body else ""
 
 
+def empty(value: object) -> bool:
+    """None, or an empty list, mapping or text: a row not worth a line."""
+    return value is None or (isinstance(value, list | tuple | dict | str) and not value)
+
+
 def fmt(value: object) -> str:
-    """Floats to 6 significant digits (from 10,000: one decimal, thousands separated), ints separated."""
+    """Floats to 6 significant digits (from 10,000: one decimal, thousands separated), ints separated, yes
+    and no for booleans, lists and mappings as short text (never Python's repr)."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list | tuple):
+        return ", ".join(fmt(item) for item in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={fmt(item)}" for key, item in value.items())
     if isinstance(value, float):
         return f"{value:,.1f}" if abs(value) >= 1e4 else f"{value:.6g}"
     if isinstance(value, int) and not isinstance(value, bool):

@@ -8,8 +8,6 @@ import functools
 import sys
 from pathlib import Path
 
-import yaml
-
 from dltool.errors import DltoolError
 from dltool.plots.report_page import (
     badge,
@@ -20,6 +18,7 @@ from dltool.plots.report_page import (
     inline,
     kv_table,
     muted,
+    own_pictures,
     page,
     section,
     table,
@@ -52,10 +51,10 @@ def build_study_page(study: StudyFolder, tables: list[ResultsTable]) -> str:
     rows += [("ended", end.ended), ("wall time (s)", end.wall_time_s), ("against", end.against)] if end else []
     rows += [("folder", study.folder)]
     first = next((run for run in map(study.member_run, record.members) if run is not None), None)
-    sections = [
-        f'<div class="columns">{section("Overview", kv_table(rows))}{section("Plan", plan_html(study))}</div>',
+    sections = [  # the verdict first: what one sends a colleague for; how it was made after
         section("Results", "".join(map(results_html, tables)) or muted("no results yet")),
         section("Plots", figures(study_pictures(study))),
+        f'<div class="columns">{section("Overview", kv_table(rows))}{section("Plan", plan_html(study))}</div>',
         section("Member runs", members_table(study)) if record.members else "",
         section("Versions", env_table(first) if first else muted("no member run has started yet")),
     ]
@@ -72,17 +71,27 @@ def results_html(results: ResultsTable) -> str:
 
 
 def plan_html(study: StudyFolder) -> str:
-    """What the study runs: its kind's words for it, its header's fields, then its kind's plan (nested values
-    as YAML)."""
+    """What the study runs: its kind's words for it, its header's fields, then its kind's plan, for people: a
+    list of records as a table, other values as short text, empty ones left out."""
     kind = kind_of(study)
     words = "".join(f"<p>{esc(line)}</p>" for line in kind.plan_lines(study, kind.spec(study)))
     header = study.record.header
     rows = [("kind", header.kind), ("source", header.source), ("seeds", header.seeds), ("jobs", header.jobs)]
-    nested = {key: value for key, value in header.plan.items() if isinstance(value, dict | list)}
-    rows += [(key, value) for key, value in header.plan.items() if key not in nested]
-    dump = functools.partial(yaml.safe_dump, default_flow_style=False, sort_keys=False, allow_unicode=True)
-    blocks = "".join(f"<h3>{esc(key)}</h3><pre>{esc(dump(value))}</pre>" for key, value in nested.items())
+    records = {key: value for key, value in header.plan.items() if value and is_records(value)}
+    rows += [(key.replace("_", " "), value) for key, value in header.plan.items() if key not in records]
+    blocks = "".join(f"<h3>{esc(key.replace('_', ' '))}</h3>{records_table(value)}" for key, value in records.items())
     return words + kv_table(rows) + blocks
+
+
+def is_records(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(item, dict) for item in value)
+
+
+def records_table(records: list[dict]) -> str:
+    """A list of mappings (a comparison's tuning entries) as a table: one row each, a column per key."""
+    keys = list(dict.fromkeys(key for record in records for key in record))
+    rows = [[cell(record.get(key)) for key in keys] for record in records]
+    return table([key.replace("_", " ") for key in keys], rows)
 
 
 def members_table(study: StudyFolder) -> str:
@@ -99,4 +108,4 @@ def study_pictures(study: StudyFolder) -> list[Path]:
     if not any(folder.glob("*.png")):
         with contextlib.suppress(DltoolError):  # nothing to plot yet: the page says so
             redraw_plots(study, fork_ok=False)
-    return sorted(folder.glob("*.png"))
+    return own_pictures(folder)

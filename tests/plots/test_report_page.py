@@ -103,6 +103,17 @@ def test_a_comparison_report_holds_its_table_plan_members_and_plots(dltool, runs
     env = json.loads((runs_dir / member_ids[0] / "env.json").read_text())
     assert env["torch"] in text and env["python"] in text
     assert not (comparison / "report.html").exists()  # --out, not the study's folder
+    # the verdict before how it was made; values for people, never Python's (False, [], None)
+    assert text.index("<h2>Results</h2>") < text.index("<h2>Plots</h2>") < text.index("<h2>Plan</h2>")
+    assert "<tr><th>lr scan</th><td>no</td></tr>" in text
+    assert not re.search(r"<td>(False|True|None|\[\]|\{\})</td>", text)
+
+
+def test_a_runs_own_pictures_only_not_the_overlays_plotted_into_its_folder(dltool, trained_run):
+    assert dltool("plot", trained_run.name, "--metric", "loss").exit_code == 0  # an overlay into its plots/
+    assert any("-vs-" in path.name for path in (trained_run / "plots").glob("*.png"))
+    text = report(dltool, trained_run.name).read_text(encoding="utf-8")
+    assert "-vs-" not in text and "loss.png" in text
 
 
 def test_a_study_without_pictures_gets_them_redrawn(dltool, comparison):
@@ -160,6 +171,21 @@ class Browser:
         for domain in ("Network", "Runtime", "Log", "Page"):
             self.call(f"{domain}.enable")
         self.call("Emulation.setDeviceMetricsOverride", width=1280, height=900, deviceScaleFactor=1, mobile=False)
+        self.call("Emulation.setFocusEmulationEnabled", enabled=True)  # :focus styles as in a window in front
+
+    def resize(self, width: int) -> None:
+        self.call("Emulation.setDeviceMetricsOverride", width=width, height=900, deviceScaleFactor=1, mobile=False)
+
+    def page_scrolls_sideways(self) -> bool:
+        answer = self.call("Runtime.evaluate", expression="document.documentElement.scrollWidth > window.innerWidth")
+        return answer["result"]["value"]
+
+    def enlarged_on_click(self) -> bool:
+        """The first picture's height before and after it takes the focus (what a click gives it)."""
+        expression = ("(() => { const i = document.images[0]; const before = i.getBoundingClientRect().height;"
+                      " i.focus(); const after = i.getBoundingClientRect().height; i.blur();"
+                      " return after > before * 1.1 || after >= window.innerHeight * 0.9; })()")  # fmt: skip
+        return self.call("Runtime.evaluate", expression=expression)["result"]["value"]
 
     def wait_for_port(self, path: Path) -> int:
         deadline = time.monotonic() + 30
@@ -236,15 +262,20 @@ def browser(tmp_path):
         chromium.close()
 
 
-def test_the_pages_load_offline_without_errors_in_a_browser(dltool, trained_run, comparison, browser, tmp_path):
+@pytest.mark.parametrize("width", [1280, 800])
+def test_the_pages_load_offline_without_errors_in_a_browser(dltool, trained_run, comparison, browser, width):
+    browser.resize(width)
     for page in (report(dltool, trained_run.name), report(dltool, comparison.name)):
         urls, errors, shot = browser.load(page)
         if os.environ.get("DLTOOL_REPORT_SHOTS"):  # to look at: DLTOOL_REPORT_SHOTS=/tmp pytest ...
             import matplotlib.image
 
-            matplotlib.image.imsave(Path(os.environ["DLTOOL_REPORT_SHOTS"]) / f"{page.parent.name}.png", shot)
+            out = Path(os.environ["DLTOOL_REPORT_SHOTS"]) / f"{page.parent.name}-{width}.png"
+            matplotlib.image.imsave(out, shot)
         assert errors == []
         assert [url for url in urls if url != page.as_uri() and not url.startswith("data:")] == []
-        assert shot.shape[0] > 900 and shot.shape[1] > 1200  # the whole page (less a scroll bar), over one screen
+        assert not browser.page_scrolls_sideways()  # a wide table scrolls in its box, never the page
+        assert browser.enlarged_on_click()  # a picture fills the window when clicked
+        assert shot.shape[0] > 900 and shot.shape[1] > width - 80  # the whole page (less a scroll bar)
         pixels = shot[..., :3].reshape(-1, 3)
         assert np.unique(pixels[:: max(1, len(pixels) // 200_000)], axis=0).shape[0] > 50, "the page looks blank"

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from dltool.cli import browse, configs, diff, report, study, sweep, train
+from dltool.cli import browse, configs, diff, remove, report, study, sweep, train
 from dltool.cli.choices import Command, Group
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ app.command(cls=Command)(diff.diff)
 app.command(cls=Command)(report.report)
 app.command(cls=Command)(train.model)
 app.command(cls=Command)(configs.configs)
+app.command(cls=Command)(remove.rm)
 
 
 def main() -> None:

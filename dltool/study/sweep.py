@@ -63,7 +63,8 @@ def _launch(plan: SweepPlan, study: StudyFolder | None, options: StudyOptions, h
     started = time.perf_counter() - study.wall_time_so_far()  # a continued sweep's wall time adds up
     with reading(study.id, "members"):
         todo = _jobs_to_run(study, plan)
-    work = PlannedWork(study, todo, MemberProgress(len(todo), options.quiet)) if todo else None
+    progress = MemberProgress(len(todo), options.quiet, bar=jobs > 1)
+    work = PlannedWork(study, todo, progress) if todo else None
     return Launch(study, work, jobs, started, said, claim=held)
 
 

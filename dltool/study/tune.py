@@ -82,7 +82,7 @@ def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | No
     study, seed = _optuna_study(plan, storage, url)
     folder.update_plan(sampler_seeds=[*TuneKind().spec(folder).sampler_seeds, seed])
     started = time.perf_counter() - folder.wall_time_so_far()  # a continued study's wall time adds up
-    progress = MemberProgress(plan.trials, options.quiet)
+    progress = MemberProgress(plan.trials, options.quiet, bar=jobs > 1)
     if options.engine == "population" and population_key(plan.config(_first_params(plan))) is not None:
         work = PopulationTrials(folder, plan, study, url, progress, processes=jobs)
     else:

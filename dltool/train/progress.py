@@ -180,15 +180,52 @@ class SilentProgress:
 
 
 class MemberProgress:
-    """A comparison's progress: one line per finished member on stderr, '[3/12] adam lr=0.01 · torch: completed'."""
+    """A study's progress on stderr: a line per finished member, '[3/12] adam lr=0.01 · torch: completed'. On a
+    terminal, with members in worker processes (`bar`: none shows a bar of its own), the lines go above one
+    bar for the whole study: members done of all, the time so far and the time left from the measured pace."""
 
-    def __init__(self, total: int, quiet: bool = False, stream=None) -> None:
+    def __init__(self, total: int, quiet: bool = False, stream=None, bar: bool = False) -> None:
         self.total, self.quiet, self.done = total, quiet, 0
         self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self.live = None
+        if bar and not quiet and self.stream.isatty() and total > 1:
+            self.live = StudyBar(total)
 
     def member_done(self, member, run_id: str | None, status: str) -> None:
         """A line, wrapped to the terminal between words: a run id moves to the next line whole."""
         self.done += 1
-        if not self.quiet:
-            text = f"[{self.done}/{self.total}] {member.group} (seed {member.seed}): {status}  {run_id or ''}"
+        if self.quiet:
+            return
+        text = f"[{self.done}/{self.total}] {member.group} (seed {member.seed}): {status}  {run_id or ''}"
+        if self.live is not None:
+            self.live.said(text, self.done, time.monotonic() - self.started)
+        else:
             print("\n".join(wrapped(text)), file=self.stream, flush=True)
+
+
+class StudyBar:
+    """The study's bar, above which member lines are printed; ended when the last member is done, or when the
+    process exits (an interrupted study leaves the terminal as it found it)."""
+
+    def __init__(self, total: int) -> None:
+        import atexit
+
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self.total = total
+        self.progress = Progress(
+            TextColumn("members"), BarColumn(bar_width=20), MofNCompleteColumn(), TimeElapsedColumn(),
+            TextColumn("left {task.fields[left]}"), console=Console(stderr=True), transient=False,
+        )  # fmt: skip
+        self.task = self.progress.add_task("members", total=total, left="-")
+        self.progress.start()
+        atexit.register(self.progress.stop)
+
+    def said(self, text: str, done: int, elapsed: float) -> None:
+        self.progress.console.print(text, markup=False, highlight=False)
+        left = clock(elapsed / done * (self.total - done)) if done else "-"  # the pace so far, over what is left
+        self.progress.update(self.task, completed=done, left=left)
+        if done >= self.total:
+            self.progress.stop()

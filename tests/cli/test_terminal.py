@@ -251,18 +251,17 @@ def test_an_id_whose_prefix_is_not_unique_is_shown_whole_over_two_lines(monkeypa
     assert all(item in text for item in ids) and "shortened" not in console.file.getvalue()
 
 
-def test_on_a_terminal_each_finished_epoch_is_a_line_above_the_bar(tmp_path):
+def on_a_terminal(*args: str) -> list[str]:
+    """The lines a user sees of `dltool ARGS` in an 80-column terminal (a pty for stdout and stderr: the live
+    bars as they draw), escape sequences taken out."""
     import os
     import re
     import subprocess
     import sys
 
-    main, child = os.openpty()  # a terminal for the run's stderr and stdout: the live bar, as a user sees it
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dltool", "train", str(CONFIGS / "linreg_airfoil_scratch.yaml"), "--set",
-         "train.epochs=3", "--runs-dir", str(tmp_path)],
-        stdin=child, stdout=child, stderr=child, env={**os.environ, "COLUMNS": "80"},
-    )  # fmt: skip
+    main, child = os.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "dltool", *args], stdin=child, stdout=child, stderr=child,
+                               env={**os.environ, "COLUMNS": "80"})  # fmt: skip
     os.close(child)
     chunks = []
     while True:
@@ -273,8 +272,25 @@ def test_on_a_terminal_each_finished_epoch_is_a_line_above_the_bar(tmp_path):
         if not chunk:
             break
         chunks.append(chunk)
-    assert process.wait(timeout=120) == 0
+    assert process.wait(timeout=300) == 0
     text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", b"".join(chunks).decode(errors="replace"))
-    lines = [line.strip() for line in text.replace("\r", "\n").splitlines()]
+    return [line.strip() for line in text.replace("\r", "\n").splitlines()]
+
+
+def test_on_a_terminal_each_finished_epoch_is_a_line_above_the_bar(tmp_path):
+    import re
+
+    lines = on_a_terminal("train", str(CONFIGS / "linreg_airfoil_scratch.yaml"), "--set", "train.epochs=3",
+                          "--runs-dir", str(tmp_path))  # fmt: skip
     epochs = [line for line in lines if re.fullmatch(r"epoch \d\.00/3: train loss [\d.]+, full loss [\d.]+", line)]
     assert len(epochs) == 3, lines
+
+
+def test_on_a_terminal_a_study_has_one_bar_with_its_member_lines_above(tmp_path):
+    lines = on_a_terminal("sweep", str(CONFIGS / "linreg_airfoil_scratch.yaml"), "--grid",
+                          "optimizer.lr=0.01,0.02,0.03", "--set", "train.epochs=1", "--jobs", "2",
+                          "--engine", "process", "--runs-dir", str(tmp_path))  # fmt: skip
+    bars = [line for line in lines if line.startswith("members ") and "/3" in line]
+    assert bars and bars[-1].split()[2] == "3/3" and "left 0:00:00" in bars[-1], bars[-3:]
+    done = [line for line in lines if line.startswith("[") and "/3] optimizer.lr=" in line]
+    assert sorted(line[:5] for line in done) == ["[1/3]", "[2/3]", "[3/3]"]

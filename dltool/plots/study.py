@@ -31,6 +31,7 @@ from dltool.plots.figure import (
     new_figure,
     save_figure,
 )
+from dltool.plots.finals import finals_panel
 from dltool.plots.palette import optimizer_color, rgb
 from dltool.plots.trajectories import trajectory_figure
 from dltool.results.comparison import ComparisonResults
@@ -82,22 +83,41 @@ def draw_group(ax, group: Group, x_key: str, color, label: str) -> list[np.ndarr
 
 
 def loss_figure(
-    groups: list[Group], x_key: str, xlabel: str, ylabel: str, title: str, seeds: int, merged: dict[str, str] = None
+    groups: list[Group],
+    x_key: str,
+    xlabel: str,
+    ylabel: str,
+    title: str,
+    seeds: int,
+    merged: dict[str, str] = None,
+    finals: bool = False,
 ):
     """Every group's curve; `merged` names the groups whose scratch and torch are one contender (group ->
-    the contender's name): those get one curve, named so, not one hidden under the other."""
-    fig, ax = new_figure(9.0, 5.0)
+    the contender's name): those get one curve, named so, not one hidden under the other. With `finals`, a
+    panel under it zooms onto each curve's last value (dltool.plots.finals)."""
     palette = variant_colors(groups)
-    values, drawn = [], set()
+    shown = [g for g in groups if g.results and any(r.records for r in g.results)]
+    fig = blank_figure(9.0, 5.0 + (0.9 + 0.13 * len(shown) if finals else 0.0))
+    if finals:  # two subfigures: the panel's long labels do not narrow the curves' axes
+        top, bottom = fig.subfigures(2, 1, height_ratios=[5.0, 0.9 + 0.13 * len(shown)])
+        ax, zoom = top.add_subplot(), bottom.add_subplot()
+    else:
+        ax, zoom = fig.add_subplot(), None
+    values, drawn, lasts = [], set(), []
     for group in groups:
         label = (merged or {}).get(group.name, group.name)
         if label in drawn:
             continue
         drawn.add(label)
-        values += draw_group(ax, group, x_key, palette[group.first.variant], label)
-    auto_log(ax, values)
+        curve = draw_group(ax, group, x_key, palette[group.first.variant], label)
+        values += curve
+        if curve and len(curve[0]):
+            lasts.append((label, float(curve[0][-1]), palette[group.first.variant], group.first.impl))
+    log = auto_log(ax, values)
     band = f" (mean of {seeds} seeds, band ±1 std)" if seeds > 1 else ""
     finish_axes(ax, xlabel, ylabel + band, title, legend_outside=True)
+    if zoom is not None:
+        finals_panel(zoom, lasts, ylabel, log)
     return fig
 
 
@@ -200,7 +220,7 @@ def draw_figures(
     x_key, xlabel = ("step", "step") if toy else ("epoch", "epoch")
     ylabel = f"f(x) = {OBJECTIVES[objective].formula}" if toy else "loss"
     builders = {
-        "loss_epoch": lambda: loss_figure(groups, x_key, xlabel, ylabel, title, seeds, merged),
+        "loss_epoch": lambda: loss_figure(groups, x_key, xlabel, ylabel, title, seeds, merged, finals=True),
         "loss_time": lambda: loss_figure(groups, "time", "training time (s)", ylabel, title, seeds, merged),
         "scratch_vs_torch": lambda: impl_figure(groups, results.gaps, x_key, xlabel, ylabel, title),
         "trajectories": lambda: trajectory_figure(groups, objective, title),

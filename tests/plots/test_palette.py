@@ -59,6 +59,14 @@ def test_every_picture_of_a_comparison_colours_each_optimizer_alike(drawn, tmp_p
         assert strongest == optimizer_color(optimizer), (optimizer, epochs)
     # airfoil's scratch and torch agree to float noise: one line each, labelled so
     assert all("scratch = torch" in label for label in sensitivity if "·" in label), sensitivity
+    # the panel under the curves: each curve's last value, best on top, on an axis zoomed to where they differ
+    curves, finals = drawn["loss_epoch"].axes
+    labelled = [line for line in curves.get_lines() if not line.get_label().startswith("_")]
+    last = {line.get_label(): line.get_ydata()[-1] for line in labelled}
+    order = [tick.get_text() for tick in finals.get_yticklabels()]
+    assert order == sorted(last, key=last.get)  # the best on top
+    low, high = finals.get_xlim()
+    assert high - low < (curves.get_ylim()[1] - curves.get_ylim()[0]) / 20  # the fourth digit made visible
     ticks = [tick.get_text() for tick in drawn["lr_sensitivity"].axes[0].get_xticklabels() if tick.get_text()]
     assert ticks and not any("$" in text or "mathdefault" in text for text in ticks), ticks
 

@@ -49,7 +49,19 @@ def dltool(runs_dir):
 
 
 def run_folders(runs_dir: Path) -> list[Path]:
-    return sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.exists() else []
+    """Every run and study folder, by name: the runs folder's own, and the member runs in each study's
+    members/ folder."""
+    if not runs_dir.exists():
+        return []
+    top = [p for p in runs_dir.iterdir() if p.is_dir()]
+    nested = [m for p in top if (p / "members").is_dir() for m in (p / "members").iterdir() if m.is_dir()]
+    return sorted(top + nested, key=lambda p: p.name)
+
+
+def run_dir(runs_dir: Path, run_id: str) -> Path:
+    """A run's folder by id: at the top of the runs folder, or inside its study's members/ folder."""
+    found = [p for p in run_folders(runs_dir) if p.name == run_id]
+    return found[0] if found else runs_dir / run_id
 
 
 def only_run(runs_dir: Path) -> Path:
@@ -76,7 +88,8 @@ def ctrl_c_inside_first_member(command: list[str], runs_dir: Path, env: dict | N
 
     process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list(runs_dir.glob("*-sgd-*/metrics.jsonl")):
+    first = ("*-sgd-*/metrics.jsonl", "*/members/*-sgd-*/metrics.jsonl")  # a study's members are inside it
+    while time.monotonic() < deadline and not [path for pattern in first for path in runs_dir.glob(pattern)]:
         time.sleep(0.05)
     time.sleep(1.0)  # inside the first member's training
     os.killpg(process.pid, signal.SIGINT)

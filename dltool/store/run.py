@@ -263,7 +263,8 @@ class RunStore:
         raise UsageError(f"could not make a unique run folder in '{self.root}'")
 
     def folders(self) -> list[Path]:
-        """Every folder in the runs folder (runs, studies, anything else)."""
+        """Every folder in the runs folder (runs, studies, anything else), and the member runs inside each
+        study's members/ folder."""
         if not self.root.is_dir():
             if self.root.exists():
                 raise UsageError(
@@ -271,9 +272,10 @@ class RunStore:
                 )
             return []
         try:
-            return [path for path in self.root.iterdir() if path.is_dir()]
+            top = [path for path in self.root.iterdir() if path.is_dir()]
         except OSError as exc:
             raise UsageError(f"runs folder '{self.root}' cannot be read ({exc.strerror})") from None
+        return top + [path for folder in top for path in nested_members(folder)]
 
     def list(self) -> list[Run]:
         """All runs, newest first."""
@@ -290,6 +292,18 @@ class RunStore:
         """A run by id, unique prefix or 'latest'; unknown and ambiguous ids get a helpful error."""
         check_id(run_id)  # before the folder is read
         return pick(self.list(), run_id, self.root)
+
+
+MEMBERS = "members"  # a study's folder of member runs (dltool.store.study.STUDY_FILES.members)
+
+
+def nested_members(folder: Path) -> list[Path]:
+    """The run folders in `folder`/members/ (a study's); none where there is no such folder or it is unreadable."""
+    members = folder / MEMBERS
+    try:
+        return [path for path in members.iterdir() if path.is_dir()] if members.is_dir() else []
+    except OSError:  # an unreadable members/ folder: its runs are not listed, the study still is
+        return []
 
 
 def now_iso() -> str:

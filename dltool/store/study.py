@@ -4,7 +4,8 @@ the typed reader of study.json.
 study.json is written once per phase, each phase by one method: the plan when the study starts
 (`StudyFolder.start`), each member as a tuning study adds it (`add_member`), each member's run id and
 status as it finishes (`member_finished`, so a crash loses nothing), the results at the end (`finish`).
-Members are ordinary runs beside the study folder, in the same runs folder. Every kind has the same
+Members are ordinary runs inside the study's folder (members/; studies of earlier versions kept them
+beside it, in the runs folder, and still read). Every kind has the same
 files; a kind's own plan (a sweep's grid, a tuning study's space) is in the header's `plan`.
 """
 
@@ -17,7 +18,7 @@ from typing import Any
 
 from dltool.files import atomic_write_json, atomic_write_text, read_json
 from dltool.store.process import pid_alive
-from dltool.store.run import Run, RunStore, this_process
+from dltool.store.run import MEMBERS, Run, RunStore, this_process
 from dltool.text import csv_text
 
 
@@ -32,6 +33,7 @@ class StudyFiles:
     best_config: str = "best.yaml"  # a tuning study's best config, which `dltool train` runs as it is
     optuna: str = "optuna.db"  # a tuning study's default Optuna storage (SQLite)
     report: str = "report.html"  # the study on one self-contained page (dltool report)
+    members: str = MEMBERS  # the member runs' folders (studies before it kept them beside the study)
     legacy_record: str = "comparison.json"  # what comparisons made before studies had kinds wrote
 
 
@@ -201,8 +203,19 @@ class StudyFolder:
 
     @property
     def runs_root(self) -> Path:
-        """The runs folder, where the member runs are."""
+        """The runs folder the study is in."""
         return self.folder.parent
+
+    @property
+    def members_root(self) -> Path:
+        """Where its member runs are made: inside the study's folder, so a study and its runs move, copy and
+        go together, and the runs folder holds one folder per study."""
+        return self.folder / STUDY_FILES.members
+
+    def run_of(self, run_id: str) -> Run:
+        """A member run by id: inside the study, or beside it (the layout of earlier versions)."""
+        inside = self.members_root / run_id
+        return Run(inside if inside.is_dir() else self.runs_root / run_id)
 
     def path(self, name: str) -> Path:
         return self.folder / name
@@ -265,7 +278,7 @@ class StudyFolder:
 
     def member_run(self, member: MemberEntry) -> Run | None:
         """The member's run folder, None if it never got one (or it has been deleted)."""
-        run = Run(self.runs_root / member.run_id) if member.run_id else None
+        run = self.run_of(member.run_id) if member.run_id else None
         return run if run is not None and run.folder.is_dir() else None
 
     def write_member_table(self, rows: list[dict[str, Any]]) -> None:

@@ -43,7 +43,7 @@ def _start(request: PlanRequest, options: StudyOptions) -> Launch:
     started = time.perf_counter()
     header = _header(plan, jobs, request.target_loss, tuning)
     comparison = StudyFolder.start(options.runs_dir, header, [m.entry for m in plan.members])
-    planned = {i: MemberJob(m.config, comparison.runs_root, comparison.id) for i, m in enumerate(plan.members)}
+    planned = {i: MemberJob(m.config, comparison.members_root, comparison.id) for i, m in enumerate(plan.members)}
     progress = MemberProgress(len(plan.members), options.quiet, bar=jobs > 1)
     return Launch(comparison, PlannedWork(comparison, planned, progress), jobs, started)
 

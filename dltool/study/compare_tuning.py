@@ -53,7 +53,7 @@ def tune_variants(
 def run_default(study: StudyFolder, tuning: TunePlan, defaults: dict[str, Any]) -> None:
     """The untuned setting trained once on the tuning objective, outside the trials' pool (it is no draw from
     the space, and every optimizer's would sit at the same multiplier): the budget table's k = 0."""
-    outcome = train(tuning.config(defaults), study.runs_root, quiet=True, plots=False, study=study.id)
+    outcome = train(tuning.config(defaults), study.members_root, quiet=True, plots=False, study=study.id)
     value = outcome.summary.get("final", {}).get(f"{tuning.split}_loss") if outcome.status == "completed" else None
     study.update_plan(default={"run_id": outcome.run.id, "status": outcome.status, "value": value})
 

@@ -117,7 +117,8 @@ def _jobs_to_run(study: StudyFolder, plan: SweepPlan) -> dict[int, MemberJob]:
         if ended in ENDED_RUNS:
             study.member_finished(index, run.id, ended)
             continue
-        todo[index] = MemberJob(member.config, study.runs_root, study.id, run.id if run else None)
+        where = run.folder.parent if run else study.members_root  # an earlier version's run: beside the study
+        todo[index] = MemberJob(member.config, where, study.id, run.id if run else None)
     give_up_all_but(runs, kept)
     return todo
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from dltool.results.points import METRICS
-from dltool.store.run import Run
 from dltool.store.study import MemberEntry, StudyFolder
 from dltool.study.heartbeat import Heartbeat, fail_stale_trials, keeps_heartbeat, quiet_heartbeat, retried
 from dltool.study.members import MemberJob, Result
@@ -162,11 +161,12 @@ class TrialWork:
             self.heartbeat.beat(trial)
         return index, self.job(config, trial._trial_id)
 
-    def job(self, config, trial_id: int, resume: str | None = None) -> MemberJob:
+    def job(self, config, trial_id: int, resume: str | None = None, where=None) -> MemberJob:
+        """The trial's member job: a new run in the study's members/, or `resume` continued where it is."""
         key = "acc" if self.plan.metric == "acc" else "loss"
         plan = self.plan
         watch = TrialWatch(self.url, plan.study_name, trial_id, plan.split, key, plan.prune, server_timeout())
-        return MemberJob(config, self.folder.runs_root, self.folder.id, resume, watch)
+        return MemberJob(config, where or self.folder.members_root, self.folder.id, resume, watch)
 
     def finished(self, index: int, result: Result) -> None:
         run_id, status = result.run_id, result.status
@@ -190,7 +190,7 @@ def objective_of(plan: TunePlan, folder: StudyFolder, run_id: str | None) -> flo
     if run_id is None:
         return None
     stat = METRICS[plan.metric][0]
-    summary = Run(folder.runs_root / run_id).snapshot().summary
+    summary = folder.run_of(run_id).snapshot().summary
     section, key = ("best", "loss") if stat == "best_loss" else ("final", stat.removeprefix("final_"))
     return summary.get(section, {}).get(f"{plan.split}_{key}")
 

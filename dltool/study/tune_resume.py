@@ -53,7 +53,7 @@ def continued(work: TrialWork, index: int, listed: list, runs: dict, kept: set) 
         work.finished(index, Result(run.id, ended, 0))
         return {}
     trial_id = work.open[index]._trial_id
-    return {index: work.job(config, trial_id, run.id if run else None)}
+    return {index: work.job(config, trial_id, run.id if run else None, run.folder.parent if run else None)}
 
 
 def adopted(work: TrialWork, index: int, runs: dict) -> str | None:

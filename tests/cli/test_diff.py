@@ -41,7 +41,7 @@ def summary(folder: Path) -> dict:
 
 def unique_prefix(folder: Path) -> str:
     """The shortest start of the folder's name that no other item in its runs folder shares."""
-    others = [p.name for p in folder.parent.iterdir() if p != folder]
+    others = [p.name for p in run_folders(folder.parent) if p != folder]  # member runs inside studies too
     return next(
         folder.name[:n]
         for n in range(1, len(folder.name) + 1)

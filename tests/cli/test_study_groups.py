@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from dltool.cli import app
 from dltool.store.study import MemberEntry, StudyFolder, StudyHeader
-from tests.conftest import CONFIGS, run_folders
+from tests.conftest import CONFIGS, run_dir, run_folders
 
 
 @pytest.fixture(scope="module")
@@ -84,12 +84,12 @@ def test_filters_apply_to_studies(dltool, study):
 
 def test_a_member_records_its_study(study, runs_dir):
     for run_id in member_ids(study):
-        assert json.loads((runs_dir / run_id / "status.json").read_text())["study"] == study.name
+        assert json.loads((run_dir(runs_dir, run_id) / "status.json").read_text())["study"] == study.name
 
 
 def test_members_made_before_the_study_field_are_found_from_comparison_json(dltool, study, runs_dir):
     for run_id in member_ids(study):
-        path = runs_dir / run_id / "status.json"
+        path = run_dir(runs_dir, run_id) / "status.json"
         status = json.loads(path.read_text())
         del status["study"]
         path.write_text(json.dumps(status))
@@ -98,6 +98,8 @@ def test_members_made_before_the_study_field_are_found_from_comparison_json(dlto
 
 def test_members_of_a_deleted_study_are_listed_as_runs(dltool, study):
     members = member_ids(study)
+    for run_id in members:  # a study of an earlier version kept its members beside it
+        shutil.move(study / "members" / run_id, study.parent / run_id)
     shutil.rmtree(study)
     rows = listed(dltool)
     assert {row["id"] for row in rows} == members and {row["kind"] for row in rows} == {"run"}
@@ -152,7 +154,7 @@ def test_export_of_a_study_writes_each_member_run(dltool, study):
     result = dltool("export", study.name)
     assert result.exit_code == 0, result.output
     for run_id in member_ids(study):
-        assert (study.parent / run_id / "tensorboard").is_dir() and run_id in result.output
+        assert (run_dir(study.parent, run_id) / "tensorboard").is_dir() and run_id in result.output
 
 
 def test_a_study_with_a_damaged_record_is_named(dltool, study):
@@ -184,3 +186,19 @@ def test_a_comparison_made_before_study_kinds_is_still_a_study(dltool, study):
     assert (row["id"], row["kind"], row["members_done"], row["members_total"]) == (study.name, "compare", 2, 2)
     shown = dltool("show", study.name)
     assert shown.exit_code == 0 and f"comparison {study.name}" in shown.output
+
+
+def test_a_studys_members_live_inside_it_and_an_earlier_layout_still_reads(dltool, study):
+    members = member_ids(study)
+    assert {path.name for path in (study / "members").iterdir()} == members  # runs/<study>/members/<run>
+    assert not any((study.parent / run_id).exists() for run_id in members)
+    shown = dltool("show", sorted(members)[0])  # an id resolves wherever its run is
+    assert shown.exit_code == 0, shown.output
+    for run_id in members:  # the layout of earlier versions: members beside their study
+        shutil.move(study / "members" / run_id, study.parent / run_id)
+    rows = listed(dltool, "--members")
+    assert {row["id"] for row in rows if row["kind"] == "run"} == members and all(
+        row["study"] == study.name for row in rows if row["kind"] == "run"
+    )
+    again = dltool("show", study.name)
+    assert again.exit_code == 0 and all(run_id in again.output for run_id in members)

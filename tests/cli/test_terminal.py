@@ -11,7 +11,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from conftest import CONFIGS, run_folders
+from conftest import CONFIGS, run_dir, run_folders
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -173,7 +173,7 @@ def test_show_as_json_gives_typed_fields_of_a_run_and_a_study(runs):
     assert study["optimizer"] == shown
     member = study["members"][0]["run_id"]
     run = json.loads(CliRunner().invoke(app, ["show", member, "--format", "json", "--runs-dir", runs]).stdout)
-    summary = json.loads((runs / member / "summary.json").read_text())
+    summary = json.loads((run_dir(runs, member) / "summary.json").read_text())
     assert run["id"] == member and run["study"] == comparison.name and set(FIELDS) <= set(run)
     assert run["final"] == summary["final"] and run["steps"] == summary["steps"] == 150
     assert isinstance(run["lr"], float) and isinstance(run["batch_size"], int) and run["config"]["train"]["epochs"] == 1

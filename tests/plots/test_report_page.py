@@ -21,7 +21,7 @@ import pytest
 
 from dltool.results.table import ResultsTable
 from dltool.study.page import results_html
-from tests.conftest import CONFIGS
+from tests.conftest import CONFIGS, run_dir
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
@@ -100,7 +100,7 @@ def test_a_comparison_report_holds_its_table_plan_members_and_plots(dltool, runs
     study = json.loads((comparison / "study.json").read_text())
     member_ids = [member["run_id"] for member in study["members"]]
     assert all(f"<code>{run_id}</code>" in text for run_id in member_ids)
-    env = json.loads((runs_dir / member_ids[0] / "env.json").read_text())
+    env = json.loads((run_dir(runs_dir, member_ids[0]) / "env.json").read_text())
     assert env["torch"] in text and env["python"] in text
     assert not (comparison / "report.html").exists()  # --out, not the study's folder
     # the verdict before how it was made; values for people, never Python's (False, [], None)

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from conftest import run_folders
+from conftest import run_dir, run_folders
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -78,7 +78,7 @@ def test_a_tuned_comparison_shows_the_budget_table_and_picture(dltool, runs_dir)
         study = json.loads((runs_dir / entry["study"] / "study.json").read_text())
         default = study["plan"]["default"]
         assert default["run_id"] not in {m["run_id"] for m in study["members"]} and len(study["members"]) == 4
-        config = (runs_dir / default["run_id"] / "config.yaml").read_text()
+        config = (run_dir(runs_dir, default["run_id"]) / "config.yaml").read_text()
         assert f"lr: {entry['variant'].split('lr=')[1]}" in config and default["value"] > 0
-        summary = json.loads((runs_dir / default["run_id"] / "summary.json").read_text())
+        summary = json.loads((run_dir(runs_dir, default["run_id"]) / "summary.json").read_text())
         assert default["value"] == summary["final"]["full_loss"] and f"| {default['value']:.4g} |" in text

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import CONFIGS, read_records, run_folders, write
+from conftest import CONFIGS, read_records, run_dir, run_folders, write
 
 from dltool.store.study import STUDY_FILES, Headline, MemberEntry, StudyEnd, StudyFolder, StudyHeader
 
@@ -48,7 +48,7 @@ def by_group(rows: list[dict]) -> dict[str, dict]:
 
 
 def losses(runs_dir: Path, run_id: str) -> list[float | None]:
-    return [r["loss"] for r in read_records(runs_dir / run_id)]
+    return [r["loss"] for r in read_records(run_dir(runs_dir, run_id))]
 
 
 def test_default_comparison_is_the_notes_airfoil_study(dltool, runs_dir):
@@ -63,7 +63,7 @@ def test_default_comparison_is_the_notes_airfoil_study(dltool, runs_dir):
     for row in rows:
         assert row["status"] == "completed"
         assert 0.235 <= float(row["final_loss"]) <= 0.26, row
-        member = runs_dir / row["run_id"]
+        member = run_dir(runs_dir, row["run_id"])
         config = (member / "config.yaml").read_text()
         assert "batch_size: 10" in config and "eval_every_examples: 100" in config and "name: airfoil" in config
         assert [r["examples"] for r in read_records(member) if r["split"] == "full"] == list(range(0, 3001, 100))
@@ -152,7 +152,7 @@ def test_quadratic2d_reproduces_the_notes_trajectories(dltool, runs_dir):
         assert rows[f"{variant} · torch"]["final_x"] == NOTES_2D[variant]  # same formula in torch.optim
     assert rows["sgd lr=0.6 · scratch"]["status"] == "diverging"  # finite, but moving away in x2
     trajectory = [
-        r["x"] for r in read_records(runs_dir / rows["sgd lr=0.4 · scratch"]["run_id"]) if r["split"] == "full"
+        r["x"] for r in read_records(run_dir(runs_dir, rows["sgd lr=0.4 · scratch"]["run_id"])) if r["split"] == "full"
     ]
     assert trajectory[0] == [-5.0, -2.0] and len(trajectory) == 21  # the start and each of the 20 steps
     assert (folder / "plots/trajectories.png").is_file()
@@ -171,7 +171,7 @@ def test_one_dimensional_problems_reproduce_the_notes(dltool, runs_dir, problem,
     for variant, x in expected.items():
         assert rows[f"{variant} · scratch"]["final_x"] == x
     if problem == "cosh1d":  # the notes print exactly 0.0 after 10 Newton steps
-        x = read_records(runs_dir / rows["newton lr=1 · scratch"]["run_id"])[-1]["x"]
+        x = read_records(run_dir(runs_dir, rows["newton lr=1 · scratch"]["run_id"]))[-1]["x"]
         assert x == [0.0]
         assert "newton lr=1 · torch" not in rows  # torch.optim has no Newton's method
 
@@ -183,7 +183,7 @@ def test_noisy_sgd_with_the_notes_schedules(dltool, runs_dir):
     steps = sorted(int(row["steps"]) for row in rows if row["impl"] == "scratch")
     assert steps == [20, 50, 50, 1000]
     exponential = next(row for row in rows if row["steps"] == "1000")
-    lrs = [r["lr"] for r in read_records(runs_dir / exponential["run_id"]) if r["split"] == "full"][1:]
+    lrs = [r["lr"] for r in read_records(run_dir(runs_dir, exponential["run_id"])) if r["split"] == "full"][1:]
     assert lrs[0] == pytest.approx(0.1) and lrs[10] == pytest.approx(0.1 * 2.718281828**-1.0)
 
 
@@ -224,7 +224,7 @@ def test_learning_rate_sensitivity_reports_divergence_and_goes_on(dltool, runs_d
     assert rows[5.0]["status"] == "diverged" and int(rows[5.0]["diverged_at_step"]) > 0
     assert rows[5.0]["final_loss"] == ""  # no final loss for a diverged member
     # the table shows the last finite loss and where it was measured, not a "final" one
-    records = read_records(runs_dir / rows[5.0]["run_id"])
+    records = read_records(run_dir(runs_dir, rows[5.0]["run_id"]))
     last = [r for r in records if r["split"] == "full" and r["loss"] is not None][-1]
     assert f"{last['loss']:.6g} at step {last['step']}, then diverged" in (folder / "results.md").read_text()
     assert (folder / "plots/lr_sensitivity.png").is_file()
@@ -254,7 +254,7 @@ def test_a_config_file_varies_only_the_optimizer(dltool, runs_dir):
     )
     assert result.exit_code == 0, result.output
     configs = [
-        yaml.safe_load((runs_dir / r["run_id"] / "config.yaml").read_text())
+        yaml.safe_load((run_dir(runs_dir, r["run_id"]) / "config.yaml").read_text())
         for r in rows_of(comparison_folder(runs_dir))
     ]
     assert len(configs) == 4
@@ -364,7 +364,7 @@ def test_ctrl_c_stops_the_running_members_and_keeps_the_results(tmp_path, jobs):
         command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
     )
     deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and not list(runs_dir.glob("*-sgd-*/metrics.jsonl")):
+    while time.monotonic() < deadline and not list(runs_dir.glob("*/members/*-sgd-*/metrics.jsonl")):
         time.sleep(0.1)
     time.sleep(1.0)  # inside the first members' training
     os.killpg(process.pid, signal.SIGINT)

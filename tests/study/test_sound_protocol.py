@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_folders
+from conftest import run_dir, run_folders
 
 from dltool.results.comparison import Judging, judge_comparison
 from dltool.results.members import MemberResult
@@ -28,7 +28,7 @@ def studies(runs_dir: Path) -> dict[str, list[dict]]:
 
 
 def summary(runs_dir: Path, run_id: str) -> dict:
-    return json.loads((runs_dir / run_id / "summary.json").read_text())
+    return json.loads((run_dir(runs_dir, run_id) / "summary.json").read_text())
 
 
 def test_a_diverging_learning_rate_ranks_last_and_is_never_best_or_equivalent(dltool, runs_dir):

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CONFIGS, ctrl_c_inside_first_member, read_records, run_folders
+from conftest import CONFIGS, ctrl_c_inside_first_member, read_records, run_dir, run_folders
 
 CONFIG = CONFIGS / "linreg_airfoil_scratch.yaml"
 GRID = ("--grid", "optimizer.lr=0.01,0.03", "--grid", "data.batch_size=10,100")
@@ -59,7 +59,7 @@ def test_a_2x2_sweep_with_2_seeds_on_airfoil(dltool, runs_dir):
     # each member is an ordinary run of the config at its point, naming the sweep
     finals: dict[tuple, list[float]] = {}
     for member in data["members"]:
-        run = runs_dir / member["run_id"]
+        run = run_dir(runs_dir, member["run_id"])
         status = json.loads((run / "status.json").read_text())
         assert status["status"] == "completed" and status["study"] == folder.name
         config = (run / "config.yaml").read_text()

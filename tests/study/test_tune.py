@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import optuna
-from conftest import CONFIGS, ctrl_c_inside_first_member, run_folders
+from conftest import CONFIGS, ctrl_c_inside_first_member, run_dir, run_folders
 
 CONFIG = CONFIGS / "linreg_airfoil_scratch.yaml"
 SPACE = ("--space", "optimizer.lr=loguniform(1e-3,1)", "--space", "data.batch_size=choice(10,100)")
@@ -45,7 +45,7 @@ def test_six_trials_with_a_fixed_seed_reproduce_the_best_value(dltool, runs_dir,
         data = record_of(folder)
         assert data["kind"] == "tune" and data["status"] == "completed" and len(data["members"]) == 6
         for member, trial in zip(data["members"], sorted(trials, key=lambda t: t.number)):
-            summary = json.loads((tmp_path / name / member["run_id"] / "summary.json").read_text())
+            summary = json.loads((run_dir(tmp_path / name, member["run_id"]) / "summary.json").read_text())
             assert (
                 member["status"] == summary["status"] == {"COMPLETE": "completed", "PRUNED": "pruned"}[trial.state.name]
             )
@@ -95,7 +95,7 @@ def test_a_pruned_trial_is_recorded_as_such(dltool, runs_dir):
     members = {m["trial"]: m for m in record_of(folder)["members"]}
     for trial in pruned:
         member = members[trial.number]
-        status = json.loads((runs_dir / member["run_id"] / "status.json").read_text())
+        status = json.loads((run_dir(runs_dir, member["run_id"]) / "status.json").read_text())
         assert member["status"] == status["status"] == "pruned"
         assert status["pruned_at_step"] < 4 * 150  # stopped before its last step
     assert "pruned" in (folder / "results.csv").read_text()
@@ -111,7 +111,7 @@ def test_tuning_reads_the_validation_split_and_reports_the_test_set_once(dltool,
     (folder,) = tune_folders(runs_dir)
     for trial in storage_trials(folder):
         member = next(m for m in record_of(folder)["members"] if m["trial"] == trial.number)
-        summary = json.loads((runs_dir / member["run_id"] / "summary.json").read_text())
+        summary = json.loads((run_dir(runs_dir, member["run_id"]) / "summary.json").read_text())
         assert trial.value == summary["final"]["valid_acc"]  # selected on the validation split
     assert "validation split" in result.output and "test set is never used to select" in result.output
     assert "its test metrics, measured once after training (not used to select): test_loss" in result.output

@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import CONFIGS, ctrl_c_inside_first_member, run_folders
+from conftest import CONFIGS, ctrl_c_inside_first_member, run_dir, run_folders
 
 CONFIG = CONFIGS / "linreg_airfoil_scratch.yaml"
 
@@ -30,7 +30,7 @@ def test_a_copied_study_resumes_into_its_own_database_with_a_new_sampler_seed(tm
     plan = json.loads((original / "study.json").read_text())["plan"]
     assert plan["storage"] is None and plan["sampler_seeds"] == [plan["sampler_seed"]]  # its own file, no path
     copy_runs.mkdir()
-    for folder in run_folders(original_runs):  # the study and its member runs, as `cp -r runs elsewhere`
+    for folder in original_runs.iterdir():  # the study (its member runs inside), as `cp -r runs elsewhere`
         shutil.copytree(folder, copy_runs / folder.name)
     before = digest(original / "optuna.db")
 
@@ -73,7 +73,7 @@ def test_a_lost_optuna_db_is_rebuilt_from_the_member_runs_not_run_again(dltool, 
     (name,) = optuna.get_all_study_names(url)
     trials = optuna.load_study(study_name=name, storage=url).get_trials()
     for member, trial in zip(before["members"], trials):  # each value is its run's own final loss
-        summary = json.loads((runs_dir / member["run_id"] / "summary.json").read_text())
+        summary = json.loads((run_dir(runs_dir, member["run_id"]) / "summary.json").read_text())
         assert trial.state.name == "COMPLETE" and trial.value == summary["final"]["full_loss"]
         assert trial.params["optimizer.lr"] == member["point"]["optimizer.lr"]
     after = json.loads((study / "study.json").read_text())["plan"]["best"]

@@ -10,7 +10,7 @@ import os
 import signal
 
 import pytest
-from conftest import CONFIGS, run_folders
+from conftest import CONFIGS, run_dir, run_folders
 
 from dltool.config import load_registries, validate
 from dltool.study import populations
@@ -164,7 +164,7 @@ def test_a_tuning_pool_trains_in_populations_and_each_trial_as_it_would_alone(dl
     assert len(members) == 14 and {m["engine"] for m in members} == {"population"}
     assert {m["status"] for m in members} <= {"completed", "pruned"}
     completed = next(m for m in members if m["status"] == "completed")
-    folder = runs_dir / completed["run_id"]
+    folder = run_dir(runs_dir, completed["run_id"])
     alone = dltool("train", folder / "config.yaml", "-q", "--runs-dir", tmp_path / "alone")
     assert alone.exit_code == 0, alone.output
     (lone,) = run_folders(tmp_path / "alone")

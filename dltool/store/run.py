@@ -23,6 +23,7 @@ from dltool.errors import UsageError
 from dltool.files import atomic_write_json, atomic_write_text, disk_full, write_in_place
 from dltool.store.config_file import legacy_card, load_saved_config
 from dltool.store.ids import check_id, newest_first, pick
+from dltool.store.layout import nested_members
 from dltool.store.metrics import check_metric, read_metrics
 from dltool.store.process import is_zombie as is_zombie  # re-exported: what a run records of its process
 from dltool.store.process import pid_alive
@@ -292,18 +293,6 @@ class RunStore:
         """A run by id, unique prefix or 'latest'; unknown and ambiguous ids get a helpful error."""
         check_id(run_id)  # before the folder is read
         return pick(self.list(), run_id, self.root)
-
-
-MEMBERS = "members"  # a study's folder of member runs (dltool.store.study.STUDY_FILES.members)
-
-
-def nested_members(folder: Path) -> list[Path]:
-    """The run folders in `folder`/members/ (a study's); none where there is no such folder or it is unreadable."""
-    members = folder / MEMBERS
-    try:
-        return [path for path in members.iterdir() if path.is_dir()] if members.is_dir() else []
-    except OSError:  # an unreadable members/ folder: its runs are not listed, the study still is
-        return []
 
 
 def now_iso() -> str:

@@ -4,9 +4,8 @@ the typed reader of study.json.
 study.json is written once per phase, each phase by one method: the plan when the study starts
 (`StudyFolder.start`), each member as a tuning study adds it (`add_member`), each member's run id and
 status as it finishes (`member_finished`, so a crash loses nothing), the results at the end (`finish`).
-Members are ordinary runs inside the study's folder (members/; studies of earlier versions kept them
-beside it, in the runs folder, and still read). Every kind has the same
-files; a kind's own plan (a sweep's grid, a tuning study's space) is in the header's `plan`.
+Members are ordinary runs in the study's members/ folder (earlier versions kept them beside it: still read).
+Every kind has the same files; a kind's own plan (a sweep's grid, a tuning study's space) is in `plan`.
 """
 
 from __future__ import annotations
@@ -17,27 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from dltool.files import atomic_write_json, atomic_write_text, read_json
+from dltool.store.layout import STUDY_FILES, StudyFiles  # noqa: F401 - re-exported: its files' names
 from dltool.store.process import pid_alive
-from dltool.store.run import MEMBERS, Run, RunStore, this_process
+from dltool.store.run import Run, RunStore, this_process
 from dltool.text import csv_text
 
-
-@dataclass(frozen=True)
-class StudyFiles:
-    """The names of a study folder's files: the only place they are written down."""
-
-    record: str = "study.json"  # the plan, the members' runs and statuses, then the results
-    member_table: str = "results.csv"  # one row per member run
-    results_text: str = "results.md"  # the results table, for people
-    plots: str = "plots"
-    best_config: str = "best.yaml"  # a tuning study's best config, which `dltool train` runs as it is
-    optuna: str = "optuna.db"  # a tuning study's default Optuna storage (SQLite)
-    report: str = "report.html"  # the study on one self-contained page (dltool report)
-    members: str = MEMBERS  # the member runs' folders (studies before it kept them beside the study)
-    legacy_record: str = "comparison.json"  # what comparisons made before studies had kinds wrote
-
-
-STUDY_FILES = StudyFiles()
 ENDED = ("completed", "failed", "diverged", "pruned")  # a member's statuses that are final
 
 
@@ -181,7 +164,7 @@ def adapter(kind: Any) -> Any:
 
 
 class StudyFolder:
-    """runs/<study-id>/ and its record; the member runs are its siblings."""
+    """runs/<study-id>/ and its record; its member runs in members/ (beside it, for earlier versions)."""
 
     def __init__(self, folder: Path, record: StudyRecord) -> None:
         self.folder = folder
@@ -208,8 +191,7 @@ class StudyFolder:
 
     @property
     def members_root(self) -> Path:
-        """Where its member runs are made: inside the study's folder, so a study and its runs move, copy and
-        go together, and the runs folder holds one folder per study."""
+        """Where its member runs are made: inside it, so a study and its runs move, copy and go together."""
         return self.folder / STUDY_FILES.members
 
     def run_of(self, run_id: str) -> Run:

@@ -9,7 +9,11 @@ import re
 import subprocess
 import sys
 
+import pytest
 from conftest import REPO
+
+pytestmark = pytest.mark.slow  # minutes, or many processes: `-m "not slow"` leaves it out (CI runs all)
+
 
 SECTIONS = ("training", "optimizer step", "command line", "overhead", "concurrency", "memory", "population")
 

@@ -172,7 +172,8 @@ def print_runs(
         console.print(f"no runs{' with ' + filters.describe() if filters else ''} in {listing.root}", markup=False)
         return
     every_id = frozenset(item.id for item in listing.everything())
-    console.print(runs_table(rows, f"runs in {listing.root.resolve()}", console.width, every_id))
+    console.print(f"runs in {listing.root.resolve()}", markup=False, highlight=False)  # its own line: no padding
+    console.print(runs_table(rows, "", console.width, every_id))
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ def runs_table(rows: list[dict], title: str, width: int = 200, every_id: frozens
     kept = fitting_columns(columns, [[cell[name] for name in columns] for cell in shown], width, DROP_ORDER, WRAPPED)
     columns = [columns[i] for i in kept]
     caption = "ids shortened to unique prefixes, which work as input" if shortened else None
-    table = Table(title=title if len(title) <= width else None, caption=caption)
+    table = Table(title=title if title and len(title) <= width else None, caption=caption)
     for column in columns:
         table.add_column(column, no_wrap=column not in WRAPPED, overflow="fold")  # wraps, never cut off
     for cell in shown:  # Text cells: rich need not parse markup in 10 cells x 1000 runs

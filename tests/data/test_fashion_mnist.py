@@ -13,6 +13,8 @@ import pytest
 from dltool.data import fashion_mnist
 from tests.conftest import CONFIGS, run_folders
 
+pytestmark = pytest.mark.slow  # minutes, or many processes: `-m "not slow"` leaves it out (CI runs all)
+
 DEBIAN = Path("/usr/share/datasets/fashion-mnist")
 
 

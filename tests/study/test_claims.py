@@ -10,9 +10,13 @@ import subprocess
 import sys
 import time
 
+import pytest
 from conftest import CONFIGS, run_folders
 
 from dltool.study.claims import claim
+
+pytestmark = pytest.mark.slow  # minutes, or many processes: `-m "not slow"` leaves it out (CI runs all)
+
 
 SWEEP = [sys.executable, "-m", "dltool", "sweep", str(CONFIGS / "linreg_airfoil_scratch.yaml"),
          "--grid", "optimizer.lr=0.01,0.03", "--set", "train.epochs=1", "--jobs", "1", "-q"]  # fmt: skip

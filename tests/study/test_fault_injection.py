@@ -17,6 +17,8 @@ import optuna
 import pytest
 from conftest import CONFIGS, run_folders, session_processes
 
+pytestmark = pytest.mark.slow  # minutes, or many processes: `-m "not slow"` leaves it out (CI runs all)
+
 CONFIG = str(CONFIGS / "linreg_airfoil_scratch.yaml")
 SWEEP = ["sweep", CONFIG, "--grid", "optimizer.lr=0.01,0.02,0.03,0.04", "--set", "train.epochs=15"]
 TUNE = ["tune", CONFIG, "--space", "optimizer.lr=loguniform(0.01,0.1)", "--trials", "4", "--no-prune",

@@ -11,7 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import CONFIGS, run_folders, session_processes
+
+pytestmark = pytest.mark.slow  # minutes, or many processes: `-m "not slow"` leaves it out (CI runs all)
 
 
 def members(runs_dir: Path) -> list[dict]:

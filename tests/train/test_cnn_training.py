@@ -9,6 +9,8 @@ import pytest
 from dltool.train.device import cpu_has_bf16
 from tests.conftest import CONFIGS, only_run, read_records, run_folders
 
+pytestmark = pytest.mark.slow  # minutes, or many processes: `-m "not slow"` leaves it out (CI runs all)
+
 
 def summary_of(folder) -> dict:
     return json.loads((folder / "summary.json").read_text())

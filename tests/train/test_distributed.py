@@ -16,6 +16,8 @@ import torch
 from dltool.store.run import pid_alive
 from tests.conftest import CONFIGS, only_run, read_records, run_folders
 
+pytestmark = pytest.mark.slow  # minutes, or many processes: `-m "not slow"` leaves it out (CI runs all)
+
 ONE_EPOCH = ["--set", "train.epochs=1", "-q"]
 # LeNet-BN on a 1536-example subset with SGD: a full epoch with Adam amplifies float32 rounding chaotically
 # (Adam steps the conv biases ahead of BN, whose true gradient is 0, by lr whatever the noise's size, and

@@ -15,6 +15,8 @@ import torch
 
 from tests.conftest import CONFIGS, read_records, run_folders
 
+pytestmark = pytest.mark.slow  # minutes, or many processes: `-m "not slow"` leaves it out (CI runs all)
+
 ARGS = [
     "--set",
     "data.num_examples=60000",

@@ -33,6 +33,8 @@ from tests.conftest import CONFIGS, only_run, read_records, run_folders, write
 from tests.data.test_fashion_mnist import make_fake_fashion_mnist
 from tests.train.test_resume import dltool_process
 
+pytestmark = pytest.mark.slow  # minutes, or many processes: `-m "not slow"` leaves it out (CI runs all)
+
 AIRFOIL = CONFIGS / "linreg_airfoil_scratch.yaml"
 WAIT = 180  # the most seconds any subprocess may take before the test gives up on it
 

@@ -129,11 +129,20 @@ def small_disk(tmp_path):
 # Tests of many processes or seconds of training each, in modules that are quick otherwise: marked slow here,
 # in one place, so `pytest -m "not slow"` (the README's everyday subset) leaves them out; CI runs every test.
 SLOW_TESTS = (
-    "test_ctrl_c_", "test_random_damage_never_shows", "test_a_resumed_auto_run_trains_with_the_count",
-    "test_a_full_disk_fails_the_run", "test_a_sweep_stopped_by_a_full_disk", "test_two_optimizers_never_share",
-    "test_any_bytes_in_a_run_file", "test_a_killed_sweep_resumes_only", "test_a_tuned_comparison_shows_the_budget",
-    "test_two_processes_", "test_the_verdict_and_the_folders_do_not_depend_on_the_engine",
-    "test_a_copied_study_resumes", "test_sigkill", "test_eight_runs_started_together",
+    "test_ctrl_c_",
+    "test_random_damage_never_shows",
+    "test_a_resumed_auto_run_trains_with_the_count",
+    "test_a_full_disk_fails_the_run",
+    "test_a_sweep_stopped_by_a_full_disk",
+    "test_two_optimizers_never_share",
+    "test_any_bytes_in_a_run_file",
+    "test_a_killed_sweep_resumes_only",
+    "test_a_tuned_comparison_shows_the_budget",
+    "test_two_processes_",
+    "test_the_verdict_and_the_folders_do_not_depend_on_the_engine",
+    "test_a_copied_study_resumes",
+    "test_sigkill",
+    "test_eight_runs_started_together",
 )
 
 

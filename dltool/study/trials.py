@@ -175,6 +175,8 @@ class TrialWork:
         trial = self.open.pop(index)
         if status == "interrupted":
             return  # stays running in the storage: --resume continues it
+        if self.heartbeat is not None and self.study._storage.get_trial(trial._trial_id).state.is_finished():
+            return  # another process failed it meanwhile (its beats were late): its retry counts in its place
         value = self.objective(run_id) if status == "completed" else None
         if value is not None:
             self.study.tell(trial, value)

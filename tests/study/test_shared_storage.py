@@ -133,3 +133,26 @@ def test_two_processes_joined_on_one_storage_run_the_requested_trials_with_disti
     values = [t.params["optimizer.lr"] for t in done]
     assert len(set(values)) == trials  # no proposal repeated across the two processes
     assert len([f for f in run_folders(runs) if "-tune-" in f.name]) == 2
+
+
+def test_a_trial_failed_meanwhile_by_another_process_is_not_told_again(tmp_path):
+    from dltool.store.study import MemberEntry, StudyFolder, StudyHeader
+    from dltool.study.members import Result
+    from dltool.study.trials import TrialWork
+    from dltool.study.tune_plan import TuneRequest, plan_tune
+    from dltool.train.progress import MemberProgress
+
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    plan = plan_tune(TuneRequest(CONFIG, SPACE[1:], 2))
+    study = optuna.create_study(study_name=plan.study_name, storage=open_storage(url, heartbeat=True))
+    header = StudyHeader(problem="p", title="t", source="", started="", jobs=1, pid=0, seeds=1, kind="tune")
+    folder = StudyFolder.start(tmp_path / "runs", header, [])
+    work = TrialWork(folder, plan, study, url, MemberProgress(2, quiet=True))
+    with quiet_heartbeat():
+        trial = study.ask({"optimizer.lr": optuna.distributions.FloatDistribution(0.01, 0.1, log=True)})
+    index = folder.add_member(MemberEntry("trial 0", "trial 0", "", "sgd", "scratch", 0, {}, 0.01, 10, trial=0))
+    work.open[index] = trial
+    study._storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)  # by a process that
+    work.finished(index, Result(None, "failed", 1))  # found its beats late: no ValueError ('Cannot tell')
+    work.stop_beating()
+    assert study.trials[0].state.name == "FAIL"

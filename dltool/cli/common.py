@@ -13,6 +13,7 @@ import typer
 
 from dltool.errors import DltoolError, NothingToDo, did_you_mean, excerpt
 from dltool.files import disk_full, disk_full_message
+from dltool.shipped import resolve_config
 from dltool.terminal import wrapped
 
 MAX_ITEMS = 100  # values in one comma-separated option: each is a member (or more) of a study
@@ -101,3 +102,8 @@ def _check_numbers(option: str, shown: str, values: tuple, maximum: float | None
         fail(f"{option} '{shown}': every value must be positive", 2)
     if maximum is not None and any(value > maximum for value in values):
         fail(f"{option} '{shown}': every value must be at most {maximum:,}", 2)
+
+
+def config_argument(help_text: str):
+    """A CONFIG argument: a path, or a shipped config's name (dltool.shipped), resolved before the command runs."""
+    return typer.Argument(help=help_text, show_default=False, callback=resolve_config)

@@ -12,8 +12,7 @@ from typing import Annotated
 
 import typer
 
-from dltool.cli.common import Quiet, RunsDir, SetOptions, comma_list, fail, user_errors
-from dltool.shipped import resolve_config
+from dltool.cli.common import Quiet, RunsDir, SetOptions, comma_list, config_argument, fail, user_errors
 from dltool.study.problems import PROBLEMS
 from dltool.study.protocol import ALL_PROBLEMS, GROUPS, PROTOCOLS, SUITE, TUNED_SEEDS, budget, expand_problems
 
@@ -27,11 +26,7 @@ def _option(help: str, **kwargs) -> typer.models.OptionInfo:
 
 ConfigArg = Annotated[
     Path | None,
-    typer.Argument(
-        help="A train config to compare optimizers on: a path or a shipped config's name (default: --problem).",
-        show_default=False,
-        callback=resolve_config,
-    ),
+    config_argument("A train config to compare optimizers on: a path or a shipped config's name (default: --problem)."),
 ]
 ProblemOption = Annotated[
     str | None,

@@ -8,20 +8,12 @@ from typing import Annotated
 
 import typer
 
-from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
+from dltool.cli.common import Quiet, RunsDir, SetOptions, config_argument, fail, user_errors
 from dltool.cli.study import Engine, EngineOption, Jobs, MemberThreads, start_workers
 from dltool.plots.axes import canonical_metric
-from dltool.shipped import resolve_config
 from dltool.study.optuna_storage import SERVER_TIMEOUT_S, set_server_timeout
 
-ConfigArg = Annotated[
-    Path | None,
-    typer.Argument(
-        help="The train config to vary (a path, or a shipped config's name).",
-        show_default=False,
-        callback=resolve_config,
-    ),
-]
+ConfigArg = Annotated[Path | None, config_argument("The train config to vary (a path, or a shipped config's name).")]
 Grid = Annotated[
     list[str] | None,
     typer.Option(

@@ -12,16 +12,11 @@ from typing import Annotated
 
 import typer
 
-from dltool.cli.common import Quiet, RunsDir, SetOptions, fail, user_errors
+from dltool.cli.common import Quiet, RunsDir, SetOptions, config_argument, fail, user_errors
 from dltool.shipped import resolve_config
 
 TrainConfig = Annotated[
-    Path | None,
-    typer.Argument(
-        help="YAML config: a path, or a shipped config's name (dltool configs).",
-        show_default=False,
-        callback=resolve_config,
-    ),
+    Path | None, config_argument("YAML config: a path, or a shipped config's name (dltool configs).")
 ]
 Device = Annotated[
     str | None, typer.Option(help="auto, cpu, cuda, cuda:N or mps.", show_default=False, metavar="<device>")

@@ -74,6 +74,23 @@ ProtocolOption = Annotated[Protocol, typer.Option(help=protocol_help())]
 Jobs = Annotated[int | None, _option("Parallel member processes (default: one per CPU core).", min=1, max=1024)]
 
 
+class ClusterKind(str, Enum):
+    local = "local"
+    ray = "ray"
+
+
+ClusterOption = Annotated[
+    ClusterKind | None,
+    _option("Where the members run: local (this machine's processes; the default unless RAY_ADDRESS is set) or ray "
+            "(tasks on the Ray cluster at --cluster-address or RAY_ADDRESS, else a Ray runtime started here; "
+            "needs the ray extra: README, studies on a Ray cluster)."),
+]  # fmt: skip
+ClusterAddress = Annotated[
+    str | None,
+    _option("The Ray head node, HOST:PORT (default: RAY_ADDRESS); implies --cluster ray.", metavar="<host:port>"),
+]
+
+
 class Engine(str, Enum):
     population = "population"
     process = "process"
@@ -144,12 +161,29 @@ def check_target_loss(target_loss: float | None) -> None:
         fail(f"--target-loss {target_loss}: expected a finite number, e.g. --target-loss 0.25", 2)
 
 
-def start_workers(jobs: int | None) -> None:
-    """First of all: the worker server's imports then overlap everything the command does next."""
-    if jobs != 1:
+def start_workers(jobs: int | None, cluster: ClusterKind | None = None, address: str | None = None) -> str | None:
+    """First of all: the worker server's imports then overlap everything the command does next (members
+    on a cluster need none). The cluster's address the members run on (dltool.study.cluster.wanted), or None."""
+    from dltool.study.cluster import wanted
+
+    where = wanted(cluster.value if cluster else None, address)
+    if jobs != 1 and where is None:
         from dltool.train.workers import start_workers_early
 
         start_workers_early()
+    return where
+
+
+def study_options(runs_dir: Path | None, jobs: int | None, quiet: bool, engine: Engine, where: str | None):
+    """How the study runs; on a cluster (joined here: a bad address is exit 2 before any folder), one member
+    per CPU of the cluster at a time unless --jobs says otherwise."""
+    from dltool.study.cluster import join
+    from dltool.study.members import StudyOptions
+
+    cluster = join(where) if where is not None else None
+    if cluster is not None and jobs is None:
+        jobs = cluster.slots()
+    return StudyOptions(runs_dir, jobs, quiet, engine.value, cluster)
 
 
 @user_errors
@@ -165,6 +199,8 @@ def compare_optimizers(
     protocol: ProtocolOption = Protocol.quick,
     jobs: Jobs = None,
     engine: EngineOption = Engine.population,
+    cluster: ClusterOption = None,
+    cluster_address: ClusterAddress = None,
     threads: MemberThreads = None,
     set_: SetOptions = None,
     lr_scale: LrScales = None,
@@ -177,12 +213,10 @@ def compare_optimizers(
 ) -> None:
     """Compare optimizers (scratch and torch.optim) on one problem; tables and plots in runs/<comparison-id>/."""
     check_target_loss(target_loss)
-    start_workers(jobs)
-    from dltool.study.members import StudyOptions
+    options = study_options(runs_dir, jobs, quiet, engine, start_workers(jobs, cluster, cluster_address))
+    problems = chosen_problems(problem)
     from dltool.study.plan import PlanRequest
 
-    options = StudyOptions(runs_dir, jobs, quiet, engine.value)
-    problems = chosen_problems(problem)
     request = PlanRequest(
         config_path=config,
         problem=problems[0] if problems else None,

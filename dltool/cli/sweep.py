@@ -9,7 +9,16 @@ from typing import Annotated
 import typer
 
 from dltool.cli.common import Quiet, RunsDir, SetOptions, config_argument, fail, user_errors
-from dltool.cli.study import Engine, EngineOption, Jobs, MemberThreads, start_workers
+from dltool.cli.study import (
+    ClusterAddress,
+    ClusterOption,
+    Engine,
+    EngineOption,
+    Jobs,
+    MemberThreads,
+    start_workers,
+    study_options,
+)
 from dltool.plots.axes import canonical_metric
 from dltool.study.optuna_storage import SERVER_TIMEOUT_S, set_server_timeout
 
@@ -58,6 +67,8 @@ def sweep(
     seeds: Seeds = 1,
     jobs: Jobs = None,
     engine: EngineOption = Engine.population,
+    cluster: ClusterOption = None,
+    cluster_address: ClusterAddress = None,
     metric: Metric = RankMetric.loss,
     threads: MemberThreads = None,
     set_: SetOptions = None,
@@ -71,9 +82,7 @@ def sweep(
         fail("--resume continues a sweep with its own plan; give no CONFIG, --grid, --set or --threads with it", 2)
     if resume is None and config is None:
         fail("give a CONFIG and at least one --grid KEY=V1,V2, or --resume SWEEP", 2)
-    start_workers(jobs)
-    from dltool.cli.views import print_outcome
-    from dltool.study.members import StudyOptions
+    where = start_workers(jobs, cluster, cluster_address)
     from dltool.study.sweep import sweep as run
     from dltool.study.sweep_plan import SweepRequest
 
@@ -83,10 +92,8 @@ def sweep(
         request = SweepRequest(
             config, tuple(grid or ()), seeds, canonical_metric(metric.value), tuple(set_ or ()) + thread_sets
         )
-    outcome = run(request, StudyOptions(runs_dir, jobs, quiet, engine.value), resume)
-    print_outcome(outcome)
-    if outcome.exit_code:
-        raise typer.Exit(outcome.exit_code)
+    outcome = run(request, study_options(runs_dir, jobs, quiet, engine, where), resume)
+    print_and_exit(outcome)
 
 
 Space = Annotated[
@@ -131,6 +138,8 @@ def tune(
     trials: Trials = None,
     jobs: Jobs = None,
     engine: EngineOption = Engine.population,
+    cluster: ClusterOption = None,
+    cluster_address: ClusterAddress = None,
     metric: Metric = RankMetric.loss,
     storage: Storage = None,
     storage_timeout: StorageTimeout = SERVER_TIMEOUT_S,
@@ -148,20 +157,24 @@ def tune(
              "--set or --threads with it", 2)  # fmt: skip
     if resume is None and (config is None or trials is None):
         fail("give a CONFIG, at least one --space KEY=DIST and --trials N, or --resume TUNE-ID", 2)
-    start_workers(jobs)
+    where = start_workers(jobs, cluster, cluster_address)
     set_server_timeout(storage_timeout)
-    from dltool.cli.views import print_outcome
-    from dltool.study.members import StudyOptions
     from dltool.study.tune import tune as run
     from dltool.study.tune_plan import TuneRequest
 
-    request = None
+    request = None  # --resume: the study's own
     if resume is None:
         overrides = tuple(set_ or ()) + ((f"threads={threads}",) if threads else ())
         request = TuneRequest(
             config, tuple(space or ()), trials, canonical_metric(metric.value), storage, not no_prune, overrides
         )
-    outcome = run(request, StudyOptions(runs_dir, jobs, quiet, engine.value), resume)
+    print_and_exit(run(request, study_options(runs_dir, jobs, quiet, engine, where), resume))
+
+
+def print_and_exit(outcome) -> None:
+    """A sweep's or tuning study's outcome shown; its exit code, where not 0."""
+    from dltool.cli.views import print_outcome
+
     print_outcome(outcome)
     if outcome.exit_code:
         raise typer.Exit(outcome.exit_code)

@@ -190,6 +190,7 @@ def print_paths(console: Console, paths: list[Path]) -> None:
 def print_study(study: StudyFolder) -> None:
     """A study: its plan and progress, its tables (from its members' files as they are now, so a running
     or interrupted one shows what it has so far), its member runs and its files."""
+    from dltool.study.cluster import cluster_line
     from dltool.study.kinds import current_tables, kind_of  # reads the members' files; plots are not drawn
 
     record, console = study.record, make_console()
@@ -202,6 +203,8 @@ def print_study(study: StudyFolder) -> None:
     say(console, f"folder: {study.folder}")
     for line in plan_lines:
         say(console, line)
+    if record.header.cluster:
+        say(console, cluster_line(record.header.cluster))
     say(console, f"progress: {done}/{total} members ended; {record.shown_status}")
     say(console, f"started {record.header.started}{ended}")
     print_tables(console, tables)

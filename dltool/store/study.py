@@ -62,6 +62,7 @@ class StudyHeader:
     kind: str = "compare"  # a name in dltool.study.kinds.STUDY_KINDS
     plan: dict[str, Any] = field(default_factory=dict)
     noun: str | None = None  # what messages call it ("comparison"), from its kind; None: the kind's name
+    cluster: dict[str, Any] | None = None  # the Ray cluster its members ran on (dltool.study.cluster), None: here
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from dataclasses import replace
 
 from dltool.store.run import now_iso, this_process
 from dltool.store.study import StudyFolder, StudyHeader
+from dltool.study.cluster import Cluster, check_members
 from dltool.study.kinds.compare import CompareKind, CompareSpec
 from dltool.study.lifecycle import Launch, StudyOutcome, run_study
 from dltool.study.members import MemberJob, PlannedWork, StudyOptions, default_jobs
@@ -32,7 +33,7 @@ def compare_optimizers(request: PlanRequest, options: StudyOptions | None = None
 
 def _start(request: PlanRequest, options: StudyOptions) -> Launch:
     plan = plan_comparison(request)
-    check_setups(plan)
+    check_setups(plan, options.cluster)
     tuning = []
     if request.tune:  # every optimizer tuned with the same budget, then compared at its best values
         from dltool.study.compare_tuning import tune_variants
@@ -48,10 +49,12 @@ def _start(request: PlanRequest, options: StudyOptions) -> Launch:
     return Launch(comparison, PlannedWork(comparison, planned, progress), jobs, started)
 
 
-def check_setups(plan: Plan) -> None:
+def check_setups(plan: Plan, cluster: Cluster | None = None) -> None:
     """Build each distinct model-on-data setup of the plan once, before the comparison folder exists:
     bad data (a damaged Fashion-MNIST file) or a model that does not fit it is a usage error that leaves
-    nothing behind, not a folder of failed members. Members differ mostly in their optimizer: few builds."""
+    nothing behind, not a folder of failed members. Members differ mostly in their optimizer: few builds.
+    On a cluster, a member that no node has the resources for is refused too."""
+    check_members(cluster, [(f"{m.entry.group} seed {m.config.seed}", m.config) for m in plan.members])
     seen = set()
     for member in plan.members:
         key = (repr(member.config.model), repr(member.config.data))

@@ -16,7 +16,7 @@ from dltool.store.run import RunStore, now_iso
 from dltool.store.study import StudyEnd, StudyFolder
 from dltool.study.claims import Claim
 from dltool.study.kinds import draw, kind_of
-from dltool.study.members import StudyOptions, Work, run_members
+from dltool.study.members import StudyOptions, Work, run_in_pool, run_members
 from dltool.study.page import write_study_page
 from dltool.study.results_text import results_markdown
 from dltool.train.workers import start_workers_early
@@ -49,10 +49,13 @@ class StudyOutcome:
 
 def run_study(start: Callable[[], Launch], options: StudyOptions) -> StudyOutcome:
     """Start (all input checked first), run the members, then conclude."""
-    if options.jobs is None or options.jobs > 1:
+    if options.cluster is None and (options.jobs is None or options.jobs > 1):
         start_workers_early()  # a no-op when the CLI has started it already
     RunStore(options.runs_dir).check_writable()
     launch = start()
+    if options.cluster is not None:  # the cluster it ran on, as it was when this command joined it
+        launch.study.record.header = replace(launch.study.record.header, cluster=options.cluster.describe())
+        launch.study.write_record()
     try:
         return run_launched(launch, options)
     finally:
@@ -64,7 +67,13 @@ def run_launched(launch: Launch, options: StudyOptions) -> StudyOutcome:
     if launch.work is None:
         status, code = "completed", 0
     else:
-        status, code = run_members(gathered(launch.work, options.engine, launch.jobs), launch.jobs, options.quiet)
+        work = gathered(launch.work, options.engine, launch.jobs)
+        if options.cluster is not None:
+            from dltool.study.cluster_pool import RayPool  # ray: only where a study asked for a cluster
+
+            status, code = run_in_pool(work, RayPool(options.cluster), launch.jobs)
+        else:
+            status, code = run_members(work, launch.jobs, options.quiet)
     try:
         told = launch.after() if launch.after is not None else ()
         outcome = conclude(launch.study, status, code, launch.started, fork_ok=launch.jobs > 1)

@@ -21,6 +21,7 @@ from typing import NamedTuple, Protocol
 from dltool.config import Config
 from dltool.plots.figure import import_matplotlib
 from dltool.store.study import StudyFolder
+from dltool.study.cluster import Cluster
 from dltool.train.engine import StopFlag
 from dltool.train.progress import MemberProgress
 from dltool.train.run import resume, train
@@ -54,8 +55,8 @@ class MemberJob:
     def run(self, quiet: bool = True) -> Result:
         return run_member(self, quiet)
 
-    def failed(self, why: str) -> Result:
-        return Result(None, "failed", 1, why)
+    def failed(self, why: str, status: str = "failed", code: int = 1) -> Result:
+        return Result(None, status, code, why)
 
 
 class Watch(Protocol):
@@ -82,6 +83,7 @@ class StudyOptions:
     jobs: int | None = None  # member processes; None: one per core (at most one per member)
     quiet: bool = False
     engine: str = "population"  # members that can train as one computation do (study/populations.py); or "process"
+    cluster: Cluster | None = None  # a Ray cluster the members run on (dltool.study.cluster), None: this machine
 
 
 def default_jobs(members: int) -> int:
@@ -166,6 +168,8 @@ def run_in_pool(work: Work, pool: ProcessPoolExecutor, jobs: int) -> tuple[str, 
                     interrupted_code = result.exit_code
                 if stop.signum is None and not interrupted_code:
                     hand_out()
+            if stop.signum is not None and hasattr(pool, "stop_running"):  # a cluster's tasks see no signal of ours
+                pool.stop_running()
     if stop.signum is not None:
         return "interrupted", 128 + stop.signum
     return ("interrupted", interrupted_code) if interrupted_code else ("completed", 0)

@@ -41,10 +41,10 @@ class PopulationJob(NamedTuple):
     def run(self, quiet: bool = True) -> PopulationResult:
         return run_population(self)
 
-    def failed(self, why: str) -> PopulationResult:
-        """Failed before its members had folders (its data or a model could not be built)."""
+    def failed(self, why: str, status: str = "failed", code: int = 1) -> PopulationResult:
+        """Failed before its members had folders (its data or a model could not be built), or stopped so."""
         return PopulationResult(
-            tuple((index, Result(None, "failed", 1, why, "population")) for index, _ in self.members)
+            tuple((index, Result(None, status, code, why, "population")) for index, _ in self.members)
         )
 
 

@@ -53,7 +53,7 @@ def _start(request: SweepRequest | None, options: StudyOptions, resume: str | No
 
 
 def _launch(plan: SweepPlan, study: StudyFolder | None, options: StudyOptions, held: Claim, said=()) -> Launch:
-    check_setups(plan)
+    check_setups(plan, options.cluster)
     jobs = options.jobs or default_jobs(len(plan.members))
     if study is None:
         study = StudyFolder.start(options.runs_dir, _header(plan, jobs), [m.entry for m in plan.members])

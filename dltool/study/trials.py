@@ -35,11 +35,16 @@ class TrialWatch:
     prune: bool
     timeout_s: float = SERVER_TIMEOUT_S  # --storage-timeout: the worker's own connection waits as long
 
-    def __call__(self, record: dict) -> None:
-        """At each epoch's end (its evaluation of the split): one report, the pruner's step being the epoch."""
+    def wants(self, record: dict) -> bool:
+        """An epoch's end (its evaluation of the split): what the pruner reads."""
         epoch = float(record.get("epoch", 0))
-        if record.get("split") != self.split or record.get(self.key) is None or not epoch or not epoch.is_integer():
+        return record.get("split") == self.split and record.get(self.key) is not None and epoch and epoch.is_integer()
+
+    def __call__(self, record: dict) -> None:
+        """At each epoch's end: one report, the pruner's step being the epoch."""
+        if not self.wants(record):
             return
+        epoch = float(record["epoch"])
         trial = self._trial()
         trial.report(float(record[self.key]), int(epoch))
         if self.prune and trial.should_prune():

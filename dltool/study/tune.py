@@ -21,6 +21,7 @@ from dltool.files import atomic_write_text
 from dltool.store.run import now_iso, this_process
 from dltool.store.study import STUDY_FILES, StudyFolder, StudyHeader
 from dltool.store.study_damage import reading
+from dltool.study.cluster import check_members
 from dltool.study.kinds.tune import TuneKind, TuneSpec, own_storage, shared_storage
 from dltool.study.lifecycle import Launch, StudyOutcome, run_study
 from dltool.study.members import StudyOptions, default_jobs
@@ -70,7 +71,9 @@ def start_tuning(plan: TunePlan, options: StudyOptions, folder: StudyFolder | No
     storage = open_storage(url, heartbeat=True) if url is not None else None
     if folder is None and storage is not None:
         check_not_finished(plan, storage, url)
-    build_model_on_data(plan.config(_first_params(plan)), World())  # bad data: an error, not failed trials
+    first = plan.config(_first_params(plan))
+    check_members(options.cluster, [("trial 0", first)])
+    build_model_on_data(first, World())  # bad data: an error, not failed trials
     if folder is None:
         folder = StudyFolder.start(options.runs_dir, _header(plan, jobs, url), [])
     said = ()

@@ -6,6 +6,7 @@ folder is made, so bad input leaves nothing behind.
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -123,7 +124,17 @@ def environment(setup: Setup, config: Config) -> dict:
         "seed": config.seed,
         "command": sys.argv,
         "world_size": setup.world.size,
+        **cluster_node(),
     }
+
+
+NODE_VARIABLE = "DLTOOL_CLUSTER_NODE"  # a JSON object: the cluster node this process trains on
+
+
+def cluster_node() -> dict:
+    """The cluster node a study's member trained on (set by its task, dltool.study.cluster_pool), or nothing."""
+    node = os.environ.get(NODE_VARIABLE)
+    return {"cluster": json.loads(node)} if node else {}
 
 
 def run_card(config: Config, study: str | None = None) -> dict:

@@ -8,9 +8,10 @@ grouped over seeds, and the target loss and gaps computed once for the tables to
   where they coincide;
 - loss against examples seen with --batch-sizes.
 
-Each optimizer has its colour in every picture (dltool.plots.palette), its settings in shades of it; scratch
-is solid, torch dashed. Over seeds a curve is the mean with a ±1 std band. A diverged member ends in an X at its last
-finite point. No axis range is fixed by hand: the notes' fixed ylim clipped curves.
+Each optimizer has its colour in every picture (dltool.plots.palette), its settings in shades of it (the
+settings of a single optimizer, as a sweep draws them, in distinct colours); scratch is solid, torch dashed.
+Over seeds a curve is the mean with a ±1 std band. A diverged member ends in an X at its last finite point.
+No axis range is fixed by hand: the notes' fixed ylim clipped curves.
 """
 
 from __future__ import annotations
@@ -42,8 +43,15 @@ from dltool.results.verdict import IDENTICAL_RTOL
 
 def variant_colors(groups: list[Group]) -> dict[str, tuple]:
     """A colour per optimizer; its settings (learning rates, the notes' several runs) in shades of it,
-    lightest first, so an optimizer's curves read as one family."""
+    lightest first, so an optimizer's curves read as one family. A picture of one optimizer's settings
+    alone (a sweep, a tuning study) has no families to tell apart: its settings get distinct colours
+    (viridis, in their order), not shades that a reader cannot match to the legend."""
     optimizers = list(dict.fromkeys(g.first.optimizer for g in groups))
+    variants = list(dict.fromkeys(g.first.variant for g in groups))
+    if len(optimizers) == 1 and len(variants) > 2:
+        from matplotlib import colormaps
+
+        return {v: tuple(colormaps["viridis"](k / (len(variants) - 1) * 0.9)[:3]) for k, v in enumerate(variants)}
     base = {optimizer: rgb(optimizer_color(optimizer)) for optimizer in optimizers}
     palette = {}
     for optimizer in optimizers:

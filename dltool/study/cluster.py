@@ -68,7 +68,30 @@ def join(address: str) -> Cluster:
         return Cluster(address, live_nodes(ray.nodes()))
     check_reachable(address)
     join_remote(ray, address)
+    shorten_cluster_messages()
     return Cluster(address, live_nodes(ray.nodes()))
+
+
+def shorten_cluster_messages() -> None:
+    """Ray prints the cluster's errors on the driver's stdout, among the study's output: a lost node comes with
+    its raylet's last 20 log lines and a state dump. Each is one warning line on stderr instead, its first two
+    sentences ("Task run_on_node failed. There are 3 retries remaining, ..."). Left as Ray has it where its
+    internals differ from those of the versions this was written for."""
+    from ray._private import worker
+
+    printing = getattr(worker, "print_to_stdstream", None)
+    if printing is None or getattr(printing, "shortened", False):
+        return
+
+    def shortened(data: dict, ignore_prefix: bool) -> None:
+        if data.get("pid") != "raylet":
+            return printing(data, ignore_prefix)
+        for message in data.get("lines", []):
+            first = str(message).strip().splitlines()[0] if str(message).strip() else ""
+            print(f"warning: ray: {'. '.join(first.split('. ')[:2])}", file=sys.stderr)
+
+    shortened.shortened = True
+    worker.print_to_stdstream = shortened
 
 
 def join_remote(ray, address: str) -> None:

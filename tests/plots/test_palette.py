@@ -5,6 +5,7 @@ ticks are plain numbers, never raw TeX."""
 
 from __future__ import annotations
 
+import colorsys
 from pathlib import Path
 
 import matplotlib.colors as mcolors
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 
 import dltool.optim  # noqa: F401 - registers the optimizers
 from dltool.cli import app
-from dltool.plots import budget, profile, study
+from dltool.plots import budget, profile, study, sweep
 from dltool.plots.figure import plain_log_ticks
 from dltool.plots.palette import OPTIMIZER_ORDER, optimizer_color
 from dltool.registry import OPTIMIZERS
@@ -37,7 +38,7 @@ def drawn(monkeypatch) -> dict:
         figures[Path(path).stem] = fig
         return Path(path)
 
-    for module in (study, profile, budget):
+    for module in (study, profile, budget, sweep):
         monkeypatch.setattr(module, "save_figure", keep)
     return figures
 
@@ -69,6 +70,18 @@ def test_every_picture_of_a_comparison_colours_each_optimizer_alike(drawn, tmp_p
     assert high - low < (curves.get_ylim()[1] - curves.get_ylim()[0]) / 20  # the fourth digit made visible
     ticks = [tick.get_text() for tick in drawn["lr_sensitivity"].axes[0].get_xticklabels() if tick.get_text()]
     assert ticks and not any("$" in text or "mathdefault" in text for text in ticks), ticks
+
+
+def test_a_sweep_s_points_have_distinct_colours(drawn, tmp_path):
+    """One optimizer's four learning rates: four colours a reader tells apart, not four shades of one blue."""
+    grid = "optimizer.lr=0.003,0.01,0.03,0.1"
+    result = CliRunner().invoke(app, ["sweep", "linreg_airfoil_torch", "--grid", grid, "--set", "train.epochs=1",
+                                      "--jobs", "1", "-q", "--runs-dir", str(tmp_path)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    colours = {label: color for label, color in line_colors(drawn["curves"]).items() if label.startswith("optimizer")}
+    assert len(colours) == 4
+    hues = {round(colorsys.rgb_to_hls(*mcolors.to_rgb(color))[0], 1) for color in colours.values()}
+    assert len(hues) >= 3, colours  # shades of one colour share its hue
 
 
 def test_the_profile_and_the_budget_use_the_same_colours(drawn, tmp_path):

@@ -157,6 +157,7 @@ def test_a_lost_node_s_members_run_elsewhere_once(two_nodes, tmp_path):
     record = study_record(runs)
     assert [member["status"] for member in record["members"]] == ["completed"] * 6
     assert len(members_of(runs)) == 6  # nothing half-written from the lost node, no member twice
+    assert "state-dump" not in out + err and "warning: ray: " in err  # Ray's news of it in one line each
 
 
 def test_a_killed_driver_s_study_continues_with_the_same_command(two_nodes, tmp_path):

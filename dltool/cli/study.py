@@ -13,8 +13,19 @@ from typing import Annotated
 import typer
 
 from dltool.cli.common import Quiet, RunsDir, SetOptions, comma_list, config_argument, fail, user_errors
-from dltool.study.problems import PROBLEMS
-from dltool.study.protocol import ALL_PROBLEMS, GROUPS, PROTOCOLS, SUITE, TUNED_SEEDS, budget, expand_problems
+from dltool.results.targets import TARGET_SLACK
+from dltool.study.problems import DEFAULT_PROBLEM, PROBLEMS
+from dltool.study.protocol import (
+    ALL_PROBLEMS,
+    GROUPS,
+    MEMBER_THREADS,
+    PROTOCOLS,
+    SUITE,
+    TUNED_SEEDS,
+    UNTUNED_SEEDS,
+    budget,
+    expand_problems,
+)
 
 Problem = Enum("Problem", {name.replace("-", "_"): name for name in PROBLEMS}, type=str)
 Protocol = Enum("Protocol", {name: name for name in PROTOCOLS}, type=str)
@@ -31,7 +42,8 @@ ConfigArg = Annotated[
 ProblemOption = Annotated[
     str | None,
     _option(
-        f"A problem of the notes (default: airfoil), several comma-separated, all ({', '.join(ALL_PROBLEMS)}) or "
+        f"A problem of the notes (default: {DEFAULT_PROBLEM}), several comma-separated, "
+        f"all ({', '.join(ALL_PROBLEMS)}) or "
         f"suite (the {len(SUITE)} problems of the README's suite): "
         + ", ".join(PROBLEMS)
         + "; several add a rank table and a performance profile across them.",
@@ -42,7 +54,8 @@ Optimizers = Annotated[str | None, _option("Comma-separated optimizers (default:
 Impls = Annotated[str, typer.Option("--impl", metavar="<names>", help="Comma-separated implementations.")]
 Seeds = Annotated[
     int | None,
-    _option(f"Repeat every member with this many seeds: intervals and a tested verdict (default 1; {TUNED_SEEDS} "
+    _option(f"Repeat every member with this many seeds: intervals and a tested verdict (default {UNTUNED_SEEDS}; "
+            f"{TUNED_SEEDS} "
             "with --tune).",
             min=1, max=1000),
 ]  # fmt: skip
@@ -110,7 +123,8 @@ BatchSizes = Annotated[
     str | None, _option("Batch sizes, e.g. 1500,1,10,100 (the notes' GD vs SGD vs minibatch).", metavar="<numbers>")
 ]
 MemberThreads = Annotated[
-    int | None, _option("Torch threads per member (default: 1; members run side by side).", min=1, max=1024)
+    int | None,
+    _option(f"Torch threads per member (default: {MEMBER_THREADS}; members run side by side).", min=1, max=1024),
 ]
 CommonDraws = Annotated[
     bool,
@@ -124,13 +138,15 @@ Schedules = Annotated[
 ]  # fmt: skip
 Margin = Annotated[
     float | None,
-    _option("The verdict's equivalence margin, relative to the best's loss (default: the problem's, 0.01 or "
-            "0.02): a difference inside it is no reason to prefer one optimizer.", min=0.0, max=1.0),
+    _option("The verdict's equivalence margin, relative to the best's loss (default: the problem's, "
+            f"{' or '.join(f'{m:g}' for m in sorted({p.margin for p in PROBLEMS.values()}))}): a difference inside "
+            "it is no reason to prefer one optimizer.", min=0.0, max=1.0),
 ]  # fmt: skip
 TargetLoss = Annotated[
     float | None,
-    _option("Loss for 'time to target' (default: the problem's stated target, e.g. airfoil 0.245; for a CONFIG, "
-            "the best final loss + 10%)."),
+    _option("Loss for 'time to target' (default: the problem's stated target, e.g. "
+            f"{DEFAULT_PROBLEM} {PROBLEMS[DEFAULT_PROBLEM].target:g}; for a CONFIG, the best final loss + "
+            f"{TARGET_SLACK:.0%})."),
 ]  # fmt: skip
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dltool.results.budget import BudgetCurve, budget_curve, trial_values
-from dltool.results.groups import Group, group_results, impl_gaps, target_loss
+from dltool.results.groups import Group, group_results, impl_gaps
 from dltool.results.members import MemberResult, load_results, split_words, with_target
+from dltool.results.targets import TARGET_SLACK, target_loss
 from dltool.results.verdict import Rule, Standing, Verdict, rule, standings_of
 from dltool.store.study import StudyFolder
 
@@ -52,7 +53,7 @@ class ComparisonResults:
 def judge_comparison(
     results: list[MemberResult], judging: Judging, budget: tuple[BudgetCurve, ...] = ()
 ) -> ComparisonResults:
-    """The target loss (given, the problem's, or the best final + 10%), the groups measured against it, the
+    """The target loss (given, the problem's, or the best final + TARGET_SLACK), the groups measured against it, the
     gaps, and the verdict: who is best, and what the seeds support about the others."""
     given, problem = judging.given_target, judging.problem_target
     target = target_loss(results, given if given is not None else problem)
@@ -62,7 +63,7 @@ def judge_comparison(
         target_text = "no member completed, so no target loss"
     else:
         how = "given" if given is not None else "the problem's" if problem is not None else None
-        target_text = f"target loss {target:.6g}{on} ({how or 'best final + 10%'})"
+        target_text = f"target loss {target:.6g}{on} ({how or f'best final + {TARGET_SLACK:.0%}'})"
     arrived = with_target(results, target)
     groups, gaps = group_results(arrived), impl_gaps(arrived)
     how = Rule(judging.margin, judging.seeds, judging.deterministic, True, split)

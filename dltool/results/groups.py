@@ -46,17 +46,6 @@ class Group:
         return any(r.status in ("failed", "diverged") for r in self.results)
 
 
-def target_loss(results: list[MemberResult], given: float | None) -> float | None:
-    """The loss a member must reach to count as arrived: given, or 10% of |best| above the best final loss."""
-    if given is not None:
-        return given
-    finals = [r.final_loss for r in results if r.final_loss is not None and r.status == "completed"]
-    if not finals:
-        return None
-    best = min(finals)
-    return best + 0.1 * abs(best)
-
-
 def mean_std(values: list[float | None]) -> Stat | None:
     finite = [v for v in values if v is not None and math.isfinite(v)]
     if not finite or len(finite) < len(values):

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dltool.results.groups import Group, Stat, group_results, target_loss
+from dltool.results.groups import Group, Stat, group_results
 from dltool.results.members import MemberResult, with_target
+from dltool.results.targets import target_loss
 
 METRICS = {  # --metric: (the group statistic it reads, what it says, higher is better)
     "loss": ("final_loss", "final loss", False),

@@ -17,16 +17,13 @@ from dltool.errors import UsageError
 from dltool.registry import DATASETS, OPTIMIZERS
 from dltool.store.study import MemberEntry
 from dltool.study.problems import NOTES_BATCH_RUNS, Problem, Variant, find_problem
+from dltool.study.protocol import MEMBER_THREADS
 from dltool.study.schedules import check_schedules, under_schedules
 from dltool.study.space import parse_space
 from dltool.study.tune_spaces import LR_ONLY
 from dltool.text import format_value
 
 IMPLS = ("scratch", "torch")
-# Under threads: auto, members compute with one intra-op thread whatever --jobs is: results that depend
-# on the thread count (summation order in large matmuls and convolutions) would otherwise differ between
-# --jobs 1 and --jobs N; the cores are used by running members side by side instead.
-MEMBER_THREADS = 1
 # --tune on data with a test set and no data.validation: the last 10,000 held out, or a sixth of a subset
 # (data.train_size) where that is fewer: Fashion-MNIST's own proportion, 10,000 of 60,000
 TUNING_VALIDATION = 10_000

@@ -56,6 +56,7 @@ FASHION = {
     "train": {"epochs": 3},
 }
 NOISY = ("data.mean=0.1", "data.std=1.0")  # the notes' np.random.normal(0.1): N(0.1, 1)
+DEFAULT_PROBLEM = "airfoil"  # compare-optimizers with neither a CONFIG nor --problem (the README's main job)
 NOTES_DEFAULTS = tuple(Variant(name) for name in ("sgd", "momentum", "adagrad", "rmsprop", "adadelta", "adam"))
 FASHION_VARIANTS = (  # the notes' values for a classifier
     Variant("sgd", {"lr": 0.1}),
@@ -220,7 +221,7 @@ def find_problem(config_path: Path | None, name: str | None) -> tuple[Problem, s
         label = str(base.get("name") or Path(config_path).stem)
         variants = PROBLEMS["airfoil"].variants  # each optimizer at its defaults (the notes' values)
         return Problem(label, label, base, variants, pair_model_impl=False), str(config_path)
-    name = name or "airfoil"
+    name = name or DEFAULT_PROBLEM
     if name not in PROBLEMS:
         raise UsageError(
             f"--problem '{name}' is not a problem{did_you_mean(name, list(PROBLEMS))}; "

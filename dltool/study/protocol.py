@@ -10,6 +10,11 @@ from dataclasses import dataclass
 from dltool.errors import UsageError, did_you_mean
 
 TUNED_SEEDS = 5  # seeds when tuning and none given: a tuned comparison wants a tested verdict
+UNTUNED_SEEDS = 1  # seeds without tuning and none given: the notes' one run per optimizer
+# Under threads: auto, members compute with one intra-op thread whatever --jobs is: results that depend
+# on the thread count (summation order in large matmuls and convolutions) would otherwise differ between
+# --jobs 1 and --jobs N; the cores are used by running members side by side instead.
+MEMBER_THREADS = 1
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,7 @@ def budget(protocol: str, tune: int | None = None, seeds: int | None = None) -> 
         raise UsageError(f"protocol '{protocol}' is not one of {', '.join(choices)}{did_you_mean(protocol, choices)}")
     preset = PROTOCOLS[protocol]
     tune = tune or preset.tune
-    return {"tune": tune or 0, "seeds": seeds or preset.seeds or (TUNED_SEEDS if tune else 1)}
+    return {"tune": tune or 0, "seeds": seeds or preset.seeds or (TUNED_SEEDS if tune else UNTUNED_SEEDS)}
 
 
 def expand_problems(names: Sequence[str]) -> tuple[str, ...]:

@@ -20,7 +20,8 @@ from dltool.registry import DATASETS
 from dltool.results.points import METRICS
 from dltool.store.study import MemberEntry
 from dltool.study.grid import GridKey, check_keys, check_optimizer_key, parse_grid
-from dltool.study.plan import MEMBER_THREADS, Member
+from dltool.study.plan import Member
+from dltool.study.protocol import MEMBER_THREADS
 from dltool.text import format_value
 
 MAX_MEMBERS = 1000

@@ -16,7 +16,7 @@ from dltool.errors import UsageError
 from dltool.registry import DATASETS
 from dltool.results.points import METRICS
 from dltool.study.grid import check_keys, check_optimizer_key
-from dltool.study.plan import MEMBER_THREADS
+from dltool.study.protocol import MEMBER_THREADS
 from dltool.study.space import SpaceKey, parse_space
 from dltool.study.startup import STARTUP_TRIALS, sampler_seed
 from dltool.study.sweep_plan import config_hash

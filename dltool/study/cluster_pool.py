@@ -22,8 +22,8 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from dltool.store.folder_pack import pack, unpack
-from dltool.study.cluster import Cluster, needs
-from dltool.study.members import MemberJob, run_job
+from dltool.study.cluster import needs
+from dltool.study.members import MemberJob
 from dltool.study.populations import PopulationJob
 from dltool.train.build import NODE_VARIABLE
 from dltool.train.engine import Pruned
@@ -32,15 +32,15 @@ RETRIES = 3  # a task whose node is lost runs again on another, at most this man
 
 
 @ray.remote(max_retries=RETRIES)
-def run_on_node(job, sent: bytes | None) -> tuple[Any, bytes]:
-    """The job in a folder of this node's own; its result and the run folders it made or continued."""
+def run_on_node(function, job, sent: bytes | None) -> tuple[Any, bytes]:
+    """function(job) in a folder of this node's own; its result and the run folders it made or continued."""
     node = ray.get_runtime_context().get_node_id()
     os.environ[NODE_VARIABLE] = json.dumps({"engine": "ray", "node": node, "ip": ray.util.get_node_ip_address()})
     with tempfile.TemporaryDirectory(prefix="dltool-member-") as folder:
         where = Path(folder)
         if sent is not None:
             unpack(sent, where)
-        result = run_job(moved(job, where), quiet=True)
+        result = function(moved(job, where))
         return result, pack(sorted(path for path in where.iterdir() if not path.name.startswith(".")))
 
 
@@ -91,19 +91,18 @@ def runs_dir_of(job) -> Path:
 
 
 class RayPool:
-    """submit(run_job, job) → a Future of the job's Result, its folders unpacked into the study before it is done."""
+    """As a process pool for run_in_pool: submit(run_job, job) is a Future of the job's Result, the job's folders
+    unpacked into the study before it is done."""
 
-    def __init__(self, cluster: Cluster) -> None:
-        self.cluster = cluster
+    def __init__(self) -> None:
         here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
         self.relay = WatchRelay.options(scheduling_strategy=here).remote()
         self.running: dict[Future, Any] = {}
 
     def submit(self, function, job) -> Future:
-        assert function is run_job  # tasks run jobs; kept for the process pool's call
         first = job.members[0][1] if isinstance(job, PopulationJob) else job
         sent = pack([job.runs_dir / job.resume]) if isinstance(job, MemberJob) and job.resume else None
-        ref = run_on_node.options(**needs(first.config)).remote(moved(job, relay=self.relay), sent)
+        ref = run_on_node.options(**needs(first.config)).remote(function, moved(job, relay=self.relay), sent)
         done: Future = Future()
         self.running[done] = ref
         ref.future().add_done_callback(lambda task: self._received(task, job, done))
@@ -123,6 +122,7 @@ class RayPool:
         done.set_result(result)
 
     def stop_running(self) -> None:
-        """Ctrl-C: the members running on the cluster are cancelled (their runs are not kept)."""
+        """Ctrl-C: the members running on the cluster are cancelled. A member that saves its checkpoint on the
+        interrupt comes back `interrupted` with its folder; one stopped before it had a folder, without one."""
         for ref in list(self.running.values()):
             ray.cancel(ref)

@@ -71,7 +71,7 @@ def run_launched(launch: Launch, options: StudyOptions) -> StudyOutcome:
         if options.cluster is not None:
             from dltool.study.cluster_pool import RayPool  # ray: only where a study asked for a cluster
 
-            status, code = run_in_pool(work, RayPool(options.cluster), launch.jobs)
+            status, code = run_in_pool(work, RayPool(), launch.jobs)
         else:
             status, code = run_members(work, launch.jobs, options.quiet)
     try:

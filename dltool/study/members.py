@@ -141,8 +141,9 @@ def run_one_by_one(work: Work, quiet: bool) -> tuple[str, int]:
     return "completed", 0
 
 
-def run_in_pool(work: Work, pool: ProcessPoolExecutor, jobs: int) -> tuple[str, int]:
-    """Members in the pool's processes, at most `jobs` handed out at a time: on SIGINT/SIGTERM
+def run_in_pool(work: Work, pool, jobs: int) -> tuple[str, int]:
+    """Members in the pool's processes (a ProcessPoolExecutor, or a cluster's: dltool.study.cluster_pool),
+    at most `jobs` handed out at a time: on SIGINT/SIGTERM
     nothing new starts (the pool queues ahead what it is given, so handing out everything at once would
     run members after the signal); the running ones stop at their next step if they got it too, else finish."""
     waiting = work.jobs()

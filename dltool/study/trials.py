@@ -38,7 +38,8 @@ class TrialWatch:
     def wants(self, record: dict) -> bool:
         """An epoch's end (its evaluation of the split): what the pruner reads."""
         epoch = float(record.get("epoch", 0))
-        return record.get("split") == self.split and record.get(self.key) is not None and epoch and epoch.is_integer()
+        evaluated = record.get("split") == self.split and record.get(self.key) is not None
+        return evaluated and epoch > 0 and epoch.is_integer()
 
     def __call__(self, record: dict) -> None:
         """At each epoch's end: one report, the pruner's step being the epoch."""

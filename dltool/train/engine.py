@@ -278,8 +278,13 @@ class Trainer:
         ):
             self.hooks.checkpoint(self.position_now())  # long epochs: don't lose them
 
+    def start_clock(self, at: float | None = None) -> None:
+        """Training time counts from here (or the perf_counter() `at`): not the folders and hooks made before."""
+        self.started = time.perf_counter() if at is None else at
+
     def fit(self, epochs: int, stop: StopFlag) -> None:
         self.stop = stop
+        self.start_clock()
         if self.pos.step == 0 and self.eval_every:
             self.record_eval()  # the notes' curves start at the initial loss
         while self.pos.epoch < epochs:

@@ -185,6 +185,9 @@ def test_a_member_that_needs_a_gpu_is_refused_at_the_start(two_nodes, tmp_path):
     assert result.returncode == 2
     (line,) = result.stderr.strip().splitlines()
     assert "member 'sgd" in line and "needs a GPU" in line
+    threads = dltool(*COMPARE, "--threads", "4", "--cluster-address", two_nodes["address"],
+                     "--runs-dir", str(tmp_path / "runs"), env=two_nodes["env"])  # fmt: skip
+    assert threads.returncode == 2 and "needs 4 CPUs" in threads.stderr and "--threads 1" in threads.stderr
     assert not (tmp_path / "runs").exists() or run_folders(tmp_path / "runs") == []
 
 

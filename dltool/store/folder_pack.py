@@ -9,12 +9,12 @@ member fails, rather than a driver holding gigabytes in memory.
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import tarfile
 from pathlib import Path
 
 from dltool.errors import UsageError
+from dltool.store.staging import remove_abandoned, staging_folder
 
 MAX_PACKED_BYTES = 1024**3
 
@@ -36,12 +36,17 @@ def pack(folders: list[Path]) -> bytes:
 
 def unpack(packed: bytes, into: Path) -> list[str]:
     """The folders in `packed` put into `into`, each replacing a folder of its name there (a member continued
-    elsewhere comes back whole): unpacked beside it first, then swapped in. Their names."""
+    elsewhere comes back whole): unpacked beside it first, hidden (dltool.store.staging), then swapped in.
+    Their names."""
     into.mkdir(parents=True, exist_ok=True)
-    staging = into / f".unpacking-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
-    with tarfile.open(fileobj=io.BytesIO(packed), mode="r:gz") as archive:
-        archive.extractall(staging, filter="data")  # no absolute paths, links out or devices
+    remove_abandoned(into)
+    staging = staging_folder(into)
+    try:
+        with tarfile.open(fileobj=io.BytesIO(packed), mode="r:gz") as archive:
+            archive.extractall(staging, filter="data")  # no absolute paths, links out or devices
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     names = sorted(entry.name for entry in staging.iterdir())
     for name in names:
         target = into / name

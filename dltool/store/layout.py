@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from dltool.store.staging import hidden
+
 MEMBERS = "members"  # a study's folder of member runs
 
 
@@ -31,6 +33,6 @@ def nested_members(folder: Path) -> list[Path]:
     """The run folders in `folder`/members/ (a study's); none where there is no such folder or it is unreadable."""
     members = folder / MEMBERS
     try:
-        return [path for path in members.iterdir() if path.is_dir()] if members.is_dir() else []
+        return [path for path in members.iterdir() if path.is_dir() and not hidden(path)] if members.is_dir() else []
     except OSError:  # an unreadable members/ folder: its runs are not listed, the study still is
         return []

@@ -13,6 +13,7 @@ import json
 import math
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,7 @@ from dltool.store.process import is_zombie as is_zombie  # re-exported: what a r
 from dltool.store.process import pid_alive
 from dltool.store.process import this_process as this_process
 from dltool.store.records import StatusRecord, SummaryRecord, read_record
+from dltool.store.staging import hidden, made_whole
 
 
 @dataclass(frozen=True)
@@ -250,18 +252,13 @@ class RunStore:
         if not os.access(self.root, os.W_OK | os.X_OK):
             raise UsageError(f"runs folder '{self.root}' is not writable; use --runs-dir or DLTOOL_RUNS_DIR")
 
-    def create(self, label: str, optimizer: str) -> Run:
-        """A new run folder, made with mkdir so two processes can never get the same one."""
+    def create(self, label: str, optimizer: str, fill: Callable[[Run], None] | None = None) -> Run:
+        """A new folder, never another process's, with what `fill` writes in it before it appears under its
+        name (dltool.store.staging); without `fill` empty (a study's, which writes its study.json next)."""
         self.check_writable()
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        for _ in range(100):
-            folder = self.root / f"{stamp}-{label}-{optimizer}-{secrets.token_hex(2)}"
-            try:
-                folder.mkdir()
-            except FileExistsError:
-                continue
-            return Run(folder)
-        raise UsageError(f"could not make a unique run folder in '{self.root}'")
+        names = (f"{stamp}-{label}-{optimizer}-{secrets.token_hex(2)}" for _ in range(100))
+        return Run(made_whole(self.root, names, lambda folder: fill(Run(folder)) if fill else None))
 
     def folders(self) -> list[Path]:
         """Every folder in the runs folder (runs, studies, anything else), and the member runs inside each
@@ -273,7 +270,7 @@ class RunStore:
                 )
             return []
         try:
-            top = [path for path in self.root.iterdir() if path.is_dir()]
+            top = [path for path in self.root.iterdir() if path.is_dir() and not hidden(path)]
         except OSError as exc:
             raise UsageError(f"runs folder '{self.root}' cannot be read ({exc.strerror})") from None
         return top + [path for folder in top for path in nested_members(folder)]

@@ -86,12 +86,15 @@ def train_new(config: Config, runs_dir, quiet: bool, plots: Pictures, world: Wor
 
 
 def create_run(config: Config, setup: Setup, runs_dir: Path | None, study: str | None) -> Run:
-    """A new run's folder with its config, environment and `running` status."""
-    run = RunStore(runs_dir).create(config.label, config.optimizer.name)
-    atomic_write_text(run.path(RUN_FILES.config), dump_config(config))
-    atomic_write_json(run.path(RUN_FILES.env), environment(setup, config))
-    card = run_card(config, study)
-    run.set_status("running", **this_process(), started=now_iso(), created=time.time(), step=0, **card)
+    """A new run's folder with its config, environment and `running` status, all there when it appears."""
+
+    def fill(run: Run) -> None:
+        atomic_write_text(run.path(RUN_FILES.config), dump_config(config))
+        atomic_write_json(run.path(RUN_FILES.env), environment(setup, config))
+        card = run_card(config, study)
+        run.set_status("running", **this_process(), started=now_iso(), created=time.time(), step=0, **card)
+
+    run = RunStore(runs_dir).create(config.label, config.optimizer.name, fill)
     announce_run(run)
     return run
 

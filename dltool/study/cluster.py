@@ -35,9 +35,9 @@ class Cluster:
     def gpus(self) -> int:
         return int(sum(node["gpus"] for node in self.nodes))
 
-    def slots(self, members: int | None = None) -> int:
+    def slots(self) -> int:
         """Members that run at once: one per CPU of the cluster (members of one thread, the default)."""
-        return max(1, min(self.cpus, members or self.cpus))
+        return max(1, self.cpus)
 
     def describe(self) -> dict[str, Any]:
         """What study.json records of it."""
@@ -149,7 +149,12 @@ def live_nodes(nodes: list[dict]) -> tuple[dict[str, Any], ...]:
 
 def check_reachable(address: str) -> None:
     """A plain TCP connection to the head node first: Ray itself retries an unreachable address for minutes."""
-    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if address.startswith("ray://"):
+        raise UsageError(
+            f"--cluster-address {address}: Ray Client addresses are not supported; run the command on a node of "
+            "the cluster (the head, usually) with the head's HOST:PORT"
+        )
+    host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise UsageError(f"--cluster-address {address}: expected HOST:PORT of the head node, e.g. 10.0.0.5:6379")
     try:

@@ -22,6 +22,7 @@ import ray
 from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
 from dltool.store.folder_pack import pack, unpack
+from dltool.store.staging import hidden
 from dltool.study.cluster import needs
 from dltool.study.members import MemberJob
 from dltool.study.populations import PopulationJob
@@ -41,7 +42,7 @@ def run_on_node(function, job, sent: bytes | None) -> tuple[Any, bytes]:
         if sent is not None:
             unpack(sent, where)
         result = function(moved(job, where))
-        return result, pack(sorted(path for path in where.iterdir() if not path.name.startswith(".")))
+        return result, pack(sorted(path for path in where.iterdir() if not hidden(path)))
 
 
 @ray.remote(num_cpus=0)

@@ -104,6 +104,8 @@ def test_an_unreachable_cluster_is_one_line_before_any_folder(tmp_path):
         assert line.startswith("error: cannot ") and address in line
         assert not (tmp_path / "runs").exists()
     silent.close()
+    client = dltool("sweep", CONFIG, "--grid", "optimizer.lr=0.01", "--cluster-address", "ray://10.0.0.5:10001")
+    assert client.returncode == 2 and "Ray Client addresses are not supported" in client.stderr
 
 
 @pytest.fixture(scope="module")

@@ -55,8 +55,7 @@ Impls = Annotated[str, typer.Option("--impl", metavar="<names>", help="Comma-sep
 Seeds = Annotated[
     int | None,
     _option(f"Repeat every member with this many seeds: intervals and a tested verdict (default {UNTUNED_SEEDS}; "
-            f"{TUNED_SEEDS} "
-            "with --tune).",
+            f"{TUNED_SEEDS} with --tune).",
             min=1, max=1000),
 ]  # fmt: skip
 Tune = Annotated[
@@ -229,8 +228,8 @@ def compare_optimizers(
 ) -> None:
     """Compare optimizers (scratch and torch.optim) on one problem; tables and plots in runs/<comparison-id>/."""
     check_target_loss(target_loss)
+    problems = chosen_problems(problem)  # checked before a cluster is joined: a misspelt name costs nothing
     options = study_options(runs_dir, jobs, quiet, engine, start_workers(jobs, cluster, cluster_address))
-    problems = chosen_problems(problem)
     from dltool.study.plan import PlanRequest
 
     request = PlanRequest(
